@@ -1,0 +1,70 @@
+/*
+ * eris/common.h - constants, visibility and the library's initialisation.
+ *
+ * Every public symbol of liberis carries ERIS_EXTERN; everything else is
+ * compiled with hidden visibility.
+ */
+#ifndef ERIS_COMMON_H
+#define ERIS_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ERIS_EXTERN __attribute__((visibility("default")))
+#else
+#define ERIS_EXTERN
+#endif
+
+/** The two block sizes ERIS allows, in bytes. */
+#define ERIS_BLOCK_SIZE_1K 1024u
+#define ERIS_BLOCK_SIZE_32K 32768u
+/** The largest block, convenient for stack buffers. */
+#define ERIS_BLOCK_SIZE_MAX ERIS_BLOCK_SIZE_32K
+
+/** A reference is the unkeyed BLAKE2b-256 of an encrypted block. */
+#define ERIS_REF_BYTES 32u
+/** A key is a 32-byte ChaCha20 key. */
+#define ERIS_KEY_BYTES 32u
+/** A convergence secret is 32 bytes; all zero is the "null" secret. */
+#define ERIS_SECRET_BYTES 32u
+/** Base32 length of a reference (no padding). */
+#define ERIS_REF_BASE32_LEN 52u
+
+/** Library version. */
+#define ERIS_VERSION_MAJOR 0
+#define ERIS_VERSION_MINOR 1
+#define ERIS_VERSION_PATCH 0
+#define ERIS_VERSION "0.1.0"
+
+/**
+ * Initialise the library (crypto back ends). Safe to call more than once and
+ * from several threads; every other entry point calls it implicitly.
+ *
+ * @return ERIS_OK, or ERIS_ERROR if the crypto library cannot start.
+ */
+ERIS_EXTERN int eris_init(void);
+
+/** The library version string, e.g. "0.1.0". */
+ERIS_EXTERN const char *eris_version(void);
+
+/**
+ * Pick the block size for content of a known length: 1 KiB below 16 KiB,
+ * 32 KiB otherwise (ERIS digest §2.6).
+ */
+ERIS_EXTERN size_t eris_block_size_for_length(uint64_t length);
+
+/** Fill `out` with a fresh random convergence secret (OS RNG). */
+ERIS_EXTERN void eris_secret_random(uint8_t out[ERIS_SECRET_BYTES]);
+
+/** Overwrite `len` bytes at `p` with zeros in a way the compiler keeps. */
+ERIS_EXTERN void eris_memzero(void *p, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,84 @@
+/*
+ * eris/decode.h - verified decoding, random access and verification.
+ *
+ * A decoder reads content named by a read capability from a store. Every
+ * block is checked before any byte derived from it reaches the caller:
+ *
+ *   R1 the block is in the store              (ERIS_ENOTFOUND)
+ *   R2 it has the capability's block size     (ERIS_EBLOCKSIZE)
+ *   R3 it hashes to its reference             (ERIS_EMISMATCH)
+ *   R4 the root node hashes to the root key   (ERIS_EKEY)
+ *   R5 internal nodes are well formed         (ERIS_ENODE)
+ *   R6 the last leaf is correctly padded      (ERIS_EPADDING)
+ *
+ * Opening a decoder walks the right-most path of the tree (level + 1
+ * blocks): it checks R4, learns the content length and checks R6 up front.
+ * Reads at any offset then cost at most `level` internal-node fetches plus
+ * the leaves; the decrypted nodes on the current path are cached.
+ */
+#ifndef ERIS_DECODE_H
+#define ERIS_DECODE_H
+
+#include "common.h"
+#include "store.h"
+#include "urn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A decoder (opaque). One decoder is not to be used by two threads. */
+typedef struct eris_decoder eris_decoder;
+
+/**
+ * Open content for reading.
+ *
+ * @param out    receives the decoder; free with eris_decoder_free()
+ * @param store  where blocks come from (borrowed; must outlive the decoder)
+ * @param cap    the read capability (copied)
+ * @return ERIS_OK or a verification code (R1-R6), ERIS_ELEVEL,
+ *         ERIS_EINVAL, ERIS_ENOMEM, ERIS_ERROR (store failure)
+ */
+ERIS_EXTERN int eris_decoder_new(eris_decoder **out, eris_store *store,
+				 const eris_read_cap *cap);
+
+/** The content length in bytes. */
+ERIS_EXTERN uint64_t eris_decoder_length(const eris_decoder *dec);
+
+/**
+ * Read up to `len` bytes at `offset` into `buf`. Stops at the end of the
+ * content; `*out_read` receives the number of bytes read (0 at or past the
+ * end). On failure nothing is guaranteed about `buf` except that it holds
+ * no unverified bytes.
+ */
+ERIS_EXTERN int eris_decoder_pread(eris_decoder *dec, void *buf, size_t len,
+				   uint64_t offset, size_t *out_read);
+
+/** Sequential read from the current position (starts at 0). */
+ERIS_EXTERN int eris_decoder_read(eris_decoder *dec, void *buf, size_t len,
+				  size_t *out_read);
+
+/** Set the position for eris_decoder_read(); past the end is allowed. */
+ERIS_EXTERN int eris_decoder_seek(eris_decoder *dec, uint64_t offset);
+
+/** The current position. */
+ERIS_EXTERN uint64_t eris_decoder_tell(const eris_decoder *dec);
+
+/** Free the decoder. NULL is allowed. */
+ERIS_EXTERN void eris_decoder_free(eris_decoder *dec);
+
+/**
+ * Check that every block of the content is present and valid (R1-R6),
+ * producing no output. `progress` (may be NULL) is called with the number
+ * of blocks verified so far, every so often; `payload` is passed through.
+ * @param out_blocks  may be NULL; receives the number of blocks visited
+ */
+ERIS_EXTERN int eris_verify(eris_store *store, const eris_read_cap *cap,
+			    uint64_t *out_blocks,
+			    void (*progress)(uint64_t blocks, void *payload),
+			    void *payload);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,76 @@
+/*
+ * eris/encode.h - the streaming encoder.
+ *
+ *     eris_encoder_new ──> eris_encoder_write (any number of times)
+ *                     ──> eris_encoder_finish ──> read capability
+ *     eris_encoder_free at any point.
+ *
+ * Memory stays O(level x block size) whatever the content length: one open
+ * node per tree level. Every encrypted block is put into the store as soon
+ * as it is complete (the store may be NULL to only compute the capability).
+ * A failed store put leaves the encoder failed: later calls return
+ * ERIS_EFAILED.
+ */
+#ifndef ERIS_ENCODE_H
+#define ERIS_ENCODE_H
+
+#include "common.h"
+#include "store.h"
+#include "urn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A streaming encoder (opaque). */
+typedef struct eris_encoder eris_encoder;
+
+/** Encoder options. Initialise with ERIS_ENCODE_OPTIONS_INIT. */
+typedef struct eris_encode_options {
+	unsigned version;    /**< ERIS_ENCODE_OPTIONS_VERSION */
+	uint32_t block_size; /**< ERIS_BLOCK_SIZE_1K or _32K */
+	/** Convergence secret; NULL means the null (all-zero) secret. */
+	const uint8_t *secret;
+} eris_encode_options;
+
+#define ERIS_ENCODE_OPTIONS_VERSION 1
+#define ERIS_ENCODE_OPTIONS_INIT                                            \
+	{ ERIS_ENCODE_OPTIONS_VERSION, ERIS_BLOCK_SIZE_32K, NULL }
+
+/**
+ * Create an encoder.
+ *
+ * @param out    receives the encoder; free with eris_encoder_free()
+ * @param store  where blocks go (borrowed; must outlive the encoder), or
+ *               NULL to store nothing
+ * @param opts   options, or NULL for the defaults (32 KiB, null secret)
+ * @return ERIS_OK, ERIS_EINVAL (bad block size/version), ERIS_ENOMEM
+ */
+ERIS_EXTERN int eris_encoder_new(eris_encoder **out, eris_store *store,
+				 const eris_encode_options *opts);
+
+/** Append `len` bytes of content. */
+ERIS_EXTERN int eris_encoder_write(eris_encoder *enc, const void *data,
+				   size_t len);
+
+/**
+ * Pad, close the tree and produce the read capability. The encoder
+ * cannot be written to afterwards; it still has to be freed.
+ */
+ERIS_EXTERN int eris_encoder_finish(eris_read_cap *out, eris_encoder *enc);
+
+/** Bytes of content written so far. */
+ERIS_EXTERN uint64_t eris_encoder_length(const eris_encoder *enc);
+
+/** Free the encoder and wipe its secrets. NULL is allowed. */
+ERIS_EXTERN void eris_encoder_free(eris_encoder *enc);
+
+/** One-shot: encode `len` bytes at `data` into `store` (may be NULL). */
+ERIS_EXTERN int eris_encode(eris_read_cap *out, eris_store *store,
+			    const eris_encode_options *opts, const void *data,
+			    size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,93 @@
+/*
+ * eris/store.h - block stores.
+ *
+ * A store maps a 32-byte reference to an encrypted block of 1024 or 32768
+ * bytes. Stores are opened from a specification string:
+ *
+ *   mem:          an in-memory store, empty, gone when freed
+ *   dir:PATH      a directory store: PATH/XX/REF (see below)
+ *   PATH          a bare path is a directory store
+ *
+ * Directory layout (fixed; other tools rely on it): each block lives in
+ * PATH/XX/REF where REF is the 52-character upper-case base32 of its
+ * reference and XX the first two characters of REF. A file holds exactly
+ * the encrypted block. Writes go to a temporary file that is renamed into
+ * place; a block that exists already is not rewritten.
+ *
+ * Blocks never change, so put is idempotent. eris_store_get() re-hashes
+ * every block it returns: a store is never trusted.
+ *
+ * Backend writers: see eris/sys/store_backend.h.
+ */
+#ifndef ERIS_STORE_H
+#define ERIS_STORE_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** An open block store (opaque). */
+typedef struct eris_store eris_store;
+
+/**
+ * Open a store from its specification (see above). A directory store's
+ * directory is created if missing when `create` is non-zero; otherwise a
+ * missing directory is ERIS_ESTORE.
+ *
+ * @param out   receives the store; free with eris_store_free()
+ * @return ERIS_OK, ERIS_ESTORE (bad spec, cannot open) or ERIS_ENOMEM
+ */
+ERIS_EXTERN int eris_store_open(eris_store **out, const char *spec, int create);
+
+/** Create an empty in-memory store. */
+ERIS_EXTERN int eris_store_new_mem(eris_store **out);
+
+/** Open a directory store rooted at `path` (created when `create`). */
+ERIS_EXTERN int eris_store_new_dir(eris_store **out, const char *path,
+				   int create);
+
+/**
+ * The default store specification: $ERIS_STORE if set and non-empty, else
+ * the embedded default under $XDG_DATA_HOME/eris/ (or
+ * ~/.local/share/eris/). Writes at most `size` bytes including the NUL.
+ * @return ERIS_OK, or ERIS_ERROR if no home can be found or it is too long.
+ */
+ERIS_EXTERN int eris_store_default_spec(char *out, size_t size);
+
+/**
+ * Fetch a block and check that it hashes to `ref`.
+ *
+ * @param buf       receives the block; `buf_size` bytes available
+ * @param out_len   receives the block's length
+ * @return ERIS_OK; ERIS_ENOTFOUND if absent; ERIS_EMISMATCH if the stored
+ *         bytes do not hash to `ref`; ERIS_EBLOCKSIZE if the block is not
+ *         1024/32768 bytes or does not fit; ERIS_ERROR on I/O failure.
+ */
+ERIS_EXTERN int eris_store_get(eris_store *store,
+			       const uint8_t ref[ERIS_REF_BYTES], uint8_t *buf,
+			       size_t buf_size, size_t *out_len);
+
+/**
+ * Store a block under `ref`. The block must be 1024 or 32768 bytes and
+ * hash to `ref` (checked: ERIS_EMISMATCH otherwise, nothing stored).
+ */
+ERIS_EXTERN int eris_store_put(eris_store *store,
+			       const uint8_t ref[ERIS_REF_BYTES],
+			       const uint8_t *block, size_t len);
+
+/** 1 if the store holds `ref`, 0 if not, a negative code on failure. */
+ERIS_EXTERN int eris_store_has(eris_store *store,
+			       const uint8_t ref[ERIS_REF_BYTES]);
+
+/** Make every put so far durable (directory stores fsync). */
+ERIS_EXTERN int eris_store_flush(eris_store *store);
+
+/** Close the store and free it. NULL is allowed. */
+ERIS_EXTERN void eris_store_free(eris_store *store);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

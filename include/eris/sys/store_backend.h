@@ -1,0 +1,69 @@
+/*
+ * eris/sys/store_backend.h - the interface a block-store back end implements.
+ *
+ * A back end embeds `eris_store_backend` as its first member, fills in the
+ * callbacks and hands itself to eris_store_new_from_backend(), which takes
+ * ownership. Only get, put and free are required.
+ *
+ * Contract for every callback:
+ *   - return ERIS_OK or a negative eris_error_code, and set a message with
+ *     eris_error_set() for anything but a plain ERIS_ENOTFOUND;
+ *   - get: copy the block into `buf` (at most `buf_size` bytes) and set
+ *     `*out_len`; ERIS_ENOTFOUND if absent; ERIS_EBLOCKSIZE if it does not
+ *     fit. The library verifies the bytes; the back end need not.
+ *   - put: `block` is 1024 or 32768 bytes and hashes to `ref` (the library
+ *     checks before calling). Storing an existing block again succeeds.
+ *   - has: 1 present, 0 absent, negative on failure.
+ *   - get_many (optional): like get for `n` references; results[i] receives
+ *     each per-block code; return ERIS_OK unless the batch itself failed.
+ */
+#ifndef ERIS_SYS_STORE_BACKEND_H
+#define ERIS_SYS_STORE_BACKEND_H
+
+#include "../store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ERIS_STORE_BACKEND_VERSION 1
+
+typedef struct eris_store_backend eris_store_backend;
+
+struct eris_store_backend {
+	unsigned version; /**< ERIS_STORE_BACKEND_VERSION */
+	int (*get)(eris_store_backend *b, const uint8_t ref[ERIS_REF_BYTES],
+		   uint8_t *buf, size_t buf_size, size_t *out_len);
+	int (*put)(eris_store_backend *b, const uint8_t ref[ERIS_REF_BYTES],
+		   const uint8_t *block, size_t len);
+	int (*has)(eris_store_backend *b, const uint8_t ref[ERIS_REF_BYTES]);
+	int (*get_many)(eris_store_backend *b, size_t n,
+			const uint8_t (*refs)[ERIS_REF_BYTES], uint8_t *const *bufs,
+			size_t buf_size, size_t *out_lens, int *results);
+	int (*flush)(eris_store_backend *b);
+	void (*free)(eris_store_backend *b);
+};
+
+#define ERIS_STORE_BACKEND_INIT { ERIS_STORE_BACKEND_VERSION, 0, 0, 0, 0, 0, 0 }
+
+/**
+ * Wrap a back end in a store. Takes ownership of `backend` even on failure
+ * (then backend->free is called).
+ */
+ERIS_EXTERN int eris_store_new_from_backend(eris_store **out,
+					    eris_store_backend *backend);
+
+/** The back end of a store (borrowed). */
+ERIS_EXTERN eris_store_backend *eris_store_backend_of(eris_store *store);
+
+/** Set this thread's error message (printf-style) and return `code`. */
+ERIS_EXTERN int eris_error_set(int code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

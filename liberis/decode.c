@@ -1,0 +1,552 @@
+/*
+ * decode.c - verified decoding with random access (ERIS digest §4, §5).
+ *
+ * Rules, checked for every block before any byte derived from it is
+ * returned:
+ *   R1 the store has the block                       -> ERIS_ENOTFOUND
+ *   R2 the block is exactly the capability's size    -> ERIS_EBLOCKSIZE
+ *   R3 BLAKE2b-256(block) equals its reference       -> ERIS_EMISMATCH
+ *   R4 BLAKE2b-256(decrypted root) equals the root key (level > 0)
+ *                                                    -> ERIS_EKEY
+ *   R5 in an internal node the pairs come first, then only all-zero
+ *      ("null") pairs; no pair has a zero reference; every node but the
+ *      right-most of its level is full; a root above level 0 holds at
+ *      least two pairs (the encoder never wraps a lone root pair)
+ *                                                    -> ERIS_ENODE
+ *   R6 the last leaf ends in 0x80 followed by zeros  -> ERIS_EPADDING
+ *
+ * Shape: with arity A = block size / 64, the node at level l with index
+ * i covers leaves [i * A^l, (i + 1) * A^l); leaf n sits in slot
+ * (n / A^(l-1)) % A of its level-l ancestor. Opening walks the right-most
+ * path (level + 1 blocks), which yields the pair count of the right-most
+ * node of every level, the last leaf, its padding and so the length.
+ *
+ * Cache: one decrypted node per level (the path to the last leaf read),
+ * one decrypted leaf for partial-leaf reads, and the last leaf.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Levels beyond these cannot be reached by content of at most 2^64 bytes
+ * (ERIS digest §4.5). */
+#define MAX_LEVEL_1K 14
+#define MAX_LEVEL_32K 6
+#define MAX_LEVELS (MAX_LEVEL_1K + 1)
+/* Whole leaves are fetched in batches of this many bytes. */
+#define BATCH_BYTES (256u * 1024u)
+
+struct eris_decoder {
+	eris_store *store;
+	eris_read_cap cap;
+	size_t bs, arity;
+	unsigned levels; /* the capability's level L */
+	uint64_t length;
+	uint64_t last_leaf;
+	size_t last_len;
+	uint64_t pos;
+
+	/* node[l] is the decrypted level-l node with index node_idx[l]
+	 * (1 <= l <= L); UINT64_MAX marks an empty cache slot. */
+	uint8_t *node[MAX_LEVELS];
+	uint64_t node_idx[MAX_LEVELS];
+	/* The right-most node of each level: index and pair count. */
+	uint64_t right_idx[MAX_LEVELS];
+	size_t right_count[MAX_LEVELS];
+
+	uint8_t *cipher;   /* one fetched block */
+	uint8_t *leaf;     /* decrypted leaf `leaf_idx` */
+	uint64_t leaf_idx;
+	uint8_t *last;     /* decrypted last leaf */
+
+	/* Batched leaf fetches, allocated on first use. */
+	size_t batch_max;
+	uint8_t *batch_mem;
+	uint8_t **batch_bufs;
+	uint8_t (*batch_refs)[ERIS_REF_BYTES];
+	uint8_t (*batch_keys)[ERIS_KEY_BYTES];
+	size_t *batch_lens;
+	int *batch_rcs;
+};
+
+static int is_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+static void describe(char *out, size_t size, unsigned level, uint64_t idx)
+{
+	if (level == 0)
+		snprintf(out, size, "leaf %llu", (unsigned long long)idx);
+	else
+		snprintf(out, size, "level-%u node %llu", level,
+			 (unsigned long long)idx);
+}
+
+/* R1-R3 on a block fetched with result `rc` and length `len`. */
+static int check_block(const eris_decoder *dec, const uint8_t *ref,
+		       const uint8_t *block, size_t len, int rc,
+		       unsigned level, uint64_t idx)
+{
+	char name[ERIS_REF_BASE32_LEN + 1], what[64];
+	uint8_t digest[ERIS_REF_BYTES];
+
+	if (rc == ERIS_OK && len == dec->bs) {
+		eris__blake2b(digest, block, len);
+		if (eris__equal32(digest, ref))
+			return ERIS_OK;
+		rc = ERIS_EMISMATCH;
+	} else if (rc == ERIS_OK) {
+		rc = ERIS_EBLOCKSIZE;
+	}
+	eris_base32_encode(name, ref, ERIS_REF_BYTES);
+	describe(what, sizeof(what), level, idx);
+	switch (rc) {
+	case ERIS_ENOTFOUND:
+		return eris_error_set(rc, "R1 missing block: %s (%s) is not "
+					  "in the store", name, what);
+	case ERIS_EBLOCKSIZE:
+		return eris_error_set(rc, "R2 wrong block size: %s (%s) is "
+					  "not %zu bytes", name, what, dec->bs);
+	case ERIS_EMISMATCH:
+		return eris_error_set(rc, "R3 reference mismatch: %s (%s) "
+					  "does not hash to its reference",
+				      name, what);
+	default:
+		return rc; /* a store failure, message set by the store */
+	}
+}
+
+/* Fetch, verify and decrypt one block into `out`. */
+static int deref(eris_decoder *dec, const uint8_t *ref, const uint8_t *key,
+		 unsigned level, uint64_t idx, uint8_t *out)
+{
+	size_t len = 0;
+	int rc = eris__store_get_raw(dec->store, ref, dec->cipher, dec->bs,
+				     &len);
+
+	rc = check_block(dec, ref, dec->cipher, len, rc, level, idx);
+	if (rc < 0)
+		return rc;
+	eris__chacha20(out, dec->cipher, dec->bs, key, (uint8_t)level);
+	return ERIS_OK;
+}
+
+/* R5: count the pairs of a decrypted internal node. */
+static int parse_node(const eris_decoder *dec, const uint8_t *node,
+		      unsigned level, uint64_t idx, size_t *out_count)
+{
+	char what[64];
+	size_t n = 0;
+
+	describe(what, sizeof(what), level, idx);
+	while (n < dec->arity && !is_zero(node + n * 64, 64)) {
+		if (is_zero(node + n * 64, ERIS_REF_BYTES))
+			return eris_error_set(ERIS_ENODE,
+					      "R5 malformed internal node: %s, "
+					      "pair %zu has a null reference",
+					      what, n);
+		n++;
+	}
+	if (n == 0)
+		return eris_error_set(ERIS_ENODE,
+				      "R5 malformed internal node: %s holds "
+				      "no pairs", what);
+	if (!is_zero(node + n * 64, dec->bs - n * 64))
+		return eris_error_set(ERIS_ENODE,
+				      "R5 malformed internal node: %s has a "
+				      "pair after the null pair %zu",
+				      what, n);
+	*out_count = n;
+	return ERIS_OK;
+}
+
+/* Make node[level] hold the node with index `idx` (level < L), loading
+ * ancestors as needed. */
+static int load_node(eris_decoder *dec, unsigned level, uint64_t idx)
+{
+	const uint8_t *pair = NULL;
+	size_t count, expected;
+	int rc;
+
+	if (dec->node_idx[level] == idx)
+		return ERIS_OK;
+	if (level == dec->levels || idx > dec->right_idx[level])
+		return eris_error_set(ERIS_ERROR, "internal: node %u/%llu out "
+					  "of range", level,
+				      (unsigned long long)idx);
+	if ((rc = load_node(dec, level + 1, idx / dec->arity)) < 0)
+		return rc;
+	pair = dec->node[level + 1] + (idx % dec->arity) * 64;
+	dec->node_idx[level] = UINT64_MAX;
+	rc = deref(dec, pair, pair + ERIS_REF_BYTES, level, idx,
+		   dec->node[level]);
+	if (rc == ERIS_OK)
+		rc = parse_node(dec, dec->node[level], level, idx, &count);
+	if (rc < 0)
+		return rc;
+	expected = idx == dec->right_idx[level] ? dec->right_count[level]
+						: dec->arity;
+	if (expected == 0) /* right-most path being walked by open */
+		dec->right_count[level] = expected = count;
+	if (count != expected)
+		return eris_error_set(ERIS_ENODE,
+				      "R5 malformed internal node: level-%u "
+				      "node %llu holds %zu pairs, expected %zu",
+				      level, (unsigned long long)idx, count,
+				      expected);
+	dec->node_idx[level] = idx;
+	return ERIS_OK;
+}
+
+/* R6: the content length of a decrypted last leaf. */
+static int unpad(const eris_decoder *dec, const uint8_t *leaf, size_t *out)
+{
+	for (size_t i = dec->bs; i-- > 0;) {
+		if (leaf[i] == 0)
+			continue;
+		if (leaf[i] == 0x80) {
+			*out = i;
+			return ERIS_OK;
+		}
+		return eris_error_set(ERIS_EPADDING,
+				      "R6 bad padding: byte 0x%02x where 0x80 "
+				      "or 0x00 belongs (wrong key, or not "
+				      "ERIS content)", leaf[i]);
+	}
+	return eris_error_set(ERIS_EPADDING,
+			      "R6 bad padding: the last leaf has no 0x80");
+}
+
+/* The reference and key of leaf `idx` (needs its level-1 node). */
+static int leaf_pair(eris_decoder *dec, uint64_t idx, const uint8_t **out)
+{
+	int rc = load_node(dec, 1, idx / dec->arity);
+
+	if (rc == ERIS_OK)
+		*out = dec->node[1] + (idx % dec->arity) * 64;
+	return rc;
+}
+
+static int open_tree(eris_decoder *dec)
+{
+	const eris_read_cap *cap = &dec->cap;
+	unsigned L = dec->levels;
+	const uint8_t *pair = NULL;
+	uint8_t digest[ERIS_KEY_BYTES];
+	size_t count;
+	int rc;
+
+	if (L == 0) {
+		dec->last_leaf = 0;
+		rc = deref(dec, cap->root_ref, cap->root_key, 0, 0, dec->last);
+		if (rc == ERIS_OK)
+			rc = unpad(dec, dec->last, &dec->last_len);
+		dec->length = dec->last_len;
+		return rc;
+	}
+	rc = deref(dec, cap->root_ref, cap->root_key, L, 0, dec->node[L]);
+	if (rc < 0)
+		return rc;
+	eris__blake2b(digest, dec->node[L], dec->bs);
+	if (!eris__equal32(digest, cap->root_key))
+		return eris_error_set(ERIS_EKEY,
+				      "R4 key mismatch: the decrypted root "
+				      "does not hash to the capability's key "
+				      "(wrong key or level)");
+	if ((rc = parse_node(dec, dec->node[L], L, 0, &count)) < 0)
+		return rc;
+	if (count < 2)
+		return eris_error_set(ERIS_ENODE,
+				      "R5 malformed internal node: the level-%u "
+				      "root holds a single pair", L);
+	dec->node_idx[L] = 0;
+	dec->right_idx[L] = 0;
+	dec->right_count[L] = count;
+	for (unsigned l = L; l > 1; l--) {
+		dec->right_idx[l - 1] = dec->right_idx[l] * dec->arity +
+					dec->right_count[l] - 1;
+		dec->right_count[l - 1] = 0; /* learnt by load_node */
+		if ((rc = load_node(dec, l - 1, dec->right_idx[l - 1])) < 0)
+			return rc;
+	}
+	dec->last_leaf = dec->right_idx[1] * dec->arity + dec->right_count[1] - 1;
+	pair = dec->node[1] + (dec->right_count[1] - 1) * 64;
+	rc = deref(dec, pair, pair + ERIS_REF_BYTES, 0, dec->last_leaf,
+		   dec->last);
+	if (rc == ERIS_OK)
+		rc = unpad(dec, dec->last, &dec->last_len);
+	if (rc < 0)
+		return rc;
+	if (dec->last_leaf > (UINT64_MAX - dec->last_len) / dec->bs)
+		return eris_error_set(ERIS_ELEVEL,
+				      "content longer than 2^64 bytes");
+	dec->length = dec->last_leaf * dec->bs + dec->last_len;
+	return ERIS_OK;
+}
+
+int eris_decoder_new(eris_decoder **out, eris_store *store,
+		     const eris_read_cap *cap)
+{
+	eris_decoder *dec;
+	unsigned max_level;
+	int rc;
+
+	if (out == NULL || store == NULL || cap == NULL)
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	*out = NULL;
+	if ((rc = eris_init()) < 0)
+		return rc;
+	if (!eris__valid_block_size(cap->block_size))
+		return eris_error_set(ERIS_EURN, "invalid block size %u",
+				      (unsigned)cap->block_size);
+	max_level = cap->block_size == ERIS_BLOCK_SIZE_1K ? MAX_LEVEL_1K
+							  : MAX_LEVEL_32K;
+	if (cap->level > max_level)
+		return eris_error_set(ERIS_ELEVEL,
+				      "unsupported level %u: at most %u for "
+				      "%u-byte blocks (content up to 2^64 "
+				      "bytes)",
+				      cap->level, max_level,
+				      (unsigned)cap->block_size);
+	dec = eris__calloc(1, sizeof(*dec));
+	if (dec == NULL)
+		return eris_error_set(ERIS_ENOMEM, "out of memory");
+	dec->store = store;
+	dec->cap = *cap;
+	dec->bs = cap->block_size;
+	dec->arity = dec->bs / 64;
+	dec->levels = cap->level;
+	dec->leaf_idx = UINT64_MAX;
+	dec->cipher = eris__malloc(dec->bs);
+	dec->leaf = eris__malloc(dec->bs);
+	dec->last = eris__malloc(dec->bs);
+	rc = dec->cipher && dec->leaf && dec->last ? ERIS_OK : ERIS_ENOMEM;
+	for (unsigned l = 1; rc == ERIS_OK && l <= dec->levels; l++) {
+		dec->node_idx[l] = UINT64_MAX;
+		dec->node[l] = eris__malloc(dec->bs);
+		if (dec->node[l] == NULL)
+			rc = ERIS_ENOMEM;
+	}
+	if (rc < 0)
+		eris_error_set(rc, "out of memory");
+	else
+		rc = open_tree(dec);
+	if (rc < 0) {
+		eris_decoder_free(dec);
+		return rc;
+	}
+	*out = dec;
+	return ERIS_OK;
+}
+
+uint64_t eris_decoder_length(const eris_decoder *dec)
+{
+	return dec ? dec->length : 0;
+}
+
+static int batch_alloc(eris_decoder *dec)
+{
+	size_t n = BATCH_BYTES / dec->bs;
+
+	dec->batch_mem = eris__malloc(n * dec->bs);
+	dec->batch_bufs = eris__calloc(n, sizeof(*dec->batch_bufs));
+	dec->batch_refs = eris__calloc(n, sizeof(*dec->batch_refs));
+	dec->batch_keys = eris__calloc(n, sizeof(*dec->batch_keys));
+	dec->batch_lens = eris__calloc(n, sizeof(*dec->batch_lens));
+	dec->batch_rcs = eris__calloc(n, sizeof(*dec->batch_rcs));
+	if (!dec->batch_mem || !dec->batch_bufs || !dec->batch_refs ||
+	    !dec->batch_keys || !dec->batch_lens || !dec->batch_rcs)
+		return eris_error_set(ERIS_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		dec->batch_bufs[i] = dec->batch_mem + i * dec->bs;
+	dec->batch_max = n;
+	return ERIS_OK;
+}
+
+/* Fetch and verify `n` whole leaves from `first` (never the last leaf) in
+ * one batch; decrypt them to `out` unless it is NULL (verify only). */
+static int fetch_leaves(eris_decoder *dec, uint64_t first, size_t n,
+			uint8_t *out)
+{
+	const uint8_t *pair = NULL;
+	int rc;
+
+	if (dec->batch_max == 0 && (rc = batch_alloc(dec)) < 0)
+		return rc;
+	if (n > dec->batch_max)
+		n = dec->batch_max;
+	for (size_t j = 0; j < n; j++) {
+		if ((rc = leaf_pair(dec, first + j, &pair)) < 0)
+			return rc;
+		memcpy(dec->batch_refs[j], pair, ERIS_REF_BYTES);
+		memcpy(dec->batch_keys[j], pair + ERIS_REF_BYTES,
+		       ERIS_KEY_BYTES);
+	}
+	rc = eris__store_get_many_raw(dec->store, n,
+				      (const uint8_t(*)[ERIS_REF_BYTES])
+					      dec->batch_refs,
+				      dec->batch_bufs, dec->bs, dec->batch_lens,
+				      dec->batch_rcs);
+	if (rc < 0)
+		return rc;
+	for (size_t j = 0; j < n; j++) {
+		rc = check_block(dec, dec->batch_refs[j], dec->batch_bufs[j],
+				 dec->batch_lens[j], dec->batch_rcs[j], 0,
+				 first + j);
+		if (rc < 0)
+			return rc;
+		if (out)
+			eris__chacha20(out + j * dec->bs, dec->batch_bufs[j],
+				       dec->bs, dec->batch_keys[j], 0);
+	}
+	return (int)n;
+}
+
+/* A pointer to the decrypted leaf `idx`, through the one-leaf cache. */
+static int cached_leaf(eris_decoder *dec, uint64_t idx, const uint8_t **out)
+{
+	const uint8_t *pair = NULL;
+	int rc;
+
+	if (idx == dec->last_leaf) {
+		*out = dec->last;
+		return ERIS_OK;
+	}
+	if (dec->leaf_idx != idx) {
+		if ((rc = leaf_pair(dec, idx, &pair)) < 0)
+			return rc;
+		dec->leaf_idx = UINT64_MAX;
+		rc = deref(dec, pair, pair + ERIS_REF_BYTES, 0, idx, dec->leaf);
+		if (rc < 0)
+			return rc;
+		dec->leaf_idx = idx;
+	}
+	*out = dec->leaf;
+	return ERIS_OK;
+}
+
+int eris_decoder_pread(eris_decoder *dec, void *buf, size_t len,
+		       uint64_t offset, size_t *out_read)
+{
+	uint8_t *dst = buf;
+	size_t done = 0;
+	int rc;
+
+	if (dec == NULL || out_read == NULL || (buf == NULL && len > 0))
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	*out_read = 0;
+	if (offset >= dec->length)
+		return ERIS_OK;
+	if (len > dec->length - offset)
+		len = (size_t)(dec->length - offset);
+	while (done < len) {
+		uint64_t at = offset + done;
+		uint64_t idx = at / dec->bs;
+		size_t within = (size_t)(at % dec->bs);
+		size_t chunk = dec->bs - within;
+		const uint8_t *leaf;
+
+		if (chunk > len - done)
+			chunk = len - done;
+		if (within == 0 && chunk == dec->bs && idx != dec->last_leaf) {
+			/* Whole leaves: batch them, decrypt in place. */
+			uint64_t n = (len - done) / dec->bs;
+
+			if (n > dec->last_leaf - idx)
+				n = dec->last_leaf - idx;
+			rc = fetch_leaves(dec, idx, (size_t)n, dst + done);
+			if (rc < 0)
+				return rc;
+			done += (size_t)rc * dec->bs;
+			continue;
+		}
+		if ((rc = cached_leaf(dec, idx, &leaf)) < 0)
+			return rc;
+		memcpy(dst + done, leaf + within, chunk);
+		done += chunk;
+	}
+	*out_read = done;
+	return ERIS_OK;
+}
+
+int eris_decoder_read(eris_decoder *dec, void *buf, size_t len,
+		      size_t *out_read)
+{
+	int rc;
+
+	if (dec == NULL)
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	rc = eris_decoder_pread(dec, buf, len, dec->pos, out_read);
+	if (rc == ERIS_OK)
+		dec->pos += *out_read;
+	return rc;
+}
+
+int eris_decoder_seek(eris_decoder *dec, uint64_t offset)
+{
+	if (dec == NULL)
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	dec->pos = offset;
+	return ERIS_OK;
+}
+
+uint64_t eris_decoder_tell(const eris_decoder *dec)
+{
+	return dec ? dec->pos : 0;
+}
+
+void eris_decoder_free(eris_decoder *dec)
+{
+	if (dec == NULL)
+		return;
+	eris__free(dec->cipher);
+	if (dec->leaf)
+		eris_memzero(dec->leaf, dec->bs);
+	eris__free(dec->leaf);
+	if (dec->last)
+		eris_memzero(dec->last, dec->bs);
+	eris__free(dec->last);
+	for (unsigned l = 1; l < MAX_LEVELS; l++)
+		eris__free(dec->node[l]);
+	eris__free(dec->batch_mem);
+	eris__free(dec->batch_bufs);
+	eris__free(dec->batch_refs);
+	eris__free(dec->batch_keys);
+	eris__free(dec->batch_lens);
+	eris__free(dec->batch_rcs);
+	eris__free(dec);
+}
+
+/* Every leaf but the last (checked when the decoder opened) is fetched
+ * and checked against R1-R3; loading their level-1 nodes checks every
+ * internal node (R1-R3, R5). Nothing is decrypted but internal nodes. */
+int eris__decoder_verify_all(eris_decoder *dec, uint64_t *out_blocks,
+			     void (*progress)(uint64_t, void *), void *payload)
+{
+	uint64_t blocks = 1; /* the last leaf */
+	uint64_t idx = 0;
+
+	for (unsigned l = 1; l <= dec->levels; l++)
+		blocks += dec->right_idx[l] + 1;
+	while (idx < dec->last_leaf) {
+		uint64_t left = dec->last_leaf - idx;
+		int rc = fetch_leaves(dec, idx,
+				      left > BATCH_BYTES ? BATCH_BYTES
+							 : (size_t)left,
+				      NULL);
+		if (rc < 0)
+			return rc;
+		idx += (uint64_t)rc;
+		if (progress)
+			progress(idx, payload);
+	}
+	if (out_blocks)
+		*out_blocks = blocks + dec->last_leaf;
+	return ERIS_OK;
+}

@@ -1,0 +1,47 @@
+/*
+ * internal.h - declarations shared inside liberis; not installed.
+ */
+#ifndef ERIS_INTERNAL_H
+#define ERIS_INTERNAL_H
+
+#include <eris/eris.h>
+#include <eris/sys/store_backend.h>
+
+#include "crypto/crypto.h"
+
+/* A store is a thin wrapper around its back end: the wrapper is where every
+ * returned block gets verified, whatever the back end. */
+struct eris_store {
+	eris_store_backend *backend;
+};
+
+/* Put without re-hashing: for the encoder, which just computed `ref`. */
+int eris__store_put_trusted(eris_store *store, const uint8_t *ref,
+			    const uint8_t *block, size_t len);
+
+/* Fetch without verifying (the decoder applies R2 before R3 itself). */
+int eris__store_get_raw(eris_store *store, const uint8_t *ref, uint8_t *buf,
+			size_t buf_size, size_t *out_len);
+
+/* Batched raw fetch; falls back to one get per block. */
+int eris__store_get_many_raw(eris_store *store, size_t n,
+			     const uint8_t (*refs)[ERIS_REF_BYTES],
+			     uint8_t *const *bufs, size_t buf_size,
+			     size_t *out_lens, int *results);
+
+/* Check every block of an open decoder (eris_verify's walk). */
+int eris__decoder_verify_all(eris_decoder *dec, uint64_t *out_blocks,
+			     void (*progress)(uint64_t, void *), void *payload);
+
+/* Allocation goes through these so tests can inject failures. */
+void *eris__malloc(size_t size);
+void *eris__calloc(size_t n, size_t size);
+void *eris__realloc(void *p, size_t size);
+void eris__free(void *p);
+
+static inline int eris__valid_block_size(size_t bs)
+{
+	return bs == ERIS_BLOCK_SIZE_1K || bs == ERIS_BLOCK_SIZE_32K;
+}
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * verify.c - check that content is complete and intact without producing
+ * it: every block present, of the right size, hashing to its reference,
+ * every internal node well formed, the root keyed and the padding right.
+ */
+#include "internal.h"
+
+int eris_verify(eris_store *store, const eris_read_cap *cap,
+		uint64_t *out_blocks,
+		void (*progress)(uint64_t blocks, void *payload), void *payload)
+{
+	eris_decoder *dec;
+	int rc = eris_decoder_new(&dec, store, cap);
+
+	if (rc < 0)
+		return rc;
+	rc = eris__decoder_verify_all(dec, out_blocks, progress, payload);
+	eris_decoder_free(dec);
+	return rc;
+}
