@@ -1,0 +1,59 @@
+/*
+ * testutil.h - helpers shared by the core tests: a test store back end
+ * that can be inspected, corrupted and made to fail, and content
+ * generators.
+ */
+#ifndef ERIS_TESTUTIL_H
+#define ERIS_TESTUTIL_H
+
+#include <eris/eris.h>
+#include <eris/sys/store_backend.h>
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+	uint8_t ref[ERIS_REF_BYTES];
+	uint8_t *data; /* NULL = empty slot */
+	size_t len;
+} test_block;
+
+/* A store back end whose blocks the test can see and change. */
+typedef struct {
+	eris_store_backend parent;
+	test_block *slots;
+	size_t capacity, count;
+	uint64_t gets, puts;
+	/* Fail the Nth get/put (1-based) with ERIS_ERROR; 0 = never. */
+	uint64_t fail_get_at, fail_put_at;
+} test_store;
+
+/* Create a test store; *out_backend stays valid while the store lives. */
+eris_store *test_store_new(test_store **out_backend);
+
+/* The i-th stored block in slot order (0 <= i < count). */
+test_block *test_store_block(test_store *ts, size_t i);
+
+/* Find a block by reference, or NULL. */
+test_block *test_store_find(test_store *ts, const uint8_t *ref);
+
+/* Remove a block (it becomes missing). */
+void test_store_remove(test_store *ts, const uint8_t *ref);
+
+/* Deterministic pseudo-random bytes from a seed (ChaCha20 keystream). */
+void fill_random(uint8_t *buf, size_t len, uint64_t seed, uint64_t offset);
+
+/* Decode base32 of any length (as in the vector files); malloc'd. */
+uint8_t *base32_decode_alloc(const char *s, size_t *out_len);
+
+/* Assert that `rc` equals `expected`, printing the library message. */
+#define ck_assert_eris(rc, expected)                                        \
+	ck_assert_msg((rc) == (expected), "got %d (%s), expected %d (%s): %s", \
+		      (rc), eris_strerror(rc), (expected),                   \
+		      eris_strerror(expected), eris_error_last())
+
+/* Run a suite; returns the process exit code. */
+int run_suite(Suite *s);
+
+#endif
