@@ -43,7 +43,8 @@ extern "C" {
 
 /**
  * Initialise the library (crypto back ends). Safe to call more than once and
- * from several threads; every other entry point calls it implicitly.
+ * from several threads. The encoder, the decoder and eris_secret_random()
+ * call it themselves; calling it first at start-up is still good practice.
  *
  * @return ERIS_OK, or ERIS_ERROR if the crypto library cannot start.
  */

@@ -69,8 +69,9 @@ ERIS_EXTERN void eris_decoder_free(eris_decoder *dec);
 
 /**
  * Check that every block of the content is present and valid (R1-R6),
- * producing no output. `progress` (may be NULL) is called with the number
- * of blocks verified so far, every so often; `payload` is passed through.
+ * producing no output. `progress` (may be NULL) is called every so often
+ * with the number of leaves checked so far (of eris_decoder_length() /
+ * block size + 1 in all); `payload` is passed through.
  * @param out_blocks  may be NULL; receives the number of blocks visited
  */
 ERIS_EXTERN int eris_verify(eris_store *store, const eris_read_cap *cap,

@@ -9,7 +9,7 @@
  * node per tree level. Every encrypted block is put into the store as soon
  * as it is complete (the store may be NULL to only compute the capability).
  * A failed store put leaves the encoder failed: later calls return
- * ERIS_EFAILED.
+ * ERIS_EFAILED. One encoder is not to be used by two threads at once.
  */
 #ifndef ERIS_ENCODE_H
 #define ERIS_ENCODE_H
@@ -29,7 +29,9 @@ typedef struct eris_encoder eris_encoder;
 typedef struct eris_encode_options {
 	unsigned version;    /**< ERIS_ENCODE_OPTIONS_VERSION */
 	uint32_t block_size; /**< ERIS_BLOCK_SIZE_1K or _32K */
-	/** Convergence secret; NULL means the null (all-zero) secret. */
+	/** Convergence secret, 32 bytes; NULL means the null (all-zero)
+	 * secret. Copied by eris_encoder_new(); wiped when the encoder is
+	 * freed. */
 	const uint8_t *secret;
 } eris_encode_options;
 

@@ -17,6 +17,9 @@
  * Blocks never change, so put is idempotent. eris_store_get() re-hashes
  * every block it returns: a store is never trusted.
  *
+ * Threads: the built-in stores (mem, dir) may be used from several threads
+ * at once. A store from another back end is as thread-safe as that back end.
+ *
  * Backend writers: see eris/sys/store_backend.h.
  */
 #ifndef ERIS_STORE_H
@@ -50,8 +53,10 @@ ERIS_EXTERN int eris_store_new_dir(eris_store **out, const char *path,
 
 /**
  * The default store specification: $ERIS_STORE if set and non-empty, else
- * the embedded default under $XDG_DATA_HOME/eris/ (or
- * ~/.local/share/eris/). Writes at most `size` bytes including the NUL.
+ * the embedded default, a directory store at dir:$XDG_DATA_HOME/eris/blocks
+ * ($XDG_DATA_HOME must be absolute to count; otherwise
+ * dir:$HOME/.local/share/eris/blocks). Writes at most `size` bytes
+ * including the NUL.
  * @return ERIS_OK, or ERIS_ERROR if no home can be found or it is too long.
  */
 ERIS_EXTERN int eris_store_default_spec(char *out, size_t size);

@@ -53,6 +53,16 @@ uint8_t *base32_decode_alloc(const char *s, size_t *out_len);
 		      (rc), eris_strerror(rc), (expected),                   \
 		      eris_strerror(expected), eris_error_last())
 
+/* Assert two capabilities are equal, field by field (the struct has
+ * padding). */
+#define ck_assert_cap_eq(a, b)                                               \
+	do {                                                                 \
+		ck_assert_uint_eq((a).block_size, (b).block_size);           \
+		ck_assert_uint_eq((a).level, (b).level);                     \
+		ck_assert_mem_eq((a).root_ref, (b).root_ref, 32);            \
+		ck_assert_mem_eq((a).root_key, (b).root_key, 32);            \
+	} while (0)
+
 /* Run a suite; returns the process exit code. */
 int run_suite(Suite *s);
 

@@ -1,0 +1,139 @@
+#!/bin/sh
+# install_test.sh - install liberis into a scratch prefix and use it from
+# outside the project, the three ways a user would:
+#
+#   1. pkg-config: cc $(pkg-config --cflags --libs eris), run against the
+#      installed shared library (LD_LIBRARY_PATH)
+#   2. pkg-config --static: a fully static program (-static), which needs
+#      Requires.private/Libs.private to be right
+#   3. CMake: find_package(eris) with eris::eris and eris::eris_static
+#
+# and check the shared library: SONAME liberis.so.0, and every exported
+# symbol named eris_*.
+#
+# Usage: install_test.sh BUILD_DIR WORK_DIR CONSUMER_DIR CC CMAKE GENERATOR
+#   WORK_DIR is emptied first; the prefix is WORK_DIR/prefix.
+set -eu
+
+if [ $# -ne 6 ]; then
+	echo "usage: $0 BUILD_DIR WORK_DIR CONSUMER_DIR CC CMAKE GENERATOR" >&2
+	exit 2
+fi
+build=$1
+work=$2
+consumer=$3
+cc=$4
+cmake=$5
+generator=$6
+prefix=$work/prefix
+
+fail() {
+	echo "install test: FAIL: $*" >&2
+	exit 1
+}
+step() {
+	echo "== $*"
+}
+# Run a command, showing its output only when it fails.
+quiet() {
+	log=$work/last.log
+	if ! "$@" >"$log" 2>&1; then
+		cat "$log" >&2
+		return 1
+	fi
+}
+
+rm -rf "$work"
+mkdir -p "$work"
+
+step "cmake --install $build --prefix $prefix"
+quiet "$cmake" --install "$build" --prefix "$prefix" ||
+	fail "cmake --install failed"
+
+# Where GNUInstallDirs put things (lib or lib/<multiarch>).
+pc=$(find "$prefix" -path '*/pkgconfig/eris.pc' | head -n 1)
+[ -n "$pc" ] || fail "no pkgconfig/eris.pc under $prefix"
+pcdir=$(dirname "$pc")
+libdir=$(dirname "$pcdir")
+echo "libdir: $libdir"
+for f in "$libdir/liberis.so" "$libdir/liberis.a" \
+	"$libdir/cmake/eris/erisConfig.cmake" \
+	"$libdir/cmake/eris/erisConfigVersion.cmake" \
+	"$prefix/include/eris/eris.h" \
+	"$prefix/include/eris/sys/store_backend.h"; do
+	[ -e "$f" ] || fail "not installed: $f"
+done
+
+step "SONAME"
+so=$libdir/liberis.so
+soname=$(readelf -d "$so" | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')
+[ "$soname" = liberis.so.0 ] ||
+	fail "liberis.so has SONAME '$soname', expected liberis.so.0"
+[ -e "$libdir/$soname" ] || fail "$libdir/$soname is not installed"
+echo "SONAME $soname"
+
+step "exported symbols"
+# Global symbols defined by the library (code, data, weak): all eris_*.
+nm -D --defined-only "$so" >"$work/exports.txt"
+bad=$(awk 'NF == 3 && $2 ~ /^[BDGRSTVWiu]$/ && $3 !~ /^eris_/ { print $3 }' \
+	"$work/exports.txt")
+[ -z "$bad" ] || fail "liberis.so exports symbols outside eris_*: $bad"
+count=$(awk 'NF == 3 && $2 == "T"' "$work/exports.txt" | wc -l)
+[ "$count" -gt 0 ] || fail "liberis.so exports no functions"
+echo "$count functions, all eris_*"
+
+PKG_CONFIG_PATH=$pcdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+export PKG_CONFIG_PATH
+strict="-std=c11 -Wall -Wextra -Werror -pedantic"
+
+step "pkg-config"
+pkg-config --exists --print-errors eris || fail "pkg-config cannot find eris"
+pc_prefix=$(pkg-config --variable=prefix eris)
+[ -d "$pc_prefix" ] && [ "$pc_prefix" -ef "$prefix" ] ||
+	fail "eris.pc says prefix=$pc_prefix but the package was installed" \
+		"in $prefix: the .pc file is not relocatable"
+# shellcheck disable=SC2046,SC2086 # word splitting of flags is wanted
+quiet "$cc" $strict -o "$work/consumer_pc" "$consumer/consumer.c" \
+	$(pkg-config --cflags --libs eris) ||
+	fail "cannot build a program with pkg-config --cflags --libs eris"
+quiet env LD_LIBRARY_PATH="$libdir" "$work/consumer_pc" ||
+	fail "the pkg-config program failed"
+cat "$log"
+
+step "pkg-config --static (cc -static)"
+# A fully static link needs the C library's and libsodium's archives.
+libc_a=$("$cc" -print-file-name=libc.a)
+sodium_a=$(pkg-config --variable=libdir libsodium)/libsodium.a
+if [ ! -e "$libc_a" ] || [ ! -e "$sodium_a" ]; then
+	echo "skipped: no static libc.a or libsodium.a on this system"
+else
+	# shellcheck disable=SC2046,SC2086
+	quiet "$cc" $strict -static -o "$work/consumer_pc_static" \
+		"$consumer/consumer.c" \
+		$(pkg-config --static --cflags --libs eris) ||
+		fail "cannot link statically with pkg-config --static --libs eris"
+	quiet "$work/consumer_pc_static" || fail "the static program failed"
+	cat "$log"
+fi
+
+step "CMake find_package(eris)"
+quiet "$cmake" -S "$consumer" -B "$work/cmake-build" -G "$generator" \
+	-DCMAKE_C_COMPILER="$cc" -DCMAKE_PREFIX_PATH="$prefix" \
+	-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF ||
+	fail "configuring a project with find_package(eris) failed"
+grep 'found eris' "$log" || true
+quiet "$cmake" --build "$work/cmake-build" ||
+	fail "building against eris::eris / eris::eris_static failed"
+quiet "$work/cmake-build/consumer_shared" ||
+	fail "the eris::eris program failed"
+cat "$log"
+ldd "$work/cmake-build/consumer_shared" | grep -F "$libdir/liberis.so.0" \
+	>/dev/null || fail "the eris::eris program does not use $libdir"
+quiet "$work/cmake-build/consumer_static" ||
+	fail "the eris::eris_static program failed"
+cat "$log"
+if readelf -d "$work/cmake-build/consumer_static" | grep -q 'liberis\.so'; then
+	fail "the eris::eris_static program needs liberis.so"
+fi
+
+echo "install test: OK"

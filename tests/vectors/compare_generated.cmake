@@ -1,0 +1,23 @@
+# Runs the vector generator into OUT and checks that every file equals the
+# committed one in REF, and that REF holds no file the generator did not
+# write. Called by ctest with -DGEN= -DOUT= -DREF=.
+file(REMOVE_RECURSE "${OUT}")
+file(MAKE_DIRECTORY "${OUT}")
+execute_process(COMMAND "${GEN}" "${OUT}" RESULT_VARIABLE rc OUTPUT_QUIET)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "generator failed: ${rc}")
+endif()
+file(GLOB generated RELATIVE "${OUT}" "${OUT}/*.json")
+file(GLOB committed RELATIVE "${REF}" "${REF}/*.json")
+if(NOT generated STREQUAL committed)
+  message(FATAL_ERROR "vector files differ: generated [${generated}] committed [${committed}]")
+endif()
+foreach(f IN LISTS generated)
+  file(SHA256 "${OUT}/${f}" a)
+  file(SHA256 "${REF}/${f}" b)
+  if(NOT a STREQUAL b)
+    message(FATAL_ERROR "${f}: the committed vector differs from the generator's output")
+  endif()
+endforeach()
+list(LENGTH generated n)
+message(STATUS "${n} vectors match the generator")

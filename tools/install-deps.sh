@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs what building and testing ERIS needs on Debian 12, as root.
+# Does nothing (and needs no network) when everything is already there.
+set -eu
+
+PACKAGES="build-essential cmake pkg-config libsodium-dev check libsubunit-dev
+libcjson-dev python3 groff-base"
+
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages:$missing (run as root to install)" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
