@@ -512,8 +512,12 @@ void eris_decoder_free(eris_decoder *dec)
 	if (dec->last)
 		eris_memzero(dec->last, dec->bs);
 	eris__free(dec->last);
+	/* Internal nodes hold their children's keys: wipe them too. */
 	for (unsigned l = 1; l < MAX_LEVELS; l++)
-		eris__free(dec->node[l]);
+		if (dec->node[l]) {
+			eris_memzero(dec->node[l], dec->bs);
+			eris__free(dec->node[l]);
+		}
 	eris__free(dec->batch_mem);
 	eris__free(dec->batch_bufs);
 	eris__free(dec->batch_refs);
@@ -535,10 +539,10 @@ int eris__decoder_verify_all(eris_decoder *dec, uint64_t *out_blocks,
 	for (unsigned l = 1; l <= dec->levels; l++)
 		blocks += dec->right_idx[l] + 1;
 	while (idx < dec->last_leaf) {
+		/* fetch_leaves takes at most one batch of what is left */
 		uint64_t left = dec->last_leaf - idx;
 		int rc = fetch_leaves(dec, idx,
-				      left > BATCH_BYTES ? BATCH_BYTES
-							 : (size_t)left,
+				      left > SIZE_MAX ? SIZE_MAX : (size_t)left,
 				      NULL);
 		if (rc < 0)
 			return rc;
