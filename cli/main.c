@@ -1,1 +1,227 @@
-int main(void) { return 0; }
+/*
+ * main.c - entry point of the `eris` command-line tool: dispatches to the
+ * subcommands (put, sum, get, verify, info), and holds the help texts,
+ * `eris help`, `eris --help` and `eris --version`.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const char stores_help[] =
+	"Stores (STORE):\n"
+	"  dir:PATH   a directory store: one file per block, PATH/XX/REF\n"
+	"  PATH       a bare path is a directory store too\n"
+	"  mem:       an empty in-memory store, discarded on exit (testing)\n"
+	"  Without --store the store named by $ERIS_STORE is used, else the\n"
+	"  default store under $XDG_DATA_HOME/eris/ (~/.local/share/eris/).\n";
+
+static const char exit_help[] =
+	"Exit status:\n"
+	"  0  success\n"
+	"  1  verification failed: content is missing or corrupt (rules "
+	"R1-R6)\n"
+	"  2  usage error: bad option, argument, URN, secret or number\n"
+	"  3  the store cannot be opened\n"
+	"  4  an input or output file cannot be read or written\n"
+	"  5  any other error (out of memory, store I/O failure, ...)\n";
+
+static const char overview_help[] =
+	"Usage: eris COMMAND [OPTION]... [ARGUMENT]...\n"
+	"Store and fetch content encoded with ERIS (Encoding for Robust\n"
+	"Immutable Storage, specification 1.0.0).\n"
+	"\n"
+	"Commands:\n"
+	"  put     encode a file, store its blocks and print its URN\n"
+	"  sum     print the URN of files, storing nothing\n"
+	"  get     fetch, verify and decode the content named by a URN\n"
+	"  verify  check that every block of some content is present and "
+	"valid\n"
+	"  info    show the parts of a URN (block size, level, root)\n"
+	"  help    show the help of a command: eris help COMMAND\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help     show this help; 'eris COMMAND --help' for a command\n"
+	"      --version  show the version\n";
+
+static const char put_help[] =
+	"Usage: eris put [OPTION]... [FILE]\n"
+	"Encode FILE (standard input if FILE is missing or '-'), store its\n"
+	"blocks and print its URN on standard output. The URN is printed only\n"
+	"once every block has been durably stored.\n"
+	"\n"
+	"Options:\n"
+	"      --block-size SIZE  1k or 32k; default 1k for content under\n"
+	"                         16 KiB, 32k otherwise\n"
+	"      --secret HEX       convergence secret: exactly 64 hexadecimal\n"
+	"                         digits (32 bytes); default: the null secret,\n"
+	"                         so equal content gives an equal URN\n"
+	"      --random-secret    use a fresh random secret: a URN nobody can\n"
+	"                         derive from the content\n"
+	"      --store STORE      where to put the blocks (created if needed)\n"
+	"  -q, --quiet            no progress display\n"
+	"  -h, --help             show this help\n"
+	"--secret and --random-secret exclude each other. A secret given on\n"
+	"the command line is visible to other users of the machine.\n";
+
+static const char sum_help[] =
+	"Usage: eris sum [OPTION]... [FILE]...\n"
+	"Print the URN of each FILE as 'URN  FILE' (two spaces), storing\n"
+	"nothing. With no FILE, or when FILE is '-', read standard input.\n"
+	"\n"
+	"Options:\n"
+	"      --block-size SIZE  1k or 32k; default 1k for content under\n"
+	"                         16 KiB, 32k otherwise\n"
+	"      --secret HEX       convergence secret: exactly 64 hexadecimal\n"
+	"                         digits (32 bytes); default: the null secret\n"
+	"      --random-secret    a fresh random secret for each FILE\n"
+	"  -q, --quiet            no progress display\n"
+	"  -h, --help             show this help\n";
+
+static const char get_help[] =
+	"Usage: eris get [OPTION]... URN\n"
+	"Fetch the content named by URN from the store, verify every block\n"
+	"and write the content to standard output (or to FILE with -o).\n"
+	"\n"
+	"Options:\n"
+	"      --store STORE   where to read the blocks from\n"
+	"      --offset N      start at byte N (decimal; default 0); an offset\n"
+	"                      at or past the end gives empty output\n"
+	"      --length N      write at most N bytes (default: up to the end)\n"
+	"  -o, --output FILE   write to FILE instead: the content goes to a\n"
+	"                      temporary file in the same directory, renamed\n"
+	"                      to FILE only once all of it is verified; on\n"
+	"                      failure FILE is not created or changed\n"
+	"  -q, --quiet         no progress display\n"
+	"  -h, --help          show this help\n"
+	"Standard output receives only verified bytes, but after a failure it\n"
+	"may hold a prefix of the content; use -o for all or nothing.\n";
+
+static const char verify_help[] =
+	"Usage: eris verify [OPTION]... URN...\n"
+	"Check that every block of the content named by each URN is in the\n"
+	"store and valid (rules R1-R6), without writing the content. Prints\n"
+	"'URN: OK (N blocks)' or 'URN: FAILED: REASON' for each URN.\n"
+	"\n"
+	"Options:\n"
+	"      --store STORE   where to read the blocks from\n"
+	"  -q, --quiet         no progress display, no OK lines (only "
+	"failures)\n"
+	"  -h, --help          show this help\n";
+
+static const char info_help[] =
+	"Usage: eris info [OPTION]... URN\n"
+	"Show the read capability in URN: block size, tree level, root\n"
+	"reference and root key (base32, 52 characters each).\n"
+	"\n"
+	"Options:\n"
+	"      --json          print one JSON object with the keys urn,\n"
+	"                      block_size, level, root_reference, root_key\n"
+	"                      and, with --store, length\n"
+	"      --store STORE   also open the content in STORE (checking the\n"
+	"                      root and the end of the tree) and show its\n"
+	"                      length in bytes; without --store no store is\n"
+	"                      read, not even the default one\n"
+	"  -q, --quiet         accepted for symmetry; info prints no chatter\n"
+	"  -h, --help          show this help\n";
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+	int has_store; /* print the Stores section in its help */
+} commands[] = {
+	{ "put", cmd_put, put_help, 1 },
+	{ "sum", cmd_sum, sum_help, 0 },
+	{ "get", cmd_get, get_help, 1 },
+	{ "verify", cmd_verify, verify_help, 1 },
+	{ "info", cmd_info, info_help, 1 },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+int cli_usage(FILE *f, const char *cmd)
+{
+	if (cmd == NULL) {
+		fprintf(f, "%s\n%s\n%s", overview_help, stores_help,
+			exit_help);
+		return 0;
+	}
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(cmd, commands[i].name) == 0) {
+			fprintf(f, "%s\n", commands[i].help);
+			if (commands[i].has_store)
+				fprintf(f, "%s\n", stores_help);
+			fputs(exit_help, f);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int help_command(int argc, char **argv)
+{
+	if (argc > 2) {
+		cli_error("help", "too many arguments");
+		return cli_try_help(NULL);
+	}
+	if (argc == 1 || strcmp(argv[1], "help") == 0) {
+		cli_usage(stdout, NULL);
+		return EXIT_OK;
+	}
+	if (cli_usage(stdout, argv[1]) < 0) {
+		cli_error("help", "unknown command '%s'", argv[1]);
+		return cli_try_help(NULL);
+	}
+	return EXIT_OK;
+}
+
+static int dispatch(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		cli_usage(stderr, NULL);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+	    strcmp(cmd, "help") == 0)
+		return help_command(argc - 1, argv + 1);
+	if (strcmp(cmd, "--version") == 0) {
+		printf("eris %s (liberis %s)\n", ERIS_VERSION, eris_version());
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	if (cmd[0] == '-')
+		cli_error(NULL, "unknown option '%s' (options go after the "
+				"command)", cmd);
+	else
+		cli_error(NULL, "unknown command '%s'", cmd);
+	return cli_try_help(NULL);
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (eris_init() < 0) {
+		cli_error(NULL, "cannot initialise liberis: %s",
+			  eris_error_last());
+		return EXIT_OTHER;
+	}
+	rc = dispatch(argc, argv);
+	progress_clear();
+	/* Output that cannot be written is an error, even on success. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		int err = errno;
+
+		fprintf(stderr, "eris: error writing standard output: %s\n",
+			strerror(err));
+		if (rc == EXIT_OK)
+			rc = EXIT_IO;
+	}
+	return rc;
+}

@@ -1,0 +1,114 @@
+/*
+ * cli.h - shared declarations of the `eris` command-line tool: exit codes,
+ * the subcommand entry points, option parsing helpers, store opening,
+ * error reporting and the progress line.
+ */
+#ifndef ERIS_CLI_H
+#define ERIS_CLI_H
+
+#include <eris/eris.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* Exit codes. Stable: scripts rely on them (see eris(1), EXIT STATUS). */
+enum {
+	EXIT_OK = 0,      /* success */
+	EXIT_VERIFY = 1,  /* content missing or corrupt (R1-R6, level) */
+	EXIT_USAGE = 2,   /* bad option, argument, URN, secret or number */
+	EXIT_STORE = 3,   /* the block store cannot be opened */
+	EXIT_IO = 4,      /* cannot read an input or write an output file */
+	EXIT_OTHER = 5    /* anything else (out of memory, store I/O, ...) */
+};
+
+/* Size of the buffer used to stream content in and out. */
+#define CLI_CHUNK (1024u * 1024u)
+
+/* Subcommands. `argv[0]` is the subcommand's name; return an exit code. */
+int cmd_put(int argc, char **argv);
+int cmd_sum(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+/* Print a subcommand's usage (NULL: the overview) to `f`. Returns 0 if
+ * the subcommand is known, -1 otherwise. */
+int cli_usage(FILE *f, const char *cmd);
+
+/* Print "eris CMD: MESSAGE" on stderr (clearing any progress line). */
+void cli_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+/*
+ * Report a library failure: prints "eris CMD: " + eris_error_last()
+ * (making sure the rule name R1..R6 appears for verification failures)
+ * and returns the exit code for `rc`.
+ */
+int cli_lib_error(const char *cmd, int rc);
+
+/*
+ * The message for library failure `rc` (eris_error_last(), prefixed with
+ * the rule name R1..R6 if it lacks it), written into `buf`; returns `buf`.
+ */
+const char *cli_describe(int rc, char *buf, size_t size);
+
+/* The exit code for a library return code. */
+int cli_exit_code(int rc);
+
+/* Report a getopt_long failure ('?' or ':' returned); returns EXIT_USAGE. */
+int cli_bad_option(const char *cmd, int c, char **argv);
+
+/* Print "Try 'eris CMD --help'." on stderr; returns EXIT_USAGE. */
+int cli_try_help(const char *cmd);
+
+/*
+ * Parse a non-negative decimal number (digits only, no sign, no spaces,
+ * no overflow). Returns 0 on success, -1 (after printing an error naming
+ * `what`) otherwise.
+ */
+int cli_parse_u64(const char *cmd, const char *what, const char *s,
+		  uint64_t *out);
+
+/* Parse "1k"/"1024"/"32k"/"32768" (k or K, optional "iB"). 0 or -1. */
+int cli_parse_block_size(const char *cmd, const char *s, uint32_t *out);
+
+/* Parse exactly 64 hex digits into a 32-byte secret. 0 or -1. */
+int cli_parse_secret(const char *cmd, const char *s,
+		     uint8_t out[ERIS_SECRET_BYTES]);
+
+/* Parse a URN given on the command line; prints the reason on failure.
+ * Returns 0 or -1. */
+int cli_parse_urn(const char *cmd, const char *s, eris_read_cap *out);
+
+/*
+ * Open the store named by `spec`, or the default store when `spec` is
+ * NULL ($ERIS_STORE, else the embedded default). Returns EXIT_OK or
+ * EXIT_STORE (after printing the reason).
+ */
+int cli_open_store(const char *cmd, const char *spec, int create,
+		   eris_store **out);
+
+/* Write all of `buf` to `fd`, retrying on EINTR. 0 or -1 (errno set). */
+int cli_write_all(int fd, const void *buf, size_t len);
+
+/*
+ * Read up to `len` bytes from `fd`, looping until `len` bytes or end of
+ * input. Returns the number of bytes read, or -1 (errno set).
+ */
+ssize_t cli_read_full(int fd, void *buf, size_t len);
+
+/*
+ * The progress line on stderr: shown only when stderr is a terminal and
+ * not `quiet`, at most every 250 ms, erased by progress_clear() (which
+ * every error message calls first). `total` 0 means unknown.
+ */
+int progress_wanted(int quiet);
+void progress_start(const char *label, uint64_t total, int quiet);
+void progress_update(uint64_t done);
+void progress_clear(void);
+
+#endif

@@ -1,0 +1,353 @@
+/*
+ * util.c - helpers shared by the `eris` subcommands: mapping library codes
+ * to exit codes, error messages, parsing of numbers, block sizes, secrets
+ * and URNs, opening stores, whole-buffer I/O and the progress line.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int cli_exit_code(int rc)
+{
+	switch (rc) {
+	case ERIS_OK:
+		return EXIT_OK;
+	case ERIS_ENOTFOUND:
+	case ERIS_EBLOCKSIZE:
+	case ERIS_EMISMATCH:
+	case ERIS_EKEY:
+	case ERIS_ENODE:
+	case ERIS_EPADDING:
+	case ERIS_ELEVEL:
+		return EXIT_VERIFY;
+	case ERIS_EURN:
+		return EXIT_USAGE;
+	case ERIS_ESTORE:
+		return EXIT_STORE;
+	default:
+		return EXIT_OTHER;
+	}
+}
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	progress_clear();
+	fflush(stdout);
+	if (cmd)
+		fprintf(stderr, "eris %s: ", cmd);
+	else
+		fputs("eris: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+const char *cli_describe(int rc, char *buf, size_t size)
+{
+	const char *msg = eris_error_last();
+	const char *rule = eris_error_rule(rc);
+
+	if (msg == NULL || msg[0] == '\0')
+		msg = eris_strerror(rc);
+	if (rule && strstr(msg, rule) == NULL)
+		snprintf(buf, size, "%s %s: %s", rule, eris_strerror(rc), msg);
+	else
+		snprintf(buf, size, "%s", msg);
+	return buf;
+}
+
+int cli_lib_error(const char *cmd, int rc)
+{
+	char msg[768];
+
+	cli_error(cmd, "%s", cli_describe(rc, msg, sizeof(msg)));
+	return cli_exit_code(rc);
+}
+
+int cli_try_help(const char *cmd)
+{
+	if (cmd)
+		fprintf(stderr, "Try 'eris %s --help'.\n", cmd);
+	else
+		fputs("Try 'eris --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+int cli_bad_option(const char *cmd, int c, char **argv)
+{
+	/* getopt_long leaves optind just past the offending element. */
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	if (c == ':') {
+		if (optopt > 0 && optopt < 128 && arg[0] == '-' &&
+		    arg[1] != '-')
+			cli_error(cmd, "option '-%c' needs an argument",
+				  optopt);
+		else
+			cli_error(cmd, "option '%s' needs an argument", arg);
+	} else if (optopt > 0 && optopt < 128 && !(arg[0] == '-' &&
+						    arg[1] == '-')) {
+		cli_error(cmd, "unknown option '-%c'", optopt);
+	} else {
+		cli_error(cmd, "unknown option '%s'", arg);
+	}
+	return cli_try_help(cmd);
+}
+
+int cli_parse_u64(const char *cmd, const char *what, const char *s,
+		  uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s[0] == '\0') {
+		cli_error(cmd, "%s: empty number", what);
+		return -1;
+	}
+	for (const char *p = s; *p; p++) {
+		unsigned d;
+
+		if (*p < '0' || *p > '9') {
+			cli_error(cmd, "%s: '%s' is not a non-negative "
+				       "decimal number", what, s);
+			return -1;
+		}
+		d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10) {
+			cli_error(cmd, "%s: '%s' is too large (the maximum "
+				       "is %llu)", what, s,
+				  (unsigned long long)UINT64_MAX);
+			return -1;
+		}
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_parse_block_size(const char *cmd, const char *s, uint32_t *out)
+{
+	static const struct {
+		const char *name;
+		uint32_t size;
+	} names[] = {
+		{ "1k", ERIS_BLOCK_SIZE_1K },    { "1K", ERIS_BLOCK_SIZE_1K },
+		{ "1KiB", ERIS_BLOCK_SIZE_1K },  { "1024", ERIS_BLOCK_SIZE_1K },
+		{ "32k", ERIS_BLOCK_SIZE_32K },  { "32K", ERIS_BLOCK_SIZE_32K },
+		{ "32KiB", ERIS_BLOCK_SIZE_32K }, { "32768", ERIS_BLOCK_SIZE_32K },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(s, names[i].name) == 0) {
+			*out = names[i].size;
+			return 0;
+		}
+	}
+	cli_error(cmd, "invalid block size '%s' (ERIS allows only 1k and "
+		       "32k)", s);
+	return -1;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int cli_parse_secret(const char *cmd, const char *s,
+		     uint8_t out[ERIS_SECRET_BYTES])
+{
+	size_t n = strlen(s);
+
+	if (n != 2 * ERIS_SECRET_BYTES) {
+		cli_error(cmd, "--secret needs exactly %u hexadecimal digits "
+			       "(32 bytes), got %zu characters",
+			  2 * ERIS_SECRET_BYTES, n);
+		return -1;
+	}
+	for (size_t i = 0; i < ERIS_SECRET_BYTES; i++) {
+		int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			eris_memzero(out, ERIS_SECRET_BYTES);
+			cli_error(cmd, "--secret: invalid hexadecimal digit "
+				       "at position %zu",
+				  2 * i + (hi < 0 ? 1 : 2));
+			return -1;
+		}
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int cli_parse_urn(const char *cmd, const char *s, eris_read_cap *out)
+{
+	int rc = eris_urn_parse(out, s, strlen(s));
+
+	if (rc < 0) {
+		cli_error(cmd, "%s", eris_error_last());
+		return -1;
+	}
+	return 0;
+}
+
+int cli_open_store(const char *cmd, const char *spec, int create,
+		   eris_store **out)
+{
+	char def[4096];
+	const char *msg;
+	int rc;
+
+	*out = NULL;
+	if (spec == NULL) {
+		rc = eris_store_default_spec(def, sizeof(def));
+		if (rc < 0) {
+			cli_error(cmd, "cannot open the default store: %s",
+				  eris_error_last());
+			return EXIT_STORE;
+		}
+		spec = def;
+	}
+	rc = eris_store_open(out, spec, create);
+	if (rc == ERIS_OK)
+		return EXIT_OK;
+	msg = eris_error_last();
+	if (msg[0] == '\0')
+		msg = eris_strerror(rc);
+	if (strncmp(msg, "cannot ", 7) == 0)
+		cli_error(cmd, "%s", msg);
+	else
+		cli_error(cmd, "cannot open store '%s': %s", spec, msg);
+	/* Out of memory is not a store problem; everything else is. */
+	return rc == ERIS_ENOMEM ? EXIT_OTHER : EXIT_STORE;
+}
+
+int cli_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+ssize_t cli_read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* ---- progress line ---------------------------------------------------- */
+
+#define PROGRESS_INTERVAL_NS 250000000LL
+
+static struct {
+	int enabled;
+	int width; /* characters of the line currently shown, 0 if none */
+	const char *label;
+	uint64_t total;
+	long long start_ns, last_ns;
+} progress;
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int progress_wanted(int quiet)
+{
+	return !quiet && isatty(STDERR_FILENO);
+}
+
+void progress_start(const char *label, uint64_t total, int quiet)
+{
+	progress_clear();
+	progress.enabled = progress_wanted(quiet);
+	progress.label = label;
+	progress.total = total;
+	progress.start_ns = progress.last_ns = now_ns();
+}
+
+void progress_update(uint64_t done)
+{
+	char line[160];
+	long long t;
+	double mib = (double)done / (1024.0 * 1024.0), secs, rate;
+	int n;
+
+	if (!progress.enabled)
+		return;
+	t = now_ns();
+	if (t - progress.last_ns < PROGRESS_INTERVAL_NS)
+		return;
+	progress.last_ns = t;
+	secs = (double)(t - progress.start_ns) / 1e9;
+	rate = secs > 0 ? mib / secs : 0.0;
+	if (progress.total > 0)
+		n = snprintf(line, sizeof(line),
+			     "%s: %.1f / %.1f MiB (%3.0f%%), %.1f MiB/s",
+			     progress.label, mib,
+			     (double)progress.total / (1024.0 * 1024.0),
+			     100.0 * (double)done / (double)progress.total,
+			     rate);
+	else
+		n = snprintf(line, sizeof(line), "%s: %.1f MiB, %.1f MiB/s",
+			     progress.label, mib, rate);
+	if (n < 0)
+		return;
+	if (n >= (int)sizeof(line))
+		n = (int)sizeof(line) - 1;
+	/* Pad with spaces to overwrite a longer previous line. */
+	fprintf(stderr, "\r%s%*s", line,
+		progress.width > n ? progress.width - n : 0, "");
+	fflush(stderr);
+	if (n > progress.width)
+		progress.width = n;
+}
+
+void progress_clear(void)
+{
+	if (progress.width > 0) {
+		fprintf(stderr, "\r%*s\r", progress.width, "");
+		fflush(stderr);
+		progress.width = 0;
+	}
+}
