@@ -88,17 +88,21 @@ static void describe(char *out, size_t size, unsigned level, uint64_t idx)
 			 (unsigned long long)idx);
 }
 
-/* R1-R3 on a block fetched with result `rc` and length `len`. */
+/* R1-R3 on a block fetched with result `rc` and length `len`. `hashed` is
+ * BLAKE2b-256(block) when the caller computed it already, else NULL. */
 static int check_block(const eris_decoder *dec, const uint8_t *ref,
 		       const uint8_t *block, size_t len, int rc,
-		       unsigned level, uint64_t idx)
+		       unsigned level, uint64_t idx, const uint8_t *hashed)
 {
 	char name[ERIS_REF_BASE32_LEN + 1], what[64];
 	uint8_t digest[ERIS_REF_BYTES];
 
 	if (rc == ERIS_OK && len == dec->bs) {
-		eris__blake2b(digest, block, len);
-		if (eris__equal32(digest, ref))
+		if (hashed == NULL) {
+			eris__blake2b(digest, block, len);
+			hashed = digest;
+		}
+		if (eris__equal32(hashed, ref))
 			return ERIS_OK;
 		rc = ERIS_EMISMATCH;
 	} else if (rc == ERIS_OK) {
@@ -130,7 +134,7 @@ static int deref(eris_decoder *dec, const uint8_t *ref, const uint8_t *key,
 	int rc = eris__store_get_raw(dec->store, ref, dec->cipher, dec->bs,
 				     &len);
 
-	rc = check_block(dec, ref, dec->cipher, len, rc, level, idx);
+	rc = check_block(dec, ref, dec->cipher, len, rc, level, idx, NULL);
 	if (rc < 0)
 		return rc;
 	eris__chacha20(out, dec->cipher, dec->bs, key, (uint8_t)level);
@@ -395,15 +399,40 @@ static int fetch_leaves(eris_decoder *dec, uint64_t first, size_t n,
 				      dec->batch_rcs);
 	if (rc < 0)
 		return rc;
-	for (size_t j = 0; j < n; j++) {
-		rc = check_block(dec, dec->batch_refs[j], dec->batch_bufs[j],
-				 dec->batch_lens[j], dec->batch_rcs[j], 0,
-				 first + j);
-		if (rc < 0)
-			return rc;
-		if (out)
-			eris__chacha20(out + j * dec->bs, dec->batch_bufs[j],
-				       dec->bs, dec->batch_keys[j], 0);
+	for (size_t g = 0; g < n; g += ERIS__B2B_MAX_LANES) {
+		size_t end = n - g < ERIS__B2B_MAX_LANES
+				     ? n
+				     : g + ERIS__B2B_MAX_LANES;
+		const uint8_t *in[ERIS__B2B_MAX_LANES];
+		uint8_t digests[ERIS__B2B_MAX_LANES][ERIS_REF_BYTES];
+		size_t k = 0;
+
+		/* Hash the group's fetched full-size blocks side by side
+		 * (SIMD lanes); check_block then checks them one by one, in
+		 * order, exactly as before. */
+		for (size_t j = g; j < end; j++)
+			if (dec->batch_rcs[j] == ERIS_OK &&
+			    dec->batch_lens[j] == dec->bs)
+				in[k++] = dec->batch_bufs[j];
+		eris__blake2b_many(in, k, dec->bs, NULL, digests);
+		k = 0;
+		for (size_t j = g; j < end; j++) {
+			const uint8_t *hashed = NULL;
+
+			if (dec->batch_rcs[j] == ERIS_OK &&
+			    dec->batch_lens[j] == dec->bs)
+				hashed = digests[k++];
+			rc = check_block(dec, dec->batch_refs[j],
+					 dec->batch_bufs[j], dec->batch_lens[j],
+					 dec->batch_rcs[j], 0, first + j,
+					 hashed);
+			if (rc < 0)
+				return rc;
+			if (out)
+				eris__chacha20(out + j * dec->bs,
+					       dec->batch_bufs[j], dec->bs,
+					       dec->batch_keys[j], 0);
+		}
 	}
 	return (int)n;
 }

@@ -39,6 +39,7 @@ struct eris_encoder {
 	size_t bs;
 	size_t arity;
 	uint8_t secret[ERIS_SECRET_BYTES];
+	eris__blake2b_key leaf_key; /* the secret, absorbed once (2) */
 	enum state state;
 	int error;
 	uint64_t length;
@@ -80,11 +81,48 @@ static int emit_leaf(eris_encoder *enc, const uint8_t *plain)
 	uint8_t key[ERIS_KEY_BYTES], ref[ERIS_REF_BYTES];
 	int rc;
 
-	eris__blake2b_keyed(key, plain, enc->bs, enc->secret);
+	eris__blake2b_keyed_with(key, &enc->leaf_key, plain, enc->bs);
 	rc = emit(enc, plain, 0, key, ref);
 	if (rc == ERIS_OK)
 		rc = push(enc, 0, ref, key);
 	eris_memzero(key, sizeof(key));
+	return rc;
+}
+
+/* emit_leaf() for `n` (at most ERIS__B2B_MAX_LANES) consecutive whole
+ * leaves: the keys, then the references, of all n are hashed side by side
+ * (SIMD lanes). Same blocks, puts and pairs, in the same order. */
+static int emit_leaves(eris_encoder *enc, const uint8_t *plain, size_t n)
+{
+	const uint8_t *in[ERIS__B2B_MAX_LANES] = { NULL };
+	uint8_t keys[ERIS__B2B_MAX_LANES][ERIS_KEY_BYTES];
+	uint8_t refs[ERIS__B2B_MAX_LANES][ERIS_REF_BYTES];
+	int rc = ERIS_OK;
+
+	for (size_t i = 0; i < n; i++)
+		in[i] = plain + i * enc->bs;
+	eris__blake2b_many(in, n, enc->bs, &enc->leaf_key, keys); /* (2) */
+	for (size_t i = 0; i < n; i++) {
+		in[i] = enc->block + i * enc->bs;
+		eris__chacha20(enc->block + i * enc->bs, plain + i * enc->bs,
+			       enc->bs, keys[i], 0); /* (3) */
+	}
+	eris__blake2b_many(in, n, enc->bs, NULL, refs);
+	/* push() may close nodes, whose emit() reuses block slot 0: leaf 0's
+	 * block is stored before the first push, the others live in slots
+	 * 1..n-1, which emit() never touches. */
+	for (size_t i = 0; i < n && rc == ERIS_OK; i++) {
+		if (enc->store) {
+			rc = eris__store_put_trusted(enc->store, refs[i], in[i],
+						     enc->bs);
+			if (rc < 0) {
+				fail(enc, rc);
+				break;
+			}
+		}
+		rc = push(enc, 0, refs[i], keys[i]);
+	}
+	eris_memzero(keys, sizeof(keys));
 	return rc;
 }
 
@@ -157,8 +195,10 @@ int eris_encoder_new(eris_encoder **out, eris_store *store,
 	enc->arity = enc->bs / 64;
 	if (opts->secret)
 		memcpy(enc->secret, opts->secret, ERIS_SECRET_BYTES);
+	eris__blake2b_key_init(&enc->leaf_key, enc->secret);
 	enc->leaf = eris__malloc(enc->bs);
-	enc->block = eris__malloc(enc->bs);
+	/* Room for a group of leaves' blocks (emit_leaves). */
+	enc->block = eris__malloc(ERIS__B2B_MAX_LANES * enc->bs);
 	if (enc->leaf == NULL || enc->block == NULL) {
 		eris_encoder_free(enc);
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
@@ -199,10 +239,14 @@ int eris_encoder_write(eris_encoder *enc, const void *data, size_t len)
 	}
 	/* Whole leaves straight from the caller's buffer, no copy (1). */
 	while (len >= enc->bs) {
-		if ((rc = emit_leaf(enc, p)) < 0)
+		size_t n = len / enc->bs;
+
+		if (n > ERIS__B2B_MAX_LANES)
+			n = ERIS__B2B_MAX_LANES;
+		if ((rc = emit_leaves(enc, p, n)) < 0)
 			return rc;
-		p += enc->bs;
-		len -= enc->bs;
+		p += n * enc->bs;
+		len -= n * enc->bs;
 	}
 	memcpy(enc->leaf, p, len);
 	enc->fill = len;
@@ -261,6 +305,7 @@ void eris_encoder_free(eris_encoder *enc)
 	if (enc == NULL)
 		return;
 	eris_memzero(enc->secret, sizeof(enc->secret));
+	eris_memzero(&enc->leaf_key, sizeof(enc->leaf_key));
 	if (enc->leaf) {
 		eris_memzero(enc->leaf, enc->bs);
 		eris__free(enc->leaf);

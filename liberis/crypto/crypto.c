@@ -1,25 +1,14 @@
 /*
- * crypto.c - BLAKE2b-256 and ChaCha20-IETF through libsodium.
+ * crypto.c - ChaCha20-IETF through libsodium, and constant-time compare.
+ * (BLAKE2b is liberis' own, blake2b_*.c and dispatch.c: blake2b_ref.c says
+ * why it is not libsodium's.)
  *
- * libsodium picks its fastest BLAKE2b compression function (AVX2 where the
- * CPU has it) at sodium_init(); eris_init() calls that before any of this.
+ * libsodium picks its fastest ChaCha20 (AVX2 where the CPU has it) at
+ * sodium_init(); eris_init() calls that before any of this.
  */
 #include "crypto.h"
 
 #include <sodium.h>
-
-void eris__blake2b(uint8_t out[32], const uint8_t *in, size_t len)
-{
-	crypto_generichash_blake2b(out, 32, in, len, NULL, 0);
-}
-
-void eris__blake2b_keyed(uint8_t out[32], const uint8_t *in, size_t len,
-			 const uint8_t key[32])
-{
-	/* A keyed hash even when the key is all zero: the null secret is a
-	 * real 32-byte key (ERIS digest §1). */
-	crypto_generichash_blake2b(out, 32, in, len, key, 32);
-}
 
 void eris__chacha20(uint8_t *out, const uint8_t *in, size_t len,
 		    const uint8_t key[32], uint8_t level)

@@ -9,12 +9,53 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* BLAKE2b is ours (blake2b_*.c, dispatch.c: one-shot, no copies,
+ * reusable key state, several inputs at once); ChaCha20 comes from
+ * libsodium (crypto.c). */
+
 /* out = BLAKE2b-256(in), unkeyed. */
 void eris__blake2b(uint8_t out[32], const uint8_t *in, size_t len);
 
 /* out = BLAKE2b-256(in) keyed with the 32-byte key (the convergence secret). */
 void eris__blake2b_keyed(uint8_t out[32], const uint8_t *in, size_t len,
 			 const uint8_t key[32]);
+
+/* A key absorbed once, for many keyed hashes under it: the chaining value
+ * after the key block, and the key itself (for empty inputs). Holds
+ * secrets: wipe it with eris_memzero() when done. */
+typedef struct eris__blake2b_key {
+	uint64_t h[8];
+	uint8_t key[32];
+} eris__blake2b_key;
+
+void eris__blake2b_key_init(eris__blake2b_key *k, const uint8_t key[32]);
+
+/* out = BLAKE2b-256(in) keyed with k's key; same result as
+ * eris__blake2b_keyed(), one compression less. */
+void eris__blake2b_keyed_with(uint8_t out[32], const eris__blake2b_key *k,
+			      const uint8_t *in, size_t len);
+
+/* out[i] = BLAKE2b-256(in[i]) for n inputs of `len` bytes each, keyed
+ * with `key` or unkeyed (key NULL). Hashes 8 or 4 inputs at once where the
+ * CPU has AVX-512F or AVX2 (dispatch.c); same results as one by one. */
+void eris__blake2b_many(const uint8_t *const *in, size_t n, size_t len,
+			const eris__blake2b_key *key, uint8_t (*out)[32]);
+
+/* The widest useful batch for eris__blake2b_many. */
+#define ERIS__B2B_MAX_LANES 8
+
+/* Implementations, narrowest first. */
+#define ERIS__B2B_REF 0
+#define ERIS__B2B_AVX2 1
+#define ERIS__B2B_AVX512 2
+
+/* For tests and benchmarks: use implementation `path` (or the best one
+ * when negative). Returns 0, changing nothing, if the CPU lacks it. Not
+ * thread-safe with respect to hashes running meanwhile. */
+int eris__blake2b_force(int path);
+
+/* The implementation in use, e.g. "avx512 (8 lanes)". */
+const char *eris__blake2b_path(void);
 
 /* out = in XOR ChaCha20(key, nonce = [level, 0 x 11], counter 0). out may
  * equal in. */
