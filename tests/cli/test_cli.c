@@ -536,7 +536,7 @@ START_TEST(test_help_overview)
 		ck_contains(r.out, "mem:");
 		ck_contains(r.out, "ERIS_STORE");
 		for (int code = 0; code <= 5; code++) {
-			char line[8];
+			char line[16];
 
 			snprintf(line, sizeof(line), "  %d  ", code);
 			ck_contains(r.out, line);
