@@ -208,12 +208,10 @@ int eris_encoder_new(eris_encoder **out, eris_store *store,
 	return ERIS_OK;
 }
 
-int eris_encoder_write(eris_encoder *enc, const void *data, size_t len)
+/* Writes and finish need a live, unfinished encoder. */
+static int check_writing(const eris_encoder *enc)
 {
-	const uint8_t *p = data;
-	int rc;
-
-	if (enc == NULL || (data == NULL && len > 0))
+	if (enc == NULL)
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
 	if (enc->state == FAILED)
 		return eris_error_set(ERIS_EFAILED,
@@ -221,6 +219,18 @@ int eris_encoder_write(eris_encoder *enc, const void *data, size_t len)
 				      eris_strerror(enc->error));
 	if (enc->state != WRITING)
 		return eris_error_set(ERIS_EINVAL, "encoder already finished");
+	return ERIS_OK;
+}
+
+int eris_encoder_write(eris_encoder *enc, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	int rc;
+
+	if (data == NULL && len > 0)
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	if ((rc = check_writing(enc)) < 0)
+		return rc;
 	enc->length += len;
 	if (enc->fill > 0) {
 		size_t take = enc->bs - enc->fill;
@@ -258,14 +268,10 @@ int eris_encoder_finish(eris_read_cap *out, eris_encoder *enc)
 	unsigned level;
 	int rc;
 
-	if (enc == NULL || out == NULL)
+	if (out == NULL)
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
-	if (enc->state == FAILED)
-		return eris_error_set(ERIS_EFAILED,
-				      "encoder failed earlier (%s)",
-				      eris_strerror(enc->error));
-	if (enc->state != WRITING)
-		return eris_error_set(ERIS_EINVAL, "encoder already finished");
+	if ((rc = check_writing(enc)) < 0)
+		return rc;
 	/* (1): 0x80 then zeros; the last leaf may be padding only. */
 	enc->leaf[enc->fill] = 0x80;
 	memset(enc->leaf + enc->fill + 1, 0, enc->bs - enc->fill - 1);
