@@ -31,6 +31,16 @@ int cmd_sum(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_store(int argc, char **argv);  /* cmd_store.c: stats, fsck, gc */
+int cmd_export(int argc, char **argv); /* cmd_bundle.c */
+int cmd_import(int argc, char **argv); /* cmd_bundle.c */
+int cmd_link(int argc, char **argv);   /* cmd_link.c */
+
+/* Help texts of the commands defined outside main.c. */
+extern const char store_help[];
+extern const char export_help[];
+extern const char import_help[];
+extern const char link_help[];
 
 /* Print a subcommand's usage (NULL: the overview) to `f`. Returns 0 if
  * the subcommand is known, -1 otherwise. */

@@ -38,6 +38,10 @@ static const char overview_help[] =
 	"  verify  check that every block of some content is present and "
 	"valid\n"
 	"  info    show the parts of a URN (block size, level, root)\n"
+	"  store   stats, fsck and gc of a store: eris store --help\n"
+	"  export  write the blocks of URNs as a CBOR bundle\n"
+	"  import  verify and store the blocks of a CBOR bundle\n"
+	"  link    write an ERIS link file for a URN\n"
 	"  help    show the help of a command: eris help COMMAND\n"
 	"\n"
 	"Options:\n"
@@ -136,6 +140,10 @@ static const struct {
 	{ "get", cmd_get, get_help, 1 },
 	{ "verify", cmd_verify, verify_help, 1 },
 	{ "info", cmd_info, info_help, 1 },
+	{ "store", cmd_store, store_help, 1 },
+	{ "export", cmd_export, export_help, 1 },
+	{ "import", cmd_import, import_help, 1 },
+	{ "link", cmd_link, link_help, 1 },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -583,3 +583,40 @@ int eris__decoder_verify_all(eris_decoder *dec, uint64_t *out_blocks,
 		*out_blocks = blocks + dec->last_leaf;
 	return ERIS_OK;
 }
+
+/* Tree-order walk below the node (level, idx), which node[level] holds. */
+static int walk_below(eris_decoder *dec, unsigned level, uint64_t idx,
+		      int (*cb)(const uint8_t *, unsigned, void *),
+		      void *payload)
+{
+	size_t count = idx == dec->right_idx[level] ? dec->right_count[level]
+						    : dec->arity;
+	int rc;
+
+	for (size_t s = 0; s < count; s++) {
+		uint64_t child = idx * dec->arity + s;
+
+		/* node[level] stays put: loading children only touches
+		 * lower levels, so the pair pointer stays valid. */
+		if ((rc = cb(dec->node[level] + s * 64, level - 1, payload)))
+			return rc;
+		if (level - 1 == 0)
+			continue;
+		if ((rc = load_node(dec, level - 1, child)) < 0)
+			return rc;
+		if ((rc = walk_below(dec, level - 1, child, cb, payload)))
+			return rc;
+	}
+	return ERIS_OK;
+}
+
+int eris__decoder_walk(eris_decoder *dec,
+		       int (*cb)(const uint8_t *, unsigned, void *),
+		       void *payload)
+{
+	int rc = cb(dec->cap.root_ref, dec->levels, payload);
+
+	if (rc || dec->levels == 0)
+		return rc;
+	return walk_below(dec, dec->levels, 0, cb, payload);
+}

@@ -45,6 +45,8 @@ const char *eris_strerror(int code)
 	case ERIS_EURN: return "bad URN or read capability";
 	case ERIS_ESTORE: return "cannot open store";
 	case ERIS_EFAILED: return "failed by an earlier error";
+	case ERIS_ENOTSUP: return "operation not supported by this store";
+	case ERIS_EREADONLY: return "store is read-only";
 	default: return "unknown error";
 	}
 }

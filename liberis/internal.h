@@ -33,6 +33,11 @@ int eris__store_get_many_raw(eris_store *store, size_t n,
 int eris__decoder_verify_all(eris_decoder *dec, uint64_t *out_blocks,
 			     void (*progress)(uint64_t, void *), void *payload);
 
+/* Visit every block reference of an open decoder's tree (eris_walk). */
+int eris__decoder_walk(eris_decoder *dec,
+		       int (*cb)(const uint8_t *, unsigned, void *),
+		       void *payload);
+
 /* Allocation goes through these so tests can inject failures. */
 void *eris__malloc(size_t size);
 void *eris__calloc(size_t n, size_t size);

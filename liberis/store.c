@@ -159,6 +159,29 @@ int eris_store_flush(eris_store *store)
 	return ERIS_OK;
 }
 
+int eris_store_foreach(eris_store *store,
+		       int (*cb)(const uint8_t ref[ERIS_REF_BYTES], size_t len,
+				 void *payload),
+		       void *payload)
+{
+	if (store == NULL || cb == NULL)
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	if (store->backend->foreach == NULL)
+		return eris_error_set(ERIS_ENOTSUP,
+				      "this store cannot list its blocks");
+	return store->backend->foreach(store->backend, cb, payload);
+}
+
+int eris_store_remove(eris_store *store, const uint8_t ref[ERIS_REF_BYTES])
+{
+	if (store == NULL || ref == NULL)
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	if (store->backend->remove == NULL)
+		return eris_error_set(ERIS_ENOTSUP,
+				      "this store cannot delete blocks");
+	return store->backend->remove(store->backend, ref);
+}
+
 void eris_store_free(eris_store *store)
 {
 	if (store == NULL)
@@ -181,8 +204,85 @@ static size_t scheme_length(const char *spec)
 	return spec[i] == ':' ? i : 0;
 }
 
+/* Split a composite's member list at unescaped ','; "\\," stands for a
+ * literal ','. Returns the number of members (at most `max`) or -1. */
+static int split_members(const char *list, char **members, int max)
+{
+	int n = 0;
+	size_t len = strlen(list);
+	char *cur = eris__malloc(len + 1), *w = cur;
+
+	if (cur == NULL)
+		return -1;
+	for (const char *p = list;; p++) {
+		if (*p == '\\' && p[1] == ',') {
+			*w++ = ',';
+			p++;
+		} else if (*p == ',' || *p == '\0') {
+			*w = '\0';
+			if (n == max) {
+				eris__free(cur);
+				return -1;
+			}
+			members[n++] = cur;
+			if (*p == '\0')
+				return n;
+			cur = w = eris__malloc(len + 1);
+			if (cur == NULL)
+				return -1;
+		} else {
+			*w++ = *p;
+		}
+	}
+}
+
+#define MAX_MEMBERS 16
+
+/* cache:LOCAL,REMOTE and fallback:S1,S2,... */
+static int open_composite(eris_store **out, const char *kind,
+			  const char *list, int create)
+{
+	char *names[MAX_MEMBERS];
+	eris_store *stores[MAX_MEMBERS];
+	int cache = strcmp(kind, "cache") == 0;
+	int n = split_members(list, names, MAX_MEMBERS), rc = ERIS_OK;
+	int opened = 0;
+
+	if (n < 0)
+		return eris_error_set(ERIS_ESTORE, "%s: at most %d stores",
+				      kind, MAX_MEMBERS);
+	if (cache ? n != 2 : n < 1)
+		rc = eris_error_set(ERIS_ESTORE,
+				    cache ? "cache: needs two stores: "
+					    "cache:LOCAL,REMOTE"
+					  : "fallback: needs at least one store");
+	while (rc == ERIS_OK && opened < n) {
+		rc = eris_store_open(&stores[opened], names[opened], create);
+		if (rc < 0) {
+			char why[256];
+
+			snprintf(why, sizeof(why), "%s", eris_error_last());
+			eris_error_set(rc, "%s: store %d (%s): %s", kind,
+				       opened + 1, names[opened], why);
+		} else {
+			opened++;
+		}
+	}
+	for (int k = 0; k < n; k++)
+		eris__free(names[k]);
+	if (rc < 0) {
+		while (opened > 0)
+			eris_store_free(stores[--opened]);
+		return rc;
+	}
+	if (cache)
+		return eris_store_new_cache(out, stores[0], stores[1]);
+	return eris_store_new_fallback(out, stores, (size_t)n);
+}
+
 int eris_store_open(eris_store **out, const char *spec, int create)
 {
+	const char *arg;
 	size_t n;
 
 	*out = NULL;
@@ -191,21 +291,33 @@ int eris_store_open(eris_store **out, const char *spec, int create)
 	n = scheme_length(spec);
 	if (n == 0)
 		return eris_store_new_dir(out, spec, create);
+	arg = spec + n + 1;
 	if (n == 3 && strncmp(spec, "mem", 3) == 0) {
-		if (spec[4] != '\0')
+		if (arg[0] != '\0')
 			return eris_error_set(ERIS_ESTORE,
 					      "\"mem:\" takes no argument");
 		return eris_store_new_mem(out);
 	}
-	if (n == 3 && strncmp(spec, "dir", 3) == 0) {
-		if (spec[4] == '\0')
-			return eris_error_set(ERIS_ESTORE,
-					      "\"dir:\" needs a path: dir:PATH");
-		return eris_store_new_dir(out, spec + 4, create);
-	}
+	if (arg[0] == '\0')
+		return eris_error_set(ERIS_ESTORE,
+				      "\"%.*s:\" needs an argument (see the "
+				      "store syntax)",
+				      (int)n, spec);
+	if (n == 3 && strncmp(spec, "dir", 3) == 0)
+		return eris_store_new_dir(out, arg, create);
+	if (n == 6 && strncmp(spec, "sqlite", 6) == 0)
+		return eris_store_new_sqlite(out, arg, create);
+	if (n == 4 && strncmp(spec, "cbor", 4) == 0)
+		return eris_store_new_cbor(out, arg);
+	if (n == 5 && strncmp(spec, "cache", 5) == 0)
+		return open_composite(out, "cache", arg, create);
+	if (n == 8 && strncmp(spec, "fallback", 8) == 0)
+		return open_composite(out, "fallback", arg, create);
 	return eris_error_set(ERIS_ESTORE,
-			      "unknown store type \"%.*s:\" (supported: "
-			      "mem:, dir:PATH, or a directory path)",
+			      "unknown store type \"%.*s:\" (supported: mem:, "
+			      "dir:PATH, sqlite:PATH, cbor:FILE, "
+			      "cache:LOCAL,REMOTE, fallback:S1,S2,..., or a "
+			      "directory path)",
 			      (int)n, spec);
 }
 

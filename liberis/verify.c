@@ -1,7 +1,9 @@
 /*
  * verify.c - check that content is complete and intact without producing
  * it: every block present, of the right size, hashing to its reference,
- * every internal node well formed, the root keyed and the padding right.
+ * every internal node well formed, the root keyed and the padding right;
+ * and walk the references of its blocks (for export and garbage
+ * collection).
  */
 #include "internal.h"
 
@@ -15,6 +17,23 @@ int eris_verify(eris_store *store, const eris_read_cap *cap,
 	if (rc < 0)
 		return rc;
 	rc = eris__decoder_verify_all(dec, out_blocks, progress, payload);
+	eris_decoder_free(dec);
+	return rc;
+}
+
+int eris_walk(eris_store *store, const eris_read_cap *cap,
+	      int (*cb)(const uint8_t ref[ERIS_REF_BYTES], unsigned level,
+			void *payload),
+	      void *payload)
+{
+	eris_decoder *dec;
+	int rc;
+
+	if (cb == NULL)
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	if ((rc = eris_decoder_new(&dec, store, cap)) < 0)
+		return rc;
+	rc = eris__decoder_walk(dec, cb, payload);
 	eris_decoder_free(dec);
 	return rc;
 }

@@ -79,6 +79,18 @@ ERIS_EXTERN int eris_verify(eris_store *store, const eris_read_cap *cap,
 			    void (*progress)(uint64_t blocks, void *payload),
 			    void *payload);
 
+/**
+ * Visit the reference of every block of the content, each with its tree
+ * level (0 = leaf): the root, every internal node, every leaf, in tree
+ * order (a block used twice is visited twice). Internal nodes are fetched
+ * and verified (R1-R5) to learn their children; leaves are not fetched.
+ * A non-zero return from `cb` stops the walk and is returned.
+ */
+ERIS_EXTERN int eris_walk(eris_store *store, const eris_read_cap *cap,
+			  int (*cb)(const uint8_t ref[ERIS_REF_BYTES],
+				    unsigned level, void *payload),
+			  void *payload);
+
 #ifdef __cplusplus
 }
 #endif

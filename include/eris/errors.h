@@ -43,7 +43,11 @@ typedef enum {
 	/** A store cannot be opened or its specification is malformed. */
 	ERIS_ESTORE = -12,
 	/** The object is in a failed state from an earlier error. */
-	ERIS_EFAILED = -13
+	ERIS_EFAILED = -13,
+	/** The store does not support this operation (e.g. listing). */
+	ERIS_ENOTSUP = -14,
+	/** The store is read-only (e.g. a CBOR bundle). */
+	ERIS_EREADONLY = -15
 } eris_error_code;
 
 /**

@@ -7,6 +7,16 @@
  *   mem:          an in-memory store, empty, gone when freed
  *   dir:PATH      a directory store: PATH/XX/REF (see below)
  *   PATH          a bare path is a directory store
+ *   sqlite:PATH   an sqlite3 database (the embedded default)
+ *   cbor:FILE     a CBOR block bundle, read-only, indexed on open
+ *   cache:LOCAL,REMOTE
+ *                 read-through cache: reads try LOCAL, then REMOTE; a
+ *                 block found in REMOTE is verified and copied to LOCAL;
+ *                 puts go to LOCAL and then REMOTE
+ *   fallback:S1,S2[,...]
+ *                 reads try each store in turn; puts go to S1
+ *   Inside cache: and fallback:, members are separated by ',' and a
+ *   literal ',' in a member is written '\,'.
  *
  * Directory layout (fixed; other tools rely on it): each block lives in
  * PATH/XX/REF where REF is the 52-character upper-case base32 of its
@@ -85,6 +95,47 @@ ERIS_EXTERN int eris_store_put(eris_store *store,
 /** 1 if the store holds `ref`, 0 if not, a negative code on failure. */
 ERIS_EXTERN int eris_store_has(eris_store *store,
 			       const uint8_t ref[ERIS_REF_BYTES]);
+
+/** Open an sqlite3 store at `path` (created when `create`). */
+ERIS_EXTERN int eris_store_new_sqlite(eris_store **out, const char *path,
+				      int create);
+
+/** Open a CBOR block bundle read-only (indexed, not loaded whole). */
+ERIS_EXTERN int eris_store_new_cbor(eris_store **out, const char *path);
+
+/**
+ * A read-through cache of `remote` in `local`. Takes ownership of both
+ * (freed with the cache, or at once on failure).
+ */
+ERIS_EXTERN int eris_store_new_cache(eris_store **out, eris_store *local,
+				     eris_store *remote);
+
+/**
+ * A fallback list: reads try stores[0], stores[1], ... in turn; puts go to
+ * stores[0]. Takes ownership of the `n` stores (freed with the list, or at
+ * once on failure); the array itself is copied.
+ */
+ERIS_EXTERN int eris_store_new_fallback(eris_store **out, eris_store **stores,
+					size_t n);
+
+/**
+ * Call `cb` once for every block the store holds (reference and length),
+ * in no particular order, without reading the blocks. A non-zero return
+ * from `cb` stops the listing and is returned.
+ * @return ERIS_OK, cb's value, ERIS_ENOTSUP if the store cannot list.
+ */
+ERIS_EXTERN int eris_store_foreach(eris_store *store,
+				   int (*cb)(const uint8_t ref[ERIS_REF_BYTES],
+					     size_t len, void *payload),
+				   void *payload);
+
+/**
+ * Delete a block (absent is fine). For garbage collection and fsck only:
+ * content whose blocks are removed can no longer be decoded.
+ * @return ERIS_OK, ERIS_ENOTSUP, ERIS_EREADONLY or a store error.
+ */
+ERIS_EXTERN int eris_store_remove(eris_store *store,
+				  const uint8_t ref[ERIS_REF_BYTES]);
 
 /** Make every put so far durable (directory stores fsync). */
 ERIS_EXTERN int eris_store_flush(eris_store *store);

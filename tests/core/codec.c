@@ -424,6 +424,62 @@ START_TEST(test_read_seek)
 }
 END_TEST
 
+struct walk_count {
+	uint64_t blocks, leaves;
+	unsigned top;
+};
+
+static int count_block(const uint8_t *ref, unsigned level, void *payload)
+{
+	struct walk_count *w = payload;
+
+	(void)ref;
+	w->blocks++;
+	w->leaves += level == 0;
+	if (level > w->top)
+		w->top = level;
+	return 0;
+}
+
+static int stop_at_third(const uint8_t *ref, unsigned level, void *payload)
+{
+	(void)ref;
+	(void)level;
+	return ++*(int *)payload == 3 ? 42 : 0;
+}
+
+/* The walk visits every block of the tree once per use, each named by a
+ * reference the store holds. */
+START_TEST(test_walk)
+{
+	size_t sizes[] = { 0, 1023, 1024, 16384, 300000 };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t n = sizes[i];
+		uint8_t *data = malloc(n + 1);
+		test_store *ts;
+		eris_store *s = test_store_new(&ts);
+		eris_read_cap cap;
+		struct walk_count w = { 0, 0, 0 };
+		uint64_t verified;
+		int calls = 0;
+
+		fill_random(data, n, 23, 0);
+		cap = encode_with(s, 1024, NULL, data, n);
+		ck_assert_eris(eris_walk(s, &cap, count_block, &w), ERIS_OK);
+		ck_assert_eris(eris_verify(s, &cap, &verified, NULL, NULL),
+			       ERIS_OK);
+		ck_assert_uint_eq(w.blocks, verified);
+		ck_assert_uint_eq(w.leaves, n / 1024 + 1);
+		ck_assert_uint_eq(w.top, cap.level);
+		ck_assert_int_eq(eris_walk(s, &cap, stop_at_third, &calls),
+				 n >= 1024 ? 42 : ERIS_OK);
+		eris_store_free(s);
+		free(data);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("codec");
@@ -442,6 +498,7 @@ int main(void)
 	tcase_add_test(tc, test_get_failure);
 	tcase_add_test(tc, test_no_unverified_bytes);
 	tcase_add_test(tc, test_read_seek);
+	tcase_add_test(tc, test_walk);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -16,6 +16,12 @@
  *   - has: 1 present, 0 absent, negative on failure.
  *   - get_many (optional): like get for `n` references; results[i] receives
  *     each per-block code; return ERIS_OK unless the batch itself failed.
+ *   - foreach (optional): call `cb` once per stored block with its
+ *     reference and length, in any order; stop and return cb's value if
+ *     it is non-zero. The back end must tolerate cb calling remove on
+ *     the block it was just given.
+ *   - remove (optional): delete a block; ERIS_OK if it was absent too.
+ *   A read-only back end returns ERIS_EREADONLY from put and remove.
  */
 #ifndef ERIS_SYS_STORE_BACKEND_H
 #define ERIS_SYS_STORE_BACKEND_H
@@ -42,9 +48,15 @@ struct eris_store_backend {
 			size_t buf_size, size_t *out_lens, int *results);
 	int (*flush)(eris_store_backend *b);
 	void (*free)(eris_store_backend *b);
+	int (*foreach)(eris_store_backend *b,
+		       int (*cb)(const uint8_t ref[ERIS_REF_BYTES], size_t len,
+				 void *payload),
+		       void *payload);
+	int (*remove)(eris_store_backend *b, const uint8_t ref[ERIS_REF_BYTES]);
 };
 
-#define ERIS_STORE_BACKEND_INIT { ERIS_STORE_BACKEND_VERSION, 0, 0, 0, 0, 0, 0 }
+#define ERIS_STORE_BACKEND_INIT                                              \
+	{ ERIS_STORE_BACKEND_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /**
  * Wrap a back end in a store. Takes ownership of `backend` even on failure
