@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config libsodium-dev check libsubunit-dev
-libcjson-dev python3 groff-base"
+libcjson-dev python3 groff-base libsqlite3-dev sqlite3 libcbor-dev"
 
 missing=""
 for p in $PACKAGES; do
