@@ -102,6 +102,31 @@ int cli_parse_urn(const char *cmd, const char *s, eris_read_cap *out);
 int cli_open_store(const char *cmd, const char *spec, int create,
 		   eris_store **out);
 
+/*
+ * A binary output (output.c; export, link): standard output, or a FILE
+ * written atomically - to a temporary file in the same directory, renamed
+ * to FILE only on success and removed on failure or on SIGINT, SIGTERM or
+ * SIGHUP, so FILE is never left half written.
+ */
+typedef struct {
+	const char *path; /* NULL: standard output */
+	int fd;
+} cli_output;
+
+/*
+ * Open `path` (NULL or "-": standard output, which must not be a
+ * terminal: the data is binary). Returns EXIT_OK, or the exit code after
+ * printing the reason (EXIT_USAGE for a terminal, EXIT_IO).
+ */
+int cli_output_open(const char *cmd, const char *path, cli_output *out);
+
+/*
+ * Finish the output: if `ret` is EXIT_OK, sync the file and rename it into
+ * place; otherwise remove it. Returns `ret`, or EXIT_IO if finishing
+ * failed. Standard output is left alone.
+ */
+int cli_output_finish(const char *cmd, cli_output *out, int ret);
+
 /* Write all of `buf` to `fd`, retrying on EINTR. 0 or -1 (errno set). */
 int cli_write_all(int fd, const void *buf, size_t len);
 

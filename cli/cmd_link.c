@@ -1,13 +1,137 @@
-/* cmd_link.c - placeholder for `eris link`. */
+/*
+ * cmd_link.c - `eris link`: write an ERIS link file (eris/link.h) for a
+ * URN: the capability, the content's size and its MIME type, as CBOR.
+ *
+ * The size is not in the URN, so the content is opened in the store
+ * (which checks its root and the end of the tree) to learn its length:
+ * a link file never states a size that the content does not have.
+ */
+#define _GNU_SOURCE /* getopt_long */
 #include "cli.h"
 
-const char link_help[] = "Usage: eris link URN [--mime TYPE]\n"
-			 "(not built yet)\n";
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char link_help[] =
+	"Usage: eris link [OPTION]... URN\n"
+	"Write an ERIS link file for the content named by URN to standard\n"
+	"output or FILE: a small CBOR file holding the URN, the content's\n"
+	"size and its MIME type (file type application/x-eris-link+cbor,\n"
+	"extension .eris). The size is read from the store, so the content\n"
+	"must be there. 'eris info FILE.eris' shows a link file.\n"
+	"\n"
+	"Options:\n"
+	"      --mime TYPE     the content's MIME type: 1 to 255 printable\n"
+	"                      ASCII characters; default\n"
+	"                      application/octet-stream\n"
+	"      --store STORE   where the content is\n"
+	"  -o, --output FILE   write to FILE instead: a temporary file renamed\n"
+	"                      to FILE only once complete\n"
+	"  -h, --help          show this help\n"
+	"Standard output must not be a terminal.\n";
+
+enum { OPT_STORE = 256, OPT_MIME };
+
+static const struct option link_options[] = {
+	{ "mime", required_argument, NULL, OPT_MIME },
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
 
 int cmd_link(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	cli_error("link", "not built yet");
-	return EXIT_OTHER;
+	static const char cmd[] = "link";
+	const char *store_spec = NULL, *out_path = NULL;
+	eris_link link;
+	eris_store *store = NULL;
+	eris_decoder *dec = NULL;
+	uint8_t *buf = NULL;
+	size_t len;
+	cli_output out;
+	int c, rc, ret;
+
+	memset(&link, 0, sizeof(link));
+	link.mime = ERIS_LINK_DEFAULT_MIME;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:qh", link_options, NULL)) !=
+	       -1) {
+		switch (c) {
+		case OPT_MIME:
+			link.mime = optarg;
+			break;
+		case OPT_STORE:
+			store_spec = optarg;
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		case 'q':
+			break;
+		case 'h':
+			cli_usage(stdout, cmd);
+			return EXIT_OK;
+		default:
+			return cli_bad_option(cmd, c, argv);
+		}
+	}
+	if (argc - optind != 1) {
+		cli_error(cmd, argc == optind ? "no URN given"
+					      : "only one URN can be given");
+		return cli_try_help(cmd);
+	}
+	if (out_path && out_path[0] == '\0') {
+		cli_error(cmd, "-o needs a file name");
+		return cli_try_help(cmd);
+	}
+	if (cli_parse_urn(cmd, argv[optind], &link.cap) < 0)
+		return EXIT_USAGE;
+	/* Check the MIME type (and learn the size) before touching the
+	 * store: a bad option is a usage error whatever the store holds. */
+	if (eris_link_encode(NULL, 0, &len, &link) < 0) {
+		cli_error(cmd, "--mime: %s", eris_error_last());
+		return cli_try_help(cmd);
+	}
+
+	ret = cli_open_store(cmd, store_spec, 0, &store);
+	if (ret != EXIT_OK)
+		return ret;
+	rc = eris_decoder_new(&dec, store, &link.cap);
+	if (rc < 0) {
+		ret = cli_lib_error(cmd, rc);
+		goto out;
+	}
+	link.size = eris_decoder_length(dec);
+	rc = eris_link_encode(NULL, 0, &len, &link);
+	buf = rc == ERIS_OK ? malloc(len) : NULL;
+	if (buf == NULL) {
+		cli_error(cmd, "out of memory");
+		ret = EXIT_OTHER;
+		goto out;
+	}
+	rc = eris_link_encode(buf, len, &len, &link);
+	if (rc < 0) {
+		ret = cli_lib_error(cmd, rc);
+		goto out;
+	}
+	ret = cli_output_open(cmd, out_path, &out);
+	if (ret != EXIT_OK)
+		goto out;
+	if (cli_write_all(out.fd, buf, len) < 0) {
+		cli_error(cmd, "error writing %s: %s",
+			  out.path ? out.path : "standard output",
+			  strerror(errno));
+		ret = EXIT_IO;
+	}
+	ret = cli_output_finish(cmd, &out, ret);
+out:
+	free(buf);
+	eris_decoder_free(dec);
+	eris_store_free(store);
+	eris_memzero(&link.cap, sizeof(link.cap));
+	return ret;
 }

@@ -1,13 +1,660 @@
-/* cmd_store.c - placeholder for `eris store stats|fsck|gc`. */
+/*
+ * cmd_store.c - `eris store stats|fsck|gc`: maintenance of a block store
+ * through the public store API only (eris_store_foreach, eris_store_get,
+ * eris_store_remove, eris_walk), so it works on every store that can list
+ * its blocks.
+ *
+ *   stats  counts the blocks by size, and for an sqlite store the bytes of
+ *          its files;
+ *   fsck   re-hashes every block (eris_store_get checks size and hash) and
+ *          reports each bad one; --delete removes them, so that a good
+ *          copy can be put again;
+ *   gc     marks every block of the content named by the --keep URNs and
+ *          deletes the rest (or lists it, --dry-run).
+ *
+ * gc deletes data, so it is careful: every URN is parsed before the store
+ * is opened, every kept content is verified in full (R1-R6: eris_verify)
+ * and walked before anything is deleted, and any failure aborts with
+ * nothing deleted. A damaged kept content would leave us guessing which
+ * blocks it needs. An empty keep set needs --all.
+ */
+#define _GNU_SOURCE /* getopt_long */
 #include "cli.h"
 
-const char store_help[] = "Usage: eris store stats|fsck|gc [OPTION]...\n"
-			  "(not built yet)\n";
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char store_help[] =
+	"Usage: eris store stats [--store STORE]\n"
+	"       eris store fsck [--store STORE] [--delete]\n"
+	"       eris store gc [--store STORE] [--dry-run] (--keep URN | "
+	"--keep-file FILE)...\n"
+	"       eris store gc [--store STORE] [--dry-run] --all\n"
+	"Maintain a block store (any store that can list its blocks).\n"
+	"\n"
+	"Commands:\n"
+	"  stats  count the blocks: all, 1 KiB, 32 KiB, other sizes, bytes;\n"
+	"         for an sqlite store also the bytes of its files\n"
+	"  fsck   re-hash every block; print 'REF: REASON' for each one\n"
+	"         that has a wrong size (R2) or does not hash to its\n"
+	"         reference (R3)\n"
+	"  gc     delete every block that the content named by the kept URNs\n"
+	"         does not use; first verifies each kept content in full and\n"
+	"         deletes nothing if any is missing or damaged\n"
+	"\n"
+	"Options:\n"
+	"      --store STORE     the store; never created by these commands\n"
+	"      --delete          (fsck) remove the bad blocks, so good copies\n"
+	"                        can be put again\n"
+	"      --keep URN        (gc) keep the blocks of URN; repeatable\n"
+	"      --keep-file FILE  (gc) keep the URN at the start of each line\n"
+	"                        of FILE ('-': standard input); blank lines\n"
+	"                        and lines starting with '#' are skipped, so\n"
+	"                        'eris sum' output works; repeatable\n"
+	"      --all             (gc) allow an empty keep set: with no --keep\n"
+	"                        and an empty --keep-file, delete every block\n"
+	"  -n, --dry-run         (gc) print 'REF SIZE' of each block that\n"
+	"                        would be deleted; delete nothing\n"
+	"  -q, --quiet           no progress display\n"
+	"  -h, --help            show this help\n"
+	"fsck exits with 1 if it found bad blocks it did not delete. Do not\n"
+	"run gc while content you want to keep is being put: its blocks are\n"
+	"not marked yet.\n";
+
+enum { OPT_STORE = 256, OPT_DELETE, OPT_KEEP, OPT_KEEP_FILE, OPT_ALL };
+
+static const struct option store_options[] = {
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "delete", no_argument, NULL, OPT_DELETE },
+	{ "keep", required_argument, NULL, OPT_KEEP },
+	{ "keep-file", required_argument, NULL, OPT_KEEP_FILE },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A reference and a block length. */
+typedef struct {
+	uint8_t ref[ERIS_REF_BYTES];
+	size_t len;
+} block_entry;
+
+/* A growable array of them. */
+typedef struct {
+	block_entry *v;
+	size_t n, cap;
+} block_list;
+
+static int list_add(block_list *l, const uint8_t *ref, size_t len)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		block_entry *v = realloc(l->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	memcpy(l->v[l->n].ref, ref, ERIS_REF_BYTES);
+	l->v[l->n++].len = len;
+	return 0;
+}
+
+static void ref_name(char out[ERIS_REF_BASE32_LEN + 1], const uint8_t *ref)
+{
+	eris_base32_encode(out, ref, ERIS_REF_BYTES);
+}
+
+/* The database file of an sqlite store spec, or NULL. */
+static const char *sqlite_path(const char *spec)
+{
+	return strncmp(spec, "sqlite:", 7) == 0 && spec[7] ? spec + 7 : NULL;
+}
+
+/* ---- stats ------------------------------------------------------------ */
+
+typedef struct {
+	uint64_t blocks, n1k, n32k, nother, bytes;
+} stats;
+
+static int stats_cb(const uint8_t ref[ERIS_REF_BYTES], size_t len,
+		    void *payload)
+{
+	stats *st = payload;
+
+	(void)ref;
+	st->blocks++;
+	st->bytes += len;
+	if (len == ERIS_BLOCK_SIZE_1K)
+		st->n1k++;
+	else if (len == ERIS_BLOCK_SIZE_32K)
+		st->n32k++;
+	else
+		st->nother++;
+	progress_update(st->bytes);
+	return 0;
+}
+
+static long long file_bytes(const char *path, const char *suffix)
+{
+	char buf[4200];
+	struct stat st;
+
+	snprintf(buf, sizeof(buf), "%s%s", path, suffix);
+	return stat(buf, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+static int do_stats(const char *cmd, eris_store *store, const char *spec,
+		    int quiet)
+{
+	stats st = { 0 };
+	const char *db;
+	int rc;
+
+	progress_start("stats", 0, quiet);
+	rc = eris_store_foreach(store, stats_cb, &st);
+	progress_clear();
+	if (rc < 0)
+		return cli_lib_error(cmd, rc);
+	printf("blocks: %llu\n", (unsigned long long)st.blocks);
+	printf("1 KiB blocks: %llu\n", (unsigned long long)st.n1k);
+	printf("32 KiB blocks: %llu\n", (unsigned long long)st.n32k);
+	if (st.nother)
+		printf("blocks of other sizes: %llu\n",
+		       (unsigned long long)st.nother);
+	printf("block bytes: %llu\n", (unsigned long long)st.bytes);
+	if ((db = sqlite_path(spec)) != NULL)
+		printf("file bytes: %lld (database %lld, write-ahead log "
+		       "%lld)\n",
+		       file_bytes(db, "") + file_bytes(db, "-wal"),
+		       file_bytes(db, ""), file_bytes(db, "-wal"));
+	return EXIT_OK;
+}
+
+/* ---- fsck ------------------------------------------------------------- */
+
+typedef struct {
+	eris_store *store;
+	uint8_t *buf; /* ERIS_BLOCK_SIZE_MAX */
+	uint64_t checked, bytes, vanished;
+	block_list bad;
+	int fatal; /* the library code that stopped the check */
+} fsck_state;
+
+static int fsck_cb(const uint8_t ref[ERIS_REF_BYTES], size_t len,
+		   void *payload)
+{
+	fsck_state *f = payload;
+	char name[ERIS_REF_BASE32_LEN + 1];
+	size_t got = 0;
+	int rc = eris_store_get(f->store, ref, f->buf, ERIS_BLOCK_SIZE_MAX,
+				&got);
+
+	f->checked++;
+	f->bytes += len;
+	progress_update(f->bytes);
+	if (rc == ERIS_OK)
+		return 0;
+	if (rc == ERIS_ENOTFOUND) {
+		f->vanished++; /* removed since it was listed */
+		return 0;
+	}
+	if (rc != ERIS_EMISMATCH && rc != ERIS_EBLOCKSIZE) {
+		f->fatal = rc; /* I/O error: message kept for the caller */
+		return 1;
+	}
+	ref_name(name, ref);
+	progress_clear();
+	if (rc == ERIS_EMISMATCH)
+		printf("%s: R3 mismatch: the block does not hash to its "
+		       "reference\n",
+		       name);
+	else if (got > 0)
+		printf("%s: R2 wrong size: %zu bytes, not 1024 or 32768\n",
+		       name, got);
+	else
+		printf("%s: R2 wrong size: %zu bytes listed, too large to "
+		       "read\n",
+		       name, len);
+	fflush(stdout);
+	if (list_add(&f->bad, ref, len) < 0) {
+		f->fatal = ERIS_ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+static int do_fsck(const char *cmd, eris_store *store, int delete_bad,
+		   int quiet)
+{
+	fsck_state f = { 0 };
+	int rc, ret = EXIT_OK;
+
+	f.store = store;
+	f.buf = malloc(ERIS_BLOCK_SIZE_MAX);
+	if (f.buf == NULL) {
+		cli_error(cmd, "out of memory");
+		return EXIT_OTHER;
+	}
+	progress_start("fsck", 0, quiet);
+	rc = eris_store_foreach(store, fsck_cb, &f);
+	progress_clear();
+	if (rc == 1 && f.fatal == ERIS_ENOMEM) {
+		cli_error(cmd, "out of memory");
+		ret = EXIT_OTHER;
+		goto out;
+	}
+	if (rc == 1)
+		rc = f.fatal;
+	if (rc < 0) {
+		ret = cli_lib_error(cmd, rc);
+		if (ret == EXIT_VERIFY) /* not a verdict on the blocks */
+			ret = EXIT_OTHER;
+		goto out;
+	}
+	if (delete_bad) {
+		for (size_t i = 0; i < f.bad.n && rc == ERIS_OK; i++)
+			rc = eris_store_remove(store, f.bad.v[i].ref);
+		if (rc == ERIS_OK)
+			rc = eris_store_flush(store);
+		if (rc < 0) {
+			cli_error(cmd, "cannot delete the bad blocks: %s",
+				  eris_error_last());
+			ret = EXIT_OTHER;
+			goto out;
+		}
+	}
+	printf("checked %llu blocks (%llu bytes): %zu bad%s\n",
+	       (unsigned long long)f.checked, (unsigned long long)f.bytes,
+	       f.bad.n, f.bad.n && delete_bad ? ", deleted" : "");
+	if (f.vanished)
+		printf("%llu blocks were deleted while being checked\n",
+		       (unsigned long long)f.vanished);
+	if (f.bad.n && !delete_bad) {
+		cli_error(cmd, "%zu bad block%s (delete with --delete, then "
+			       "put the content again)",
+			  f.bad.n, f.bad.n == 1 ? "" : "s");
+		ret = EXIT_VERIFY;
+	}
+out:
+	free(f.bad.v);
+	free(f.buf);
+	return ret;
+}
+
+/* ---- gc --------------------------------------------------------------- */
+
+/* The set of kept references: open addressing on the first 8 bytes of the
+ * reference (a uniform hash already). */
+typedef struct {
+	uint8_t (*slots)[ERIS_REF_BYTES];
+	uint8_t *used;
+	size_t cap, n;
+} ref_set;
+
+static size_t set_slot(const ref_set *s, const uint8_t *ref)
+{
+	uint64_t h;
+	size_t i;
+
+	memcpy(&h, ref, sizeof(h));
+	for (i = (size_t)h & (s->cap - 1); s->used[i];
+	     i = (i + 1) & (s->cap - 1))
+		if (memcmp(s->slots[i], ref, ERIS_REF_BYTES) == 0)
+			break;
+	return i;
+}
+
+static int set_contains(const ref_set *s, const uint8_t *ref)
+{
+	return s->cap > 0 && s->used[set_slot(s, ref)];
+}
+
+static int set_add(ref_set *s, const uint8_t *ref)
+{
+	size_t i;
+
+	if ((s->n + 1) * 2 > s->cap) {
+		ref_set g = { 0 };
+
+		g.cap = s->cap ? s->cap * 2 : 4096;
+		g.slots = malloc(g.cap * ERIS_REF_BYTES);
+		g.used = calloc(g.cap, 1);
+		if (g.slots == NULL || g.used == NULL) {
+			free(g.slots);
+			free(g.used);
+			return -1;
+		}
+		for (size_t k = 0; k < s->cap; k++) {
+			if (!s->used[k])
+				continue;
+			i = set_slot(&g, s->slots[k]);
+			memcpy(g.slots[i], s->slots[k], ERIS_REF_BYTES);
+			g.used[i] = 1;
+		}
+		g.n = s->n;
+		free(s->slots);
+		free(s->used);
+		*s = g;
+	}
+	i = set_slot(s, ref);
+	if (!s->used[i]) {
+		memcpy(s->slots[i], ref, ERIS_REF_BYTES);
+		s->used[i] = 1;
+		s->n++;
+	}
+	return 0;
+}
+
+static int mark_cb(const uint8_t ref[ERIS_REF_BYTES], unsigned level,
+		   void *payload)
+{
+	(void)level;
+	return set_add(payload, ref) < 0 ? 1 : 0;
+}
+
+/* The URNs to keep, parsed before anything else happens. */
+typedef struct {
+	eris_read_cap *caps;
+	char (*urns)[ERIS_URN_BUFSIZE];
+	size_t n, cap;
+} keep_list;
+
+static int keep_add(const char *cmd, keep_list *k, const char *urn,
+		    const char *where)
+{
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 16;
+		eris_read_cap *caps = realloc(k->caps, cap * sizeof(*caps));
+		char(*urns)[ERIS_URN_BUFSIZE];
+
+		if (caps == NULL) {
+			cli_error(cmd, "out of memory");
+			return EXIT_OTHER;
+		}
+		k->caps = caps;
+		urns = realloc(k->urns, cap * sizeof(*urns));
+		if (urns == NULL) {
+			cli_error(cmd, "out of memory");
+			return EXIT_OTHER;
+		}
+		k->urns = urns;
+		k->cap = cap;
+	}
+	if (eris_urn_parse(&k->caps[k->n], urn, strlen(urn)) < 0) {
+		cli_error(cmd, "%s'%s': %s", where, urn, eris_error_last());
+		return EXIT_USAGE;
+	}
+	eris_urn_format(k->urns[k->n], &k->caps[k->n]);
+	k->n++;
+	return EXIT_OK;
+}
+
+/* Add the URN at the start of each line of `path`. */
+static int keep_file(const char *cmd, keep_list *k, const char *path)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char *line = NULL, where[4200];
+	size_t size = 0;
+	unsigned long lineno = 0;
+	int ret = EXIT_OK;
+
+	if (f == NULL) {
+		cli_error(cmd, "cannot open keep file %s: %s", path,
+			  strerror(errno));
+		return EXIT_IO;
+	}
+	while (ret == EXIT_OK && getline(&line, &size, f) >= 0) {
+		char *p = line, *end;
+
+		lineno++;
+		p += strspn(p, " \t\r\n");
+		if (*p == '\0' || *p == '#')
+			continue;
+		end = p + strcspn(p, " \t\r\n");
+		*end = '\0';
+		snprintf(where, sizeof(where), "%s:%lu: ", path, lineno);
+		ret = keep_add(cmd, k, p, where);
+	}
+	if (ret == EXIT_OK && ferror(f)) {
+		cli_error(cmd, "cannot read keep file %s: %s", path,
+			  strerror(errno));
+		ret = EXIT_IO;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return ret;
+}
+
+typedef struct {
+	const ref_set *keep;
+	block_list garbage;
+	uint64_t kept_blocks, seen;
+	int oom;
+} sweep_state;
+
+static int sweep_cb(const uint8_t ref[ERIS_REF_BYTES], size_t len,
+		    void *payload)
+{
+	sweep_state *sw = payload;
+
+	sw->seen++;
+	if (set_contains(sw->keep, ref)) {
+		sw->kept_blocks++;
+		return 0;
+	}
+	if (list_add(&sw->garbage, ref, len) < 0) {
+		sw->oom = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* eris_verify reports leaves checked; show them as bytes. */
+static void on_verify_progress(uint64_t leaves, void *payload)
+{
+	const eris_read_cap *cap = payload;
+
+	progress_update(leaves * cap->block_size);
+}
+
+static int do_gc(const char *cmd, eris_store *store, const keep_list *k,
+		 int dry_run, int quiet)
+{
+	char name[ERIS_REF_BASE32_LEN + 1], msg[768];
+	ref_set keep = { 0 };
+	sweep_state sw = { 0 };
+	uint64_t freed = 0;
+	int rc = ERIS_OK, ret = EXIT_OK;
+
+	/* Mark: verify each kept content in full, then walk its tree. */
+	for (size_t i = 0; i < k->n; i++) {
+		progress_start("gc: verify", 0, quiet);
+		rc = eris_verify(store, &k->caps[i], NULL, on_verify_progress,
+				 (void *)&k->caps[i]);
+		if (rc == ERIS_OK)
+			rc = eris_walk(store, &k->caps[i], mark_cb, &keep);
+		progress_clear();
+		if (rc == 1) {
+			cli_error(cmd, "out of memory");
+			ret = EXIT_OTHER;
+			goto out;
+		}
+		if (rc < 0) {
+			cli_error(cmd, "kept content %s: %s", k->urns[i],
+				  cli_describe(rc, msg, sizeof(msg)));
+			cli_error(cmd, "nothing deleted: every kept URN must "
+				       "name complete, valid content");
+			ret = cli_exit_code(rc);
+			goto out;
+		}
+	}
+
+	/* Sweep: list first, delete after the listing. */
+	sw.keep = &keep;
+	rc = eris_store_foreach(store, sweep_cb, &sw);
+	if (rc == 1 && sw.oom) {
+		cli_error(cmd, "out of memory");
+		ret = EXIT_OTHER;
+		goto out;
+	}
+	if (rc < 0) {
+		ret = cli_lib_error(cmd, rc);
+		goto out;
+	}
+	progress_start("gc: delete", 0, quiet || dry_run);
+	for (size_t i = 0; i < sw.garbage.n; i++) {
+		const block_entry *e = &sw.garbage.v[i];
+
+		if (dry_run) {
+			ref_name(name, e->ref);
+			printf("%s %zu\n", name, e->len);
+		} else if ((rc = eris_store_remove(store, e->ref)) < 0) {
+			break;
+		}
+		freed += e->len;
+		progress_update(freed);
+	}
+	if (rc == ERIS_OK && !dry_run)
+		rc = eris_store_flush(store);
+	progress_clear();
+	if (rc < 0) {
+		cli_error(cmd, "cannot delete blocks: %s", eris_error_last());
+		ret = EXIT_OTHER;
+		goto out;
+	}
+	printf("kept %llu blocks of %zu URN%s; %s %zu blocks (%llu bytes)\n",
+	       (unsigned long long)sw.kept_blocks, k->n, k->n == 1 ? "" : "s",
+	       dry_run ? "would delete" : "deleted", sw.garbage.n,
+	       (unsigned long long)freed);
+out:
+	free(keep.slots);
+	free(keep.used);
+	free(sw.garbage.v);
+	return ret;
+}
+
+/* ---- dispatch --------------------------------------------------------- */
 
 int cmd_store(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	cli_error("store", "not built yet");
-	return EXIT_OTHER;
+	static const char cmd[] = "store";
+	const char *spec = NULL, *sub;
+	char def[4096];
+	keep_list keep = { 0 };
+	int quiet = 0, delete_bad = 0, all = 0, dry_run = 0, keeps = 0, c;
+	int ret = EXIT_OK;
+	eris_store *store = NULL;
+
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+			  strcmp(argv[1], "-h") == 0)) {
+		cli_usage(stdout, cmd);
+		return EXIT_OK;
+	}
+	if (argc < 2 || argv[1][0] == '-') {
+		if (argc < 2)
+			cli_error(cmd, "no command given (stats, fsck or gc)");
+		else
+			cli_error(cmd, "options go after the command (stats, "
+				       "fsck or gc)");
+		return cli_try_help(cmd);
+	}
+	sub = argv[1];
+	if (strcmp(sub, "stats") != 0 && strcmp(sub, "fsck") != 0 &&
+	    strcmp(sub, "gc") != 0) {
+		cli_error(cmd, "unknown command '%s' (stats, fsck or gc)", sub);
+		return cli_try_help(cmd);
+	}
+	argc--;
+	argv++;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":nqh", store_options, NULL)) !=
+	       -1) {
+		switch (c) {
+		case OPT_STORE:
+			spec = optarg;
+			break;
+		case OPT_DELETE:
+			delete_bad = 1;
+			break;
+		case OPT_KEEP:
+			keeps++;
+			if ((ret = keep_add(cmd, &keep, optarg, "--keep ")))
+				goto out;
+			break;
+		case OPT_KEEP_FILE:
+			keeps++;
+			if ((ret = keep_file(cmd, &keep, optarg)))
+				goto out;
+			break;
+		case OPT_ALL:
+			all = 1;
+			break;
+		case 'n':
+			dry_run = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			cli_usage(stdout, cmd);
+			goto out;
+		default:
+			ret = cli_bad_option(cmd, c, argv);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		cli_error(cmd, "unexpected argument '%s'", argv[optind]);
+		ret = cli_try_help(cmd);
+		goto out;
+	}
+	if (delete_bad && strcmp(sub, "fsck") != 0) {
+		cli_error(cmd, "--delete is an option of 'eris store fsck'");
+		ret = cli_try_help(cmd);
+		goto out;
+	}
+	if ((keeps || all || dry_run) && strcmp(sub, "gc") != 0) {
+		cli_error(cmd, "--keep, --keep-file, --all and --dry-run are "
+			       "options of 'eris store gc'");
+		ret = cli_try_help(cmd);
+		goto out;
+	}
+	if (strcmp(sub, "gc") == 0 && keep.n == 0 && !all) {
+		cli_error(cmd, "gc: no URN to keep: refusing to delete every "
+			       "block (give --keep URN or --keep-file FILE, "
+			       "or --all to empty the store)");
+		ret = cli_try_help(cmd);
+		goto out;
+	}
+
+	if (spec == NULL) {
+		if (eris_store_default_spec(def, sizeof(def)) < 0) {
+			cli_error(cmd, "cannot open the default store: %s",
+				  eris_error_last());
+			ret = EXIT_STORE;
+			goto out;
+		}
+		spec = def;
+	}
+	if ((ret = cli_open_store(cmd, spec, 0, &store)) != EXIT_OK)
+		goto out;
+	if (strcmp(sub, "stats") == 0)
+		ret = do_stats(cmd, store, spec, quiet);
+	else if (strcmp(sub, "fsck") == 0)
+		ret = do_fsck(cmd, store, delete_bad, quiet);
+	else
+		ret = do_gc(cmd, store, &keep, dry_run, quiet);
+out:
+	eris_store_free(store);
+	free(keep.caps);
+	free(keep.urns);
+	return ret;
 }

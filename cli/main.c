@@ -13,8 +13,21 @@ static const char stores_help[] =
 	"  dir:PATH   a directory store: one file per block, PATH/XX/REF\n"
 	"  PATH       a bare path is a directory store too\n"
 	"  mem:       an empty in-memory store, discarded on exit (testing)\n"
+	"  sqlite:PATH\n"
+	"             an sqlite3 database holding every block (one file;\n"
+	"             readers and a writer may share it across processes)\n"
+	"  cbor:FILE  a CBOR bundle (eris export), read-only\n"
+	"  cache:LOCAL,REMOTE\n"
+	"             read LOCAL, else REMOTE (verified, then copied to LOCAL);\n"
+	"             puts go to LOCAL and REMOTE\n"
+	"  fallback:S1,S2,...\n"
+	"             read from the first store that has a good copy; puts\n"
+	"             go to S1\n"
+	"  Members are stores themselves; a ',' inside one is written '\\,'\n"
+	"  (e.g. cache:mem:,fallback:dir:/a\\,dir:/b).\n"
 	"  Without --store the store named by $ERIS_STORE is used, else the\n"
-	"  default store under $XDG_DATA_HOME/eris/ (~/.local/share/eris/).\n";
+	"  default store sqlite:$XDG_DATA_HOME/eris/store.sqlite\n"
+	"  (~/.local/share/eris/store.sqlite), created on first use.\n";
 
 static const char exit_help[] =
 	"Exit status:\n"
@@ -23,7 +36,8 @@ static const char exit_help[] =
 	"R1-R6)\n"
 	"  2  usage error: bad option, argument, URN, secret or number\n"
 	"  3  the store cannot be opened\n"
-	"  4  an input or output file cannot be read or written\n"
+	"  4  an input or output file cannot be read or written, or is not\n"
+	"     a valid bundle (import) or link file (info)\n"
 	"  5  any other error (out of memory, store I/O failure, ...)\n";
 
 static const char overview_help[] =
@@ -37,10 +51,10 @@ static const char overview_help[] =
 	"  get     fetch, verify and decode the content named by a URN\n"
 	"  verify  check that every block of some content is present and "
 	"valid\n"
-	"  info    show the parts of a URN (block size, level, root)\n"
+	"  info    show the parts of a URN or of an ERIS link file\n"
 	"  store   stats, fsck and gc of a store: eris store --help\n"
-	"  export  write the blocks of URNs as a CBOR bundle\n"
-	"  import  verify and store the blocks of a CBOR bundle\n"
+	"  export  write the blocks of URNs, and the URNs, as a CBOR bundle\n"
+	"  import  check a CBOR bundle, store its blocks, print its URNs\n"
 	"  link    write an ERIS link file for a URN\n"
 	"  help    show the help of a command: eris help COMMAND\n"
 	"\n"
@@ -114,18 +128,22 @@ static const char verify_help[] =
 	"  -h, --help          show this help\n";
 
 static const char info_help[] =
-	"Usage: eris info [OPTION]... URN\n"
+	"Usage: eris info [OPTION]... URN|FILE.eris\n"
 	"Show the read capability in URN: block size, tree level, root\n"
-	"reference and root key (base32, 52 characters each).\n"
+	"reference and root key (base32, 52 characters each). Given an ERIS\n"
+	"link file instead (see 'eris link'), also show the size, MIME type\n"
+	"and number of attributes it records.\n"
 	"\n"
 	"Options:\n"
 	"      --json          print one JSON object with the keys urn,\n"
-	"                      block_size, level, root_reference, root_key\n"
-	"                      and, with --store, length\n"
+	"                      block_size, level, root_reference, root_key,\n"
+	"                      for a link file size, mime and attributes,\n"
+	"                      and with --store length\n"
 	"      --store STORE   also open the content in STORE (checking the\n"
 	"                      root and the end of the tree) and show its\n"
-	"                      length in bytes; without --store no store is\n"
-	"                      read, not even the default one\n"
+	"                      length in bytes (for a link file it must be\n"
+	"                      the size the file records); without --store\n"
+	"                      no store is read, not even the default one\n"
 	"  -q, --quiet         accepted for symmetry; info prints no chatter\n"
 	"  -h, --help          show this help\n";
 

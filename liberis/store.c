@@ -331,9 +331,10 @@ int eris_store_default_spec(char *out, size_t size)
 	if (env && env[0])
 		n = snprintf(out, size, "%s", env);
 	else if (xdg && xdg[0] == '/')
-		n = snprintf(out, size, "dir:%s/eris/blocks", xdg);
+		n = snprintf(out, size, "sqlite:%s/eris/store.sqlite", xdg);
 	else if (home && home[0])
-		n = snprintf(out, size, "dir:%s/.local/share/eris/blocks", home);
+		n = snprintf(out, size, "sqlite:%s/.local/share/eris/store.sqlite",
+			     home);
 	else
 		return eris_error_set(ERIS_ERROR,
 				      "no default store: set ERIS_STORE, "

@@ -11,5 +11,7 @@
 #include "store.h"
 #include "encode.h"
 #include "decode.h"
+#include "bundle.h"
+#include "link.h"
 
 #endif

@@ -24,11 +24,26 @@
  * the encrypted block. Writes go to a temporary file that is renamed into
  * place; a block that exists already is not rewritten.
  *
+ * sqlite store: one database file (with its -wal and -shm files beside
+ * it) holding table blocks(id, ref UNIQUE, data), schema version 1
+ * (application_id "ERIS", user_version 1; other versions are refused with
+ * ERIS_ESTORE), WAL mode. Many processes may read while one writes;
+ * readers never wait, writers wait up to 10 s for each other. Every put
+ * checks size and hash itself (ERIS_EBLOCKSIZE, ERIS_EMISMATCH). Puts and
+ * removes are queued and committed in batches (1024 operations, 4 MiB of
+ * blocks, 1 s, or a flush). Durability: a put is *acknowledged* when a
+ * later eris_store_flush() of the same store returns ERIS_OK; it then
+ * survives kill -9 of the writer and, since commits are fsync'd
+ * (synchronous=FULL), an OS crash or power loss. A put that returned
+ * ERIS_OK but was not flushed may be lost in a crash; eris_store_free()
+ * commits the queue but cannot report a failure.
+ *
  * Blocks never change, so put is idempotent. eris_store_get() re-hashes
  * every block it returns: a store is never trusted.
  *
- * Threads: the built-in stores (mem, dir) may be used from several threads
- * at once. A store from another back end is as thread-safe as that back end.
+ * Threads: the built-in stores (mem, dir, sqlite) may be used from several
+ * threads at once (sqlite serializes calls with one mutex). A store from
+ * another back end is as thread-safe as that back end.
  *
  * Backend writers: see eris/sys/store_backend.h.
  */
@@ -46,8 +61,9 @@ typedef struct eris_store eris_store;
 
 /**
  * Open a store from its specification (see above). A directory store's
- * directory is created if missing when `create` is non-zero; otherwise a
- * missing directory is ERIS_ESTORE.
+ * directory, or an sqlite store's database and its parent directories,
+ * are created if missing when `create` is non-zero; otherwise a missing
+ * directory or database is ERIS_ESTORE.
  *
  * @param out   receives the store; free with eris_store_free()
  * @return ERIS_OK, ERIS_ESTORE (bad spec, cannot open) or ERIS_ENOMEM
@@ -63,10 +79,11 @@ ERIS_EXTERN int eris_store_new_dir(eris_store **out, const char *path,
 
 /**
  * The default store specification: $ERIS_STORE if set and non-empty, else
- * the embedded default, a directory store at dir:$XDG_DATA_HOME/eris/blocks
- * ($XDG_DATA_HOME must be absolute to count; otherwise
- * dir:$HOME/.local/share/eris/blocks). Writes at most `size` bytes
- * including the NUL.
+ * the embedded default, an sqlite store at
+ * sqlite:$XDG_DATA_HOME/eris/store.sqlite ($XDG_DATA_HOME must be absolute
+ * to count; otherwise sqlite:$HOME/.local/share/eris/store.sqlite),
+ * created with its directories on first use (eris_store_open with
+ * `create`). Writes at most `size` bytes including the NUL.
  * @return ERIS_OK, or ERIS_ERROR if no home can be found or it is too long.
  */
 ERIS_EXTERN int eris_store_default_spec(char *out, size_t size);
@@ -96,16 +113,35 @@ ERIS_EXTERN int eris_store_put(eris_store *store,
 ERIS_EXTERN int eris_store_has(eris_store *store,
 			       const uint8_t ref[ERIS_REF_BYTES]);
 
-/** Open an sqlite3 store at `path` (created when `create`). */
+/**
+ * Open an sqlite3 store at `path` (created, with its directories, when
+ * `create`). See the sqlite store above.
+ * @return ERIS_OK; ERIS_ESTORE if it is missing (and not `create`), not
+ *         an sqlite database, not an eris store, of an unknown schema
+ *         version, or cannot be opened; ERIS_ENOMEM
+ */
 ERIS_EXTERN int eris_store_new_sqlite(eris_store **out, const char *path,
 				      int create);
 
-/** Open a CBOR block bundle read-only (indexed, not loaded whole). */
+/**
+ * Open a CBOR block bundle read-only (indexed, not loaded whole; see
+ * eris/bundle.h). put and remove return ERIS_EREADONLY.
+ * @return ERIS_OK, ERIS_ESTORE (cannot be read, or not a valid bundle:
+ *         the message gives the byte offset) or ERIS_ENOMEM
+ */
 ERIS_EXTERN int eris_store_new_cbor(eris_store **out, const char *path);
 
 /**
  * A read-through cache of `remote` in `local`. Takes ownership of both
  * (freed with the cache, or at once on failure).
+ *
+ * get reads `local`; only a block `local` lacks is read from `remote`,
+ * verified, copied into `local` (a failure to copy is ignored) and
+ * returned; a corrupt remote block is not cached (ERIS_EMISMATCH). put
+ * goes to `local`, then `remote`. has asks both. foreach and remove
+ * concern `local` only (remove evicts; the next get fetches it again).
+ * flush flushes both.
+ * @return ERIS_OK, ERIS_EINVAL (a NULL store) or ERIS_ENOMEM
  */
 ERIS_EXTERN int eris_store_new_cache(eris_store **out, eris_store *local,
 				     eris_store *remote);
@@ -114,6 +150,14 @@ ERIS_EXTERN int eris_store_new_cache(eris_store **out, eris_store *local,
  * A fallback list: reads try stores[0], stores[1], ... in turn; puts go to
  * stores[0]. Takes ownership of the `n` stores (freed with the list, or at
  * once on failure); the array itself is copied.
+ *
+ * get returns the first good copy: a store that lacks the block, holds a
+ * corrupt copy or fails is passed over; if none succeeds the result is
+ * ERIS_ENOTFOUND when every store lacks it, else the last other error.
+ * has asks every store. foreach lists the union, each block once
+ * (ERIS_ENOTSUP if a store cannot list). remove and flush act on every
+ * store.
+ * @return ERIS_OK, ERIS_EINVAL (n is 0 or a store is NULL) or ERIS_ENOMEM
  */
 ERIS_EXTERN int eris_store_new_fallback(eris_store **out, eris_store **stores,
 					size_t n);
@@ -137,7 +181,10 @@ ERIS_EXTERN int eris_store_foreach(eris_store *store,
 ERIS_EXTERN int eris_store_remove(eris_store *store,
 				  const uint8_t ref[ERIS_REF_BYTES]);
 
-/** Make every put so far durable (directory stores fsync). */
+/**
+ * Make every put so far durable (directory stores fsync; sqlite stores
+ * commit their queue). ERIS_OK acknowledges every put made before it.
+ */
 ERIS_EXTERN int eris_store_flush(eris_store *store);
 
 /** Close the store and free it. NULL is allowed. */

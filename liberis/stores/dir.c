@@ -6,10 +6,18 @@
  * A put writes a uniquely named temporary file in the same directory and
  * renames it into place, so a reader never sees a partial block; a block
  * that exists already is left alone. flush() syncs the file system.
+ *
+ * foreach walks the two-character subdirectories and reports only files
+ * whose names are canonical 52-character base32 references filed under
+ * the right subdirectory, so temporary files (".tmp-*") and anything
+ * else a user drops in the tree are ignored; the length reported is the
+ * file's size, unchecked (fsck compares it). remove unlinks the file and
+ * leaves the subdirectory, which a concurrent put may be about to use.
  */
 #define _GNU_SOURCE /* syncfs */
 #include "../internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -162,6 +170,124 @@ static int dir_flush(eris_store_backend *b)
 	return ERIS_OK;
 }
 
+static int dir_remove(eris_store_backend *b, const uint8_t *ref)
+{
+	dir_store *d = (dir_store *)b;
+	char rel[REL_LEN + 1];
+
+	rel_path(rel, ref);
+	if (unlinkat(d->root_fd, rel, 0) < 0 && errno != ENOENT)
+		return io_error(d, "cannot remove", rel);
+	return ERIS_OK;
+}
+
+static int is_base32_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7');
+}
+
+/* Open `name` under directory `at` for listing; NULL with errno set. */
+static DIR *open_listing(int at, const char *name)
+{
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir;
+
+	if (fd < 0)
+		return NULL;
+	dir = fdopendir(fd);
+	if (dir == NULL)
+		close(fd);
+	return dir;
+}
+
+/* List the blocks of subdirectory `sub` (two base32 characters). */
+static int foreach_in(dir_store *d, const char *sub,
+		      int (*cb)(const uint8_t ref[ERIS_REF_BYTES], size_t len,
+				void *payload),
+		      void *payload)
+{
+	DIR *dir = open_listing(d->root_fd, sub);
+	struct dirent *e;
+	int rc = ERIS_OK;
+
+	if (dir == NULL) {
+		/* Not a directory after all, or removed meanwhile. */
+		if (errno == ENOTDIR || errno == ENOENT)
+			return ERIS_OK;
+		return io_error(d, "cannot list", sub);
+	}
+	for (;;) {
+		uint8_t ref[ERIS_REF_BYTES];
+		struct stat st;
+		size_t k;
+
+		errno = 0;
+		e = readdir(dir);
+		if (e == NULL) {
+			if (errno != 0)
+				rc = io_error(d, "cannot list", sub);
+			break;
+		}
+		if (strlen(e->d_name) != ERIS_REF_BASE32_LEN ||
+		    e->d_name[0] != sub[0] || e->d_name[1] != sub[1])
+			continue;
+		for (k = 0; k < ERIS_REF_BASE32_LEN; k++)
+			if (!is_base32_char(e->d_name[k]))
+				break;
+		/* The characters are valid; only non-zero filler bits in the
+		 * last one can still make it a non-reference. */
+		if (k < ERIS_REF_BASE32_LEN ||
+		    eris_base32_decode(ref, ERIS_REF_BYTES, e->d_name,
+				       ERIS_REF_BASE32_LEN) < 0)
+			continue;
+		if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+		    0) {
+			if (errno == ENOENT)
+				continue; /* removed meanwhile */
+			rc = io_error(d, "cannot stat", e->d_name);
+			break;
+		}
+		if (!S_ISREG(st.st_mode))
+			continue;
+		rc = cb(ref, (size_t)st.st_size, payload);
+		if (rc != 0)
+			break;
+	}
+	closedir(dir);
+	return rc;
+}
+
+static int dir_foreach(eris_store_backend *b,
+		       int (*cb)(const uint8_t ref[ERIS_REF_BYTES], size_t len,
+				 void *payload),
+		       void *payload)
+{
+	dir_store *d = (dir_store *)b;
+	DIR *root = open_listing(d->root_fd, ".");
+	struct dirent *e;
+	int rc = ERIS_OK;
+
+	if (root == NULL)
+		return io_error(d, "cannot list", ".");
+	for (;;) {
+		errno = 0;
+		e = readdir(root);
+		if (e == NULL) {
+			if (errno != 0)
+				rc = io_error(d, "cannot list", ".");
+			break;
+		}
+		if (strlen(e->d_name) != 2 || !is_base32_char(e->d_name[0]) ||
+		    !is_base32_char(e->d_name[1]))
+			continue;
+		rc = foreach_in(d, e->d_name, cb, payload);
+		if (rc != 0)
+			break;
+	}
+	closedir(root);
+	return rc;
+}
+
 static void dir_free(eris_store_backend *b)
 {
 	dir_store *d = (dir_store *)b;
@@ -229,5 +355,7 @@ int eris_store_new_dir(eris_store **out, const char *path, int create)
 	d->parent.has = dir_has;
 	d->parent.flush = dir_flush;
 	d->parent.free = dir_free;
+	d->parent.foreach = dir_foreach;
+	d->parent.remove = dir_remove;
 	return eris_store_new_from_backend(out, &d->parent);
 }

@@ -2,6 +2,14 @@
  * mem.c - the in-memory store: an open-addressing hash table keyed by the
  * block reference (already a uniform hash, so its first 8 bytes index the
  * table). Guarded by a read-write lock so several readers can share it.
+ *
+ * Deletion (remove) uses backward-shift deletion rather than tombstones:
+ * after emptying a slot, later entries of the same probe run move back
+ * into the hole when their home slot allows it, so every lookup still
+ * stops at the first empty slot and the table never fills with dead
+ * entries. foreach lists a snapshot of the references taken under the
+ * read lock and calls back without holding the lock, so the callback may
+ * use the store freely (including remove on the block it was given).
  */
 #include "../internal.h"
 
@@ -123,6 +131,82 @@ static int mem_has(eris_store_backend *b, const uint8_t *ref)
 	return present;
 }
 
+/* Empty slot `hole` and close the gap: walk the probe run after it and
+ * move back every entry whose home slot does not lie cyclically in
+ * (hole, j], i.e. every entry a lookup would no longer reach. */
+static void delete_slot(mem_store *m, size_t hole)
+{
+	size_t mask = m->capacity - 1, j = hole;
+
+	eris__free(m->slots[hole].data);
+	m->slots[hole].data = NULL;
+	m->count--;
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & mask;
+		if (m->slots[j].data == NULL)
+			return;
+		home = slot_of(m, m->slots[j].ref);
+		/* Distance from home to j versus from hole to j, cyclically:
+		 * the entry may move if its home is at or before the hole. */
+		if (((j - home) & mask) >= ((j - hole) & mask)) {
+			m->slots[hole] = m->slots[j];
+			m->slots[j].data = NULL;
+			hole = j;
+		}
+	}
+}
+
+static int mem_remove(eris_store_backend *b, const uint8_t *ref)
+{
+	mem_store *m = (mem_store *)b;
+	mem_entry *e;
+
+	pthread_rwlock_wrlock(&m->lock);
+	e = find(m, ref);
+	if (e->data)
+		delete_slot(m, (size_t)(e - m->slots));
+	pthread_rwlock_unlock(&m->lock);
+	return ERIS_OK;
+}
+
+typedef struct {
+	uint8_t ref[ERIS_REF_BYTES];
+	size_t len;
+} mem_listed;
+
+static int mem_foreach(eris_store_backend *b,
+		       int (*cb)(const uint8_t ref[ERIS_REF_BYTES], size_t len,
+				 void *payload),
+		       void *payload)
+{
+	mem_store *m = (mem_store *)b;
+	mem_listed *list;
+	size_t n = 0;
+	int rc = ERIS_OK;
+
+	/* Snapshot, then call back unlocked: the callback may put or remove
+	 * (taking the write lock) without deadlocking or disturbing the walk. */
+	pthread_rwlock_rdlock(&m->lock);
+	list = eris__malloc((m->count ? m->count : 1) * sizeof(*list));
+	if (list == NULL) {
+		pthread_rwlock_unlock(&m->lock);
+		return eris_error_set(ERIS_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < m->capacity; i++) {
+		if (m->slots[i].data == NULL)
+			continue;
+		memcpy(list[n].ref, m->slots[i].ref, ERIS_REF_BYTES);
+		list[n++].len = m->slots[i].len;
+	}
+	pthread_rwlock_unlock(&m->lock);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = cb(list[i].ref, list[i].len, payload);
+	eris__free(list);
+	return rc;
+}
+
 static void mem_free(eris_store_backend *b)
 {
 	mem_store *m = (mem_store *)b;
@@ -154,5 +238,7 @@ int eris_store_new_mem(eris_store **out)
 	m->parent.put = mem_put;
 	m->parent.has = mem_has;
 	m->parent.free = mem_free;
+	m->parent.foreach = mem_foreach;
+	m->parent.remove = mem_remove;
 	return eris_store_new_from_backend(out, &m->parent);
 }

@@ -408,6 +408,21 @@ static int count_files(const char *dir)
 	return n;
 }
 
+/* Whether `path` is an sqlite3 database (its 16-byte header). */
+static int is_sqlite_file(const char *path)
+{
+	char head[16] = { 0 };
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL)
+		return 0;
+	n = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	return n == sizeof(head) &&
+	       memcmp(head, "SQLite format 3", sizeof(head)) == 0;
+}
+
 /* Path of the block file named by the base32 reference `ref`. */
 static const char *block_path(const char *store, const char *ref)
 {
@@ -1120,28 +1135,35 @@ START_TEST(test_default_store)
 
 	write_file(T("hello"), hello, strlen(hello));
 
-	/* No ERIS_STORE: $XDG_DATA_HOME/eris/blocks. */
+	/* No ERIS_STORE: sqlite:$XDG_DATA_HOME/eris/store.sqlite, created
+	 * with its directory on first use. */
 	unsetenv("ERIS_STORE");
 	u = put_file(T("hello"), NULL, NULL);
 	ck_assert_str_eq(u, hello_urn);
 	free(u);
-	ck_assert(exists(block_path(T("xdg/eris/blocks"), hello_ref)));
+	ck_assert(is_sqlite_file(T("xdg/eris/store.sqlite")));
+	ck_assert(!exists(T("xdg/eris/blocks")));
 	ck_assert(!exists(store_dir));
 	r = run("get", hello_urn, NULL);
 	ck_status(r, 0);
 	ck_assert_str_eq(r.out, hello);
 	result_free(&r);
 
-	/* Neither: ~/.local/share/eris/blocks. */
+	/* Neither: sqlite:~/.local/share/eris/store.sqlite. */
 	unsetenv("XDG_DATA_HOME");
-	r = run("get", hello_urn, NULL); /* not there yet */
+	r = run("get", hello_urn, NULL); /* not there yet, and not created */
 	ck_status(r, 3);
-	ck_contains(r.err, "cannot open store");
+	ck_contains(r.err, "cannot open sqlite store");
+	ck_contains(r.err, "home/.local/share/eris/store.sqlite");
 	result_free(&r);
+	ck_assert(!exists(T("home/.local/share/eris")));
 	u = put_file(T("hello"), NULL, NULL);
 	free(u);
-	ck_assert(exists(
-		block_path(T("home/.local/share/eris/blocks"), hello_ref)));
+	ck_assert(is_sqlite_file(T("home/.local/share/eris/store.sqlite")));
+	r = run("get", hello_urn, NULL);
+	ck_status(r, 0);
+	ck_assert_str_eq(r.out, hello);
+	result_free(&r);
 
 	/* An empty ERIS_STORE counts as unset. */
 	setenv("ERIS_STORE", "", 1);

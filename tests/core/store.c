@@ -200,8 +200,8 @@ START_TEST(test_specs)
 	char spec[600], path[512];
 	eris_store *s;
 
-	ck_assert_eris(eris_store_open(&s, "sqlite:/x", 1), ERIS_ESTORE);
-	ck_assert_ptr_nonnull(strstr(eris_error_last(), "sqlite"));
+	ck_assert_eris(eris_store_open(&s, "nosuch:/x", 1), ERIS_ESTORE);
+	ck_assert_ptr_nonnull(strstr(eris_error_last(), "nosuch"));
 	ck_assert_eris(eris_store_open(&s, "", 1), ERIS_ESTORE);
 	ck_assert_eris(eris_store_open(&s, "dir:", 1), ERIS_ESTORE);
 	ck_assert_eris(eris_store_open(&s, "mem:x", 1), ERIS_ESTORE);
@@ -218,11 +218,11 @@ START_TEST(test_specs)
 	unsetenv("ERIS_STORE");
 	setenv("XDG_DATA_HOME", "/data", 1);
 	ck_assert_eris(eris_store_default_spec(spec, sizeof(spec)), ERIS_OK);
-	ck_assert_str_eq(spec, "dir:/data/eris/blocks");
+	ck_assert_str_eq(spec, "sqlite:/data/eris/store.sqlite");
 	unsetenv("XDG_DATA_HOME");
 	setenv("HOME", "/home/u", 1);
 	ck_assert_eris(eris_store_default_spec(spec, sizeof(spec)), ERIS_OK);
-	ck_assert_str_eq(spec, "dir:/home/u/.local/share/eris/blocks");
+	ck_assert_str_eq(spec, "sqlite:/home/u/.local/share/eris/store.sqlite");
 	ck_assert_eris(eris_store_default_spec(spec, 10), ERIS_ERROR);
 }
 END_TEST

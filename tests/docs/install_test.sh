@@ -101,11 +101,38 @@ quiet env LD_LIBRARY_PATH="$libdir" "$work/consumer_pc" ||
 cat "$log"
 
 step "pkg-config --static (cc -static)"
-# A fully static link needs the C library's and libsodium's archives.
-libc_a=$("$cc" -print-file-name=libc.a)
-sodium_a=$(pkg-config --variable=libdir libsodium)/libsodium.a
-if [ ! -e "$libc_a" ] || [ ! -e "$sodium_a" ]; then
-	echo "skipped: no static libc.a or libsodium.a on this system"
+# A fully static link needs an archive of every library the static flags
+# name besides liberis (libc, libsodium, libcbor, ...). Some distributions
+# ship no archive for some of them (Debian 12's libcbor-dev has none):
+# then the flags are still checked to name every private dependency, and
+# the link is skipped. eris::eris_static below is linked either way.
+static_libs=$(pkg-config --static --libs eris) ||
+	fail "pkg-config --static --libs eris failed"
+for dep in -lsodium -lcbor; do
+	case " $static_libs " in
+	*" $dep "*) ;;
+	*) fail "pkg-config --static --libs eris lacks $dep: $static_libs" ;;
+	esac
+done
+missing_a=""
+for flag in -lc $static_libs; do
+	case $flag in
+	-leris | -l) continue ;;
+	-l*) ;;
+	*) continue ;;
+	esac
+	archive=lib${flag#-l}.a
+	found=$("$cc" -print-file-name="$archive")
+	if [ ! -e "$found" ]; then
+		for dir in $(pkg-config --static --libs-only-L eris); do
+			[ -e "${dir#-L}/$archive" ] && found=${dir#-L}/$archive
+		done
+	fi
+	[ -e "$found" ] || missing_a="$missing_a $archive"
+done
+if [ -n "$missing_a" ]; then
+	echo "skipped: no static archive on this system for:$missing_a"
+	echo "(flags checked: $static_libs)"
 else
 	# shellcheck disable=SC2046,SC2086
 	quiet "$cc" $strict -static -o "$work/consumer_pc_static" \
