@@ -76,6 +76,33 @@ int cli_bad_option(const char *cmd, int c, char **argv);
 int cli_try_help(const char *cmd);
 
 /*
+ * The end of every option switch (its `default`): for 'h' print the
+ * command's usage on stdout and return EXIT_OK; otherwise report the
+ * getopt_long failure (cli_bad_option) and return EXIT_USAGE.
+ */
+int cli_help_or_bad_option(const char *cmd, int c, char **argv);
+
+/*
+ * Parse the options of a command that has just --store STORE, -q/--quiet
+ * and -h/--help (verify, import), setting `*store` and `*quiet`. Returns
+ * -1 to go on (the operands start at argv[optind]), or an exit code to
+ * stop with.
+ */
+int cli_parse_store_options(const char *cmd, int argc, char **argv,
+			    const char **store, int *quiet);
+
+/*
+ * Check that exactly one operand follows the options (argv[optind]).
+ * Returns EXIT_OK, or prints "no WHAT given" or "only one WHAT can be
+ * given" and the try-help line and returns EXIT_USAGE.
+ */
+int cli_one_operand(const char *cmd, int argc, const char *what);
+
+/* Refuse an empty -o argument ("-o needs a file name" and the try-help
+ * line): EXIT_OK (`path` NULL or not empty) or EXIT_USAGE. */
+int cli_check_output_name(const char *cmd, const char *path);
+
+/*
  * Parse a non-negative decimal number (digits only, no sign, no spaces,
  * no overflow). Returns 0 on success, -1 (after printing an error naming
  * `what`) otherwise.
@@ -103,22 +130,38 @@ int cli_open_store(const char *cmd, const char *spec, int create,
 		   eris_store **out);
 
 /*
- * A binary output (output.c; export, link): standard output, or a FILE
+ * Open the store named by `spec` (as cli_open_store, never creating it)
+ * and a decoder for the content named by `cap` in it. Returns EXIT_OK, or
+ * the exit code after printing the reason, with both left NULL.
+ */
+int cli_open_content(const char *cmd, const char *spec,
+		     const eris_read_cap *cap, eris_store **store,
+		     eris_decoder **dec);
+
+/*
+ * An output (output.c; get, export, link): standard output, or a FILE
  * written atomically - to a temporary file in the same directory, renamed
  * to FILE only on success and removed on failure or on SIGINT, SIGTERM or
- * SIGHUP, so FILE is never left half written.
+ * SIGHUP, so FILE is never left half written. A new FILE gets the mode
+ * 0666 minus the umask.
  */
 typedef struct {
 	const char *path; /* NULL: standard output */
 	int fd;
 } cli_output;
 
+/* cli_output_open flag: standard output may be a terminal (get). */
+#define CLI_OUTPUT_TERMINAL_OK 1
+
 /*
- * Open `path` (NULL or "-": standard output, which must not be a
- * terminal: the data is binary). Returns EXIT_OK, or the exit code after
- * printing the reason (EXIT_USAGE for a terminal, EXIT_IO).
+ * Open `path` (NULL or "-": standard output, which must not be a terminal
+ * unless `flags` has CLI_OUTPUT_TERMINAL_OK: export and link write binary
+ * CBOR). Returns EXIT_OK, or the exit code after printing the reason
+ * (EXIT_USAGE for a terminal or a path that is not a file name, EXIT_IO
+ * if the temporary file cannot be made, EXIT_OTHER for out of memory).
  */
-int cli_output_open(const char *cmd, const char *path, cli_output *out);
+int cli_output_open(const char *cmd, const char *path, int flags,
+		    cli_output *out);
 
 /*
  * Finish the output: if `ret` is EXIT_OK, sync the file and rename it into

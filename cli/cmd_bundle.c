@@ -186,21 +186,16 @@ int cmd_export(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
-		case 'h':
-			cli_usage(stdout, cmd);
-			return EXIT_OK;
 		default:
-			return cli_bad_option(cmd, c, argv);
+			return cli_help_or_bad_option(cmd, c, argv);
 		}
 	}
 	if (argc == optind) {
 		cli_error(cmd, "no URN given");
 		return cli_try_help(cmd);
 	}
-	if (out_path && out_path[0] == '\0') {
-		cli_error(cmd, "-o needs a file name");
-		return cli_try_help(cmd);
-	}
+	if ((ret = cli_check_output_name(cmd, out_path)) != EXIT_OK)
+		return ret;
 	/* Every URN must parse before anything is read or written; a URN
 	 * given twice is exported once. */
 	caps = calloc((size_t)(argc - optind), sizeof(*caps));
@@ -237,7 +232,7 @@ int cmd_export(int argc, char **argv)
 		ret = EXIT_OTHER;
 		goto out_store;
 	}
-	ret = cli_output_open(cmd, out_path, &out);
+	ret = cli_output_open(cmd, out_path, 0, &out);
 	if (ret != EXIT_OK)
 		goto out_store;
 	rc = eris_bundle_writer_new(&x.writer, out.fd,
@@ -283,13 +278,6 @@ out_caps:
 }
 
 /* ---- import ------------------------------------------------------------ */
-
-static const struct option import_options[] = {
-	{ "store", required_argument, NULL, OPT_STORE },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
 
 /*
  * Standard input as a file the bundle reader can pread: itself if it is
@@ -397,26 +385,12 @@ int cmd_import(int argc, char **argv)
 	eris_bundle *bundle = NULL;
 	import_ctx x;
 	char msg[768], urn[ERIS_URN_BUFSIZE];
-	int quiet = 0, c, rc, ret, fd;
+	int quiet = 0, rc, ret, fd;
 
 	memset(&x, 0, sizeof(x));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":qh", import_options, NULL)) !=
-	       -1) {
-		switch (c) {
-		case OPT_STORE:
-			store_spec = optarg;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'h':
-			cli_usage(stdout, cmd);
-			return EXIT_OK;
-		default:
-			return cli_bad_option(cmd, c, argv);
-		}
-	}
+	ret = cli_parse_store_options(cmd, argc, argv, &store_spec, &quiet);
+	if (ret >= 0)
+		return ret;
 	if (argc - optind > 1) {
 		cli_error(cmd, "only one bundle can be given");
 		return cli_try_help(cmd);

@@ -40,17 +40,11 @@ static int content_length(const char *cmd, const char *store_spec,
 {
 	eris_store *store;
 	eris_decoder *dec;
-	int rc, ret;
+	int ret;
 
-	ret = cli_open_store(cmd, store_spec, 0, &store);
+	ret = cli_open_content(cmd, store_spec, cap, &store, &dec);
 	if (ret != EXIT_OK)
 		return ret;
-	rc = eris_decoder_new(&dec, store, cap);
-	if (rc < 0) {
-		ret = cli_lib_error(cmd, rc);
-		eris_store_free(store);
-		return ret;
-	}
 	*length = eris_decoder_length(dec);
 	eris_decoder_free(dec);
 	eris_store_free(store);
@@ -148,20 +142,13 @@ int cmd_info(int argc, char **argv)
 			break;
 		case 'q':
 			break;
-		case 'h':
-			cli_usage(stdout, cmd);
-			return EXIT_OK;
 		default:
-			return cli_bad_option(cmd, c, argv);
+			return cli_help_or_bad_option(cmd, c, argv);
 		}
 	}
-	if (argc - optind != 1) {
-		cli_error(cmd, argc == optind
-				       ? "no URN or link file given"
-				       : "only one URN or link file can be "
-					 "given");
-		return cli_try_help(cmd);
-	}
+	ret = cli_one_operand(cmd, argc, "URN or link file");
+	if (ret != EXIT_OK)
+		return ret;
 	if (is_file_argument(argv[optind])) {
 		ret = read_link(cmd, argv[optind], &link);
 		if (ret != EXIT_OK)

@@ -72,22 +72,13 @@ int cmd_link(int argc, char **argv)
 			break;
 		case 'q':
 			break;
-		case 'h':
-			cli_usage(stdout, cmd);
-			return EXIT_OK;
 		default:
-			return cli_bad_option(cmd, c, argv);
+			return cli_help_or_bad_option(cmd, c, argv);
 		}
 	}
-	if (argc - optind != 1) {
-		cli_error(cmd, argc == optind ? "no URN given"
-					      : "only one URN can be given");
-		return cli_try_help(cmd);
-	}
-	if (out_path && out_path[0] == '\0') {
-		cli_error(cmd, "-o needs a file name");
-		return cli_try_help(cmd);
-	}
+	if ((ret = cli_one_operand(cmd, argc, "URN")) != EXIT_OK ||
+	    (ret = cli_check_output_name(cmd, out_path)) != EXIT_OK)
+		return ret;
 	if (cli_parse_urn(cmd, argv[optind], &link.cap) < 0)
 		return EXIT_USAGE;
 	/* Check the MIME type (and learn the size) before touching the
@@ -97,14 +88,9 @@ int cmd_link(int argc, char **argv)
 		return cli_try_help(cmd);
 	}
 
-	ret = cli_open_store(cmd, store_spec, 0, &store);
+	ret = cli_open_content(cmd, store_spec, &link.cap, &store, &dec);
 	if (ret != EXIT_OK)
-		return ret;
-	rc = eris_decoder_new(&dec, store, &link.cap);
-	if (rc < 0) {
-		ret = cli_lib_error(cmd, rc);
 		goto out;
-	}
 	link.size = eris_decoder_length(dec);
 	rc = eris_link_encode(NULL, 0, &len, &link);
 	buf = rc == ERIS_OK ? malloc(len) : NULL;
@@ -118,7 +104,7 @@ int cmd_link(int argc, char **argv)
 		ret = cli_lib_error(cmd, rc);
 		goto out;
 	}
-	ret = cli_output_open(cmd, out_path, &out);
+	ret = cli_output_open(cmd, out_path, 0, &out);
 	if (ret != EXIT_OK)
 		goto out;
 	if (cli_write_all(out.fd, buf, len) < 0) {

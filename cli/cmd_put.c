@@ -92,11 +92,8 @@ static int parse_options(const char *cmd, int argc, char **argv,
 		case 'q':
 			p->quiet = 1;
 			break;
-		case 'h':
-			cli_usage(stdout, cmd);
-			return EXIT_OK;
 		default:
-			return cli_bad_option(cmd, c, argv);
+			return cli_help_or_bad_option(cmd, c, argv);
 		}
 	}
 	return -1;

@@ -603,11 +603,8 @@ int cmd_store(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
-		case 'h':
-			cli_usage(stdout, cmd);
-			goto out;
 		default:
-			ret = cli_bad_option(cmd, c, argv);
+			ret = cli_help_or_bad_option(cmd, c, argv);
 			goto out;
 		}
 	}

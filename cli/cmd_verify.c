@@ -3,21 +3,11 @@
  * named by each URN is in the store and passes the decoding rules R1-R6,
  * without producing the content. One result line per URN on stdout.
  */
-#define _GNU_SOURCE /* getopt_long */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum { OPT_STORE = 256 };
-
-static const struct option verify_options[] = {
-	{ "store", required_argument, NULL, OPT_STORE },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
+#include <unistd.h> /* optind */
 
 /* eris_verify reports the leaves checked so far; show them as bytes. */
 static void on_progress(uint64_t leaves, void *payload)
@@ -68,25 +58,11 @@ int cmd_verify(int argc, char **argv)
 	const char *store_spec = NULL;
 	eris_store *store = NULL;
 	eris_read_cap *caps;
-	int quiet = 0, c, n, failed = 0, ret;
+	int quiet = 0, n, failed = 0, ret;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":qh", verify_options, NULL)) !=
-	       -1) {
-		switch (c) {
-		case OPT_STORE:
-			store_spec = optarg;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'h':
-			cli_usage(stdout, cmd);
-			return EXIT_OK;
-		default:
-			return cli_bad_option(cmd, c, argv);
-		}
-	}
+	ret = cli_parse_store_options(cmd, argc, argv, &store_spec, &quiet);
+	if (ret >= 0)
+		return ret;
 	n = argc - optind;
 	if (n == 0) {
 		cli_error(cmd, "no URN given");

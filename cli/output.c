@@ -1,14 +1,14 @@
 /*
- * output.c - binary outputs of `eris export` and `eris link`: standard
- * output (refused when it is a terminal), or a file written atomically.
+ * output.c - the outputs of `eris get`, `eris export` and `eris link`:
+ * standard output (refused when it is a terminal unless the caller allows
+ * it: export and link write binary CBOR), or a file written atomically.
  *
  * A file is written under a temporary name ".NAME.XXXXXX" in the same
  * directory (so the final rename stays within one file system), synced,
  * and renamed to NAME only when the command succeeded; on failure, or if
  * SIGINT, SIGTERM or SIGHUP ends the program first, the temporary file is
- * removed and an existing NAME is left as it was. This mirrors `eris get
- * -o`. One output at a time: the temporary path lives in a static for the
- * signal handler.
+ * removed and an existing NAME is left as it was. One output at a time:
+ * the temporary path lives in a static for the signal handler.
  */
 #include "cli.h"
 
@@ -57,7 +57,8 @@ static void drop_temp(void)
 	temp_path = NULL;
 }
 
-int cli_output_open(const char *cmd, const char *path, cli_output *out)
+int cli_output_open(const char *cmd, const char *path, int flags,
+		    cli_output *out)
 {
 	const char *slash, *base;
 	size_t dir_len;
@@ -67,7 +68,8 @@ int cli_output_open(const char *cmd, const char *path, cli_output *out)
 	out->path = NULL;
 	out->fd = STDOUT_FILENO;
 	if (path == NULL || strcmp(path, "-") == 0) {
-		if (isatty(STDOUT_FILENO)) {
+		if (!(flags & CLI_OUTPUT_TERMINAL_OK) &&
+		    isatty(STDOUT_FILENO)) {
 			cli_error(cmd, "refusing to write binary CBOR to a "
 				       "terminal; redirect standard output "
 				       "or use -o FILE");

@@ -1,11 +1,14 @@
 /*
  * util.c - helpers shared by the `eris` subcommands: mapping library codes
- * to exit codes, error messages, parsing of numbers, block sizes, secrets
- * and URNs, opening stores, whole-buffer I/O and the progress line.
+ * to exit codes, error messages, option and operand checks, parsing of
+ * numbers, block sizes, secrets and URNs, opening stores and content,
+ * whole-buffer I/O and the progress line.
  */
+#define _GNU_SOURCE /* getopt_long */
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +103,66 @@ int cli_bad_option(const char *cmd, int c, char **argv)
 		cli_error(cmd, "unknown option '%s'", arg);
 	}
 	return cli_try_help(cmd);
+}
+
+int cli_help_or_bad_option(const char *cmd, int c, char **argv)
+{
+	if (c == 'h') {
+		cli_usage(stdout, cmd);
+		return EXIT_OK;
+	}
+	return cli_bad_option(cmd, c, argv);
+}
+
+enum { OPT_STORE = 256 };
+
+static const struct option store_options[] = {
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int cli_parse_store_options(const char *cmd, int argc, char **argv,
+			    const char **store, int *quiet)
+{
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":qh", store_options, NULL)) !=
+	       -1) {
+		switch (c) {
+		case OPT_STORE:
+			*store = optarg;
+			break;
+		case 'q':
+			*quiet = 1;
+			break;
+		default:
+			return cli_help_or_bad_option(cmd, c, argv);
+		}
+	}
+	return -1;
+}
+
+int cli_one_operand(const char *cmd, int argc, const char *what)
+{
+	if (argc - optind == 1)
+		return EXIT_OK;
+	if (argc == optind)
+		cli_error(cmd, "no %s given", what);
+	else
+		cli_error(cmd, "only one %s can be given", what);
+	return cli_try_help(cmd);
+}
+
+int cli_check_output_name(const char *cmd, const char *path)
+{
+	if (path && path[0] == '\0') {
+		cli_error(cmd, "-o needs a file name");
+		return cli_try_help(cmd);
+	}
+	return EXIT_OK;
 }
 
 int cli_parse_u64(const char *cmd, const char *what, const char *s,
@@ -232,6 +295,26 @@ int cli_open_store(const char *cmd, const char *spec, int create,
 		cli_error(cmd, "cannot open store '%s': %s", spec, msg);
 	/* Out of memory is not a store problem; everything else is. */
 	return rc == ERIS_ENOMEM ? EXIT_OTHER : EXIT_STORE;
+}
+
+int cli_open_content(const char *cmd, const char *spec,
+		     const eris_read_cap *cap, eris_store **store,
+		     eris_decoder **dec)
+{
+	int rc, ret;
+
+	*dec = NULL;
+	ret = cli_open_store(cmd, spec, 0, store);
+	if (ret != EXIT_OK)
+		return ret;
+	rc = eris_decoder_new(dec, *store, cap);
+	if (rc < 0) {
+		ret = cli_lib_error(cmd, rc);
+		eris_store_free(*store);
+		*store = NULL;
+		*dec = NULL;
+	}
+	return ret;
 }
 
 int cli_write_all(int fd, const void *buf, size_t len)

@@ -14,24 +14,20 @@
  * Set ERIS_TEST_WRAPPER (e.g. "valgrind -q --error-exitcode=99") to run
  * every invocation of eris under a tool.
  */
-#define _GNU_SOURCE /* posix_openpt, nftw, memmem */
+#define _GNU_SOURCE /* posix_openpt, memmem */
+#include "clirun.h"
+
 #include <check.h>
 #include <eris/eris.h>
 
 #include <cbor.h>
-#include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef ERIS_BIN
@@ -45,12 +41,10 @@ static char store_dir[1100]; /* $ERIS_STORE's directory */
 
 static void setup(void)
 {
-	const char *base = getenv("TMPDIR");
 	char buf[2200];
 
-	snprintf(tmp, sizeof(tmp), "%s/eris-bundle-cli-XXXXXX",
-		 base && base[0] ? base : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	clirun_set_binary(ERIS_BIN);
+	clirun_make_temp_dir(tmp, sizeof(tmp), "eris-bundle-cli");
 	snprintf(store_dir, sizeof(store_dir), "%s/store", tmp);
 	snprintf(buf, sizeof(buf), "%s/home", tmp);
 	mkdir(buf, 0700);
@@ -64,297 +58,25 @@ static void setup(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void teardown(void)
 {
-	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	clirun_remove_tree(tmp);
 }
 
 /* A path in the test directory (rotating static buffers). */
 static const char *T(const char *name)
 {
-	static char bufs[8][2200];
-	static int next;
-	char *b = bufs[next++ % 8];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", tmp, name);
-	return b;
+	return clirun_path(tmp, name);
 }
-
-/* ---- running eris ----------------------------------------------------- */
-
-typedef struct {
-	int status;
-	char *out, *err;
-	size_t out_len, err_len;
-} result;
-
-static void append(char **buf, size_t *len, const char *data, size_t n)
-{
-	*buf = realloc(*buf, *len + n + 1);
-	ck_assert_ptr_nonnull(*buf);
-	memcpy(*buf + *len, data, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-}
-
-/* When set, the child's standard output is this terminal (pty slave). */
-static const char *child_tty;
-
-static result run_argv(const void *in, size_t in_len, const char *const *args)
-{
-	const char *argv[64];
-	char *wrapper = NULL;
-	const char *w = getenv("ERIS_TEST_WRAPPER");
-	int n = 0, pin[2], pout[2], perr[2], st;
-	size_t in_done = 0;
-	result r = { 0 };
-	pid_t pid;
-
-	if (w && w[0]) {
-		wrapper = strdup(w);
-		for (char *tok = strtok(wrapper, " "); tok && n < 32;
-		     tok = strtok(NULL, " "))
-			argv[n++] = tok;
-	}
-	argv[n++] = ERIS_BIN;
-	for (int i = 0; args[i]; i++) {
-		ck_assert_int_lt(n, 62);
-		argv[n++] = args[i];
-	}
-	argv[n] = NULL;
-	ck_assert_int_eq(pipe(pin), 0);
-	ck_assert_int_eq(pipe(pout), 0);
-	ck_assert_int_eq(pipe(perr), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		if (in == NULL) {
-			int fd = open("/dev/null", O_RDONLY);
-
-			dup2(fd, 0);
-		} else {
-			dup2(pin[0], 0);
-		}
-		if (child_tty) {
-			int fd = open(child_tty, O_RDWR | O_NOCTTY);
-
-			dup2(fd, 1);
-		} else {
-			dup2(pout[1], 1);
-		}
-		dup2(perr[1], 2);
-		for (int fd = 3; fd < 256; fd++)
-			close(fd);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(pin[0]);
-	close(pout[1]);
-	close(perr[1]);
-	if (in == NULL || in_len == 0) {
-		close(pin[1]);
-		pin[1] = -1;
-	} else {
-		fcntl(pin[1], F_SETFL, O_NONBLOCK);
-	}
-	r.out = calloc(1, 1);
-	r.err = calloc(1, 1);
-	for (;;) {
-		struct pollfd pf[3] = { { pout[0], POLLIN, 0 },
-					{ perr[0], POLLIN, 0 },
-					{ pin[1], POLLOUT, 0 } };
-		char buf[65536];
-
-		if (pf[0].fd < 0 && pf[1].fd < 0)
-			break;
-		if (poll(pf, 3, -1) < 0) {
-			ck_assert_int_eq(errno, EINTR);
-			continue;
-		}
-		for (int i = 0; i < 2; i++) {
-			ssize_t got;
-
-			if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			got = read(pf[i].fd, buf, sizeof(buf));
-			if (got > 0) {
-				if (i == 0)
-					append(&r.out, &r.out_len, buf,
-					       (size_t)got);
-				else
-					append(&r.err, &r.err_len, buf,
-					       (size_t)got);
-			} else if (got == 0 || errno != EINTR) {
-				close(pf[i].fd);
-				if (i == 0)
-					pout[0] = -1;
-				else
-					perr[0] = -1;
-			}
-		}
-		if (pin[1] >= 0 && (pf[2].revents & (POLLOUT | POLLERR))) {
-			ssize_t put = write(pin[1], (const char *)in + in_done,
-					    in_len - in_done);
-
-			if (put > 0)
-				in_done += (size_t)put;
-			if (put < 0 && errno != EAGAIN && errno != EINTR)
-				in_done = in_len;
-			if (in_done == in_len) {
-				close(pin[1]);
-				pin[1] = -1;
-			}
-		}
-	}
-	if (pin[1] >= 0)
-		close(pin[1]);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	free(wrapper);
-	return r;
-}
-
-#define MAX_ARGS 40
-
-static result vrun(const void *in, size_t in_len, const char *first,
-		   va_list ap)
-{
-	const char *args[MAX_ARGS + 1];
-	const char *a;
-	int n = 0;
-
-	args[n++] = first;
-	while ((a = va_arg(ap, const char *)) != NULL) {
-		ck_assert_int_lt(n, MAX_ARGS);
-		args[n++] = a;
-	}
-	args[n] = NULL;
-	return run_argv(in, in_len, args);
-}
-
-/* eris ARGS... (NULL-terminated), standard input /dev/null. */
-static result run(const char *first, ...)
-{
-	result r;
-	va_list ap;
-
-	va_start(ap, first);
-	r = vrun(NULL, 0, first, ap);
-	va_end(ap);
-	return r;
-}
-
-/* eris ARGS... with `in` on standard input. */
-static result run_in(const void *in, size_t in_len, const char *first, ...)
-{
-	result r;
-	va_list ap;
-
-	va_start(ap, first);
-	r = vrun(in, in_len, first, ap);
-	va_end(ap);
-	return r;
-}
-
-static void result_free(result *r)
-{
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
-}
-
-#define ck_status(r, code)                                                   \
-	ck_assert_msg((r).status == (code),                                  \
-		      "exit %d, expected %d; stdout: %.300s; stderr: %.500s",  \
-		      (r).status, (code), (r).out, (r).err)
-
-#define ck_contains(hay, needle)                                             \
-	ck_assert_msg(strstr((hay), (needle)) != NULL,                       \
-		      "'%s' not found in: %.800s", (needle), (hay))
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	char chunk[65536];
-	size_t n = 0, got;
-
-	if (f == NULL)
-		return NULL;
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		append((char **)&buf, &n, chunk, got);
-	fclose(f);
-	if (buf == NULL)
-		buf = calloc(1, 1);
-	*len = n;
-	return buf;
-}
-
-static int exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0;
-}
 
 /* Regular files below `dir` (hidden ones included); 0 if it is absent. */
 static int count_files(const char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
+	int n = clirun_count_files(dir, 0);
 
-	if (d == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL) {
-		char sub[4400];
-		struct stat st;
-
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
-		if (lstat(sub, &st) < 0)
-			continue;
-		n += S_ISDIR(st.st_mode) ? count_files(sub) : 1;
-	}
-	closedir(d);
-	return n;
-}
-
-static uint8_t *random_bytes(size_t len, uint64_t seed)
-{
-	uint8_t *p = malloc(len ? len : 1);
-	uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-
-	ck_assert_ptr_nonnull(p);
-	for (size_t i = 0; i < len; i++) {
-		x ^= x >> 12;
-		x ^= x << 25;
-		x ^= x >> 27;
-		p[i] = (uint8_t)((x * 0x2545F4914F6CDD1Dull) >> 56);
-	}
-	return p;
+	return n < 0 ? 0 : n;
 }
 
 /* eris put FILE into the default store -> URN (static buffer). */
@@ -363,13 +85,13 @@ static const char *put_file(const char *path)
 	static char urns[4][ERIS_URN_BUFSIZE];
 	static int next;
 	char *u = urns[next++ % 4];
-	result r = run("put", path, NULL);
+	clirun_result r = clirun_run("put", path, NULL);
 
 	ck_status(r, 0);
 	ck_assert_uint_eq(r.out_len, ERIS_URN_LEN + 1);
 	memcpy(u, r.out, ERIS_URN_LEN);
 	u[ERIS_URN_LEN] = '\0';
-	result_free(&r);
+	clirun_free(&r);
 	return u;
 }
 
@@ -382,10 +104,10 @@ static uint8_t *data_a, *data_b;
 
 static void two_files(void)
 {
-	data_a = random_bytes(LEN_A, 1);
-	data_b = random_bytes(LEN_B, 2);
-	write_file(T("a"), data_a, LEN_A);
-	write_file(T("b"), data_b, LEN_B);
+	data_a = clirun_random_bytes(LEN_A, 1);
+	data_b = clirun_random_bytes(LEN_B, 2);
+	clirun_write_file(T("a"), data_a, LEN_A);
+	clirun_write_file(T("b"), data_b, LEN_B);
 	urn_a = put_file(T("a"));
 	urn_b = put_file(T("b"));
 }
@@ -393,7 +115,7 @@ static void two_files(void)
 /* eris export URN_A URN_B -> the bundle (malloc'd). */
 static uint8_t *export_both(size_t *len)
 {
-	result r = run("export", urn_a, urn_b, NULL);
+	clirun_result r = clirun_run("export", urn_a, urn_b, NULL);
 	uint8_t *b;
 
 	ck_status(r, 0);
@@ -408,12 +130,12 @@ static uint8_t *export_both(size_t *len)
 static void check_get(const char *spec, const char *urn, const uint8_t *data,
 		      size_t len)
 {
-	result r = run("get", "--store", spec, urn, NULL);
+	clirun_result r = clirun_run("get", "--store", spec, urn, NULL);
 
 	ck_status(r, 0);
 	ck_assert_uint_eq(r.out_len, len);
 	ck_assert_mem_eq(r.out, data, len);
-	result_free(&r);
+	clirun_free(&r);
 }
 
 /* ---- export / import round trips -------------------------------------- */
@@ -424,7 +146,7 @@ START_TEST(test_round_trip)
 	uint8_t *bundle, *file;
 	size_t len, file_len;
 	eris_bundle *b;
-	result r;
+	clirun_result r;
 
 	two_files();
 	bundle = export_both(&len);
@@ -442,11 +164,11 @@ START_TEST(test_round_trip)
 	eris_bundle_free(b);
 
 	/* -o writes the same bytes; a URN given twice is exported once. */
-	r = run("export", "-o", T("x.cbor"), urn_a, urn_b, urn_a, NULL);
+	r = clirun_run("export", "-o", T("x.cbor"), urn_a, urn_b, urn_a, NULL);
 	ck_status(r, 0);
 	ck_assert_uint_eq(r.out_len, 0);
-	result_free(&r);
-	file = read_file(T("x.cbor"), &file_len);
+	clirun_free(&r);
+	file = clirun_read_file(T("x.cbor"), &file_len);
 	ck_assert_ptr_nonnull(file);
 	ck_assert_uint_eq(file_len, len);
 	ck_assert_mem_eq(file, bundle, len);
@@ -454,36 +176,36 @@ START_TEST(test_round_trip)
 
 	/* Import from a file into a fresh store: prints the URNs. */
 	snprintf(spec, sizeof(spec), "dir:%s", T("s2"));
-	r = run("import", "--store", spec, T("x.cbor"), NULL);
+	r = clirun_run("import", "--store", spec, T("x.cbor"), NULL);
 	ck_status(r, 0);
 	ck_assert_str_eq(r.out, want);
 	ck_assert_uint_eq(r.err_len, 0);
-	result_free(&r);
+	clirun_free(&r);
 	ck_assert_int_eq(count_files(T("s2")), count_files(store_dir));
 	check_get(spec, urn_a, data_a, LEN_A);
 	check_get(spec, urn_b, data_b, LEN_B);
-	r = run("verify", "--store", spec, urn_a, urn_b, NULL);
+	r = clirun_run("verify", "--store", spec, urn_a, urn_b, NULL);
 	ck_status(r, 0);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* Importing again changes nothing and succeeds. */
-	r = run("import", "--store", spec, T("x.cbor"), NULL);
+	r = clirun_run("import", "--store", spec, T("x.cbor"), NULL);
 	ck_status(r, 0);
 	ck_assert_str_eq(r.out, want);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* From standard input (a pipe), "-" or no argument. */
 	snprintf(spec, sizeof(spec), "dir:%s", T("s3"));
-	r = run_in(bundle, len, "import", "--store", spec, "-", NULL);
+	r = clirun_run_in(bundle, len, "import", "--store", spec, "-", NULL);
 	ck_status(r, 0);
 	ck_assert_str_eq(r.out, want);
-	result_free(&r);
+	clirun_free(&r);
 	check_get(spec, urn_a, data_a, LEN_A);
 	snprintf(spec, sizeof(spec), "dir:%s", T("s4"));
-	r = run_in(bundle, len, "import", "--store", spec, NULL);
+	r = clirun_run_in(bundle, len, "import", "--store", spec, NULL);
 	ck_status(r, 0);
 	ck_assert_str_eq(r.out, want);
-	result_free(&r);
+	clirun_free(&r);
 	check_get(spec, urn_b, data_b, LEN_B);
 	/* The spooled copy of standard input is gone. */
 	ck_assert_int_eq(count_files(T("")) -
@@ -495,10 +217,10 @@ START_TEST(test_round_trip)
 	snprintf(spec, sizeof(spec), "cbor:%s", T("x.cbor"));
 	check_get(spec, urn_a, data_a, LEN_A);
 	check_get(spec, urn_b, data_b, LEN_B);
-	r = run("put", "--store", spec, T("a"), NULL);
+	r = clirun_run("put", "--store", spec, T("a"), NULL);
 	ck_status(r, 5);
 	ck_contains(r.err, "read-only");
-	result_free(&r);
+	clirun_free(&r);
 	free(bundle);
 	free(data_a);
 	free(data_b);
@@ -509,23 +231,23 @@ END_TEST
 START_TEST(test_export_one)
 {
 	char spec[2300];
-	result r;
+	clirun_result r;
 
 	two_files();
-	r = run("export", "-q", "--output", T("b.cbor"), urn_b, NULL);
+	r = clirun_run("export", "-q", "--output", T("b.cbor"), urn_b, NULL);
 	ck_status(r, 0);
-	result_free(&r);
+	clirun_free(&r);
 	snprintf(spec, sizeof(spec), "dir:%s", T("s2"));
-	r = run("import", "-q", "--store", spec, T("b.cbor"), NULL);
+	r = clirun_run("import", "-q", "--store", spec, T("b.cbor"), NULL);
 	ck_status(r, 0);
 	ck_assert_uint_eq(r.out_len, ERIS_URN_LEN + 1);
 	ck_assert_mem_eq(r.out, urn_b, ERIS_URN_LEN);
-	result_free(&r);
+	clirun_free(&r);
 	check_get(spec, urn_b, data_b, LEN_B);
-	r = run("get", "--store", spec, urn_a, NULL);
+	r = clirun_run("get", "--store", spec, urn_a, NULL);
 	ck_status(r, 1); /* only b's blocks were exported */
 	ck_contains(r.err, "R1");
-	result_free(&r);
+	clirun_free(&r);
 	free(data_a);
 	free(data_b);
 }
@@ -570,31 +292,31 @@ START_TEST(test_export_missing_or_corrupt)
 	uint8_t ref[ERIS_REF_BYTES], *block;
 	const char *path;
 	size_t len;
-	result r;
+	clirun_result r;
 
 	two_files();
 	some_leaf(urn_a, ref);
 	path = block_path(ref);
-	block = read_file(path, &len);
+	block = clirun_read_file(path, &len);
 	ck_assert_ptr_nonnull(block);
 
 	/* Missing: exit 1, R1, no output file, no temporary file. */
 	ck_assert_int_eq(unlink(path), 0);
-	r = run("export", "-o", T("out.cbor"), urn_b, urn_a, NULL);
+	r = clirun_run("export", "-o", T("out.cbor"), urn_b, urn_a, NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "R1");
 	ck_contains(r.err, "is not in the store");
-	ck_assert(!exists(T("out.cbor")));
+	ck_assert(!clirun_exists(T("out.cbor")));
 	ck_assert_int_eq(count_files(T("")), count_files(store_dir) + 2);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* An existing output file is left as it was. */
-	write_file(T("out.cbor"), "old", 3);
-	r = run("export", "-o", T("out.cbor"), urn_a, NULL);
+	clirun_write_file(T("out.cbor"), "old", 3);
+	r = clirun_run("export", "-o", T("out.cbor"), urn_a, NULL);
 	ck_status(r, 1);
-	result_free(&r);
+	clirun_free(&r);
 	{
-		uint8_t *old = read_file(T("out.cbor"), &len);
+		uint8_t *old = clirun_read_file(T("out.cbor"), &len);
 
 		ck_assert_uint_eq(len, 3);
 		ck_assert_mem_eq(old, "old", 3);
@@ -603,17 +325,17 @@ START_TEST(test_export_missing_or_corrupt)
 
 	/* Corrupt: exit 1, R3. */
 	block[100] ^= 1;
-	write_file(path, block, ERIS_BLOCK_SIZE_32K);
-	r = run("export", "-o", T("out2.cbor"), urn_a, NULL);
+	clirun_write_file(path, block, ERIS_BLOCK_SIZE_32K);
+	r = clirun_run("export", "-o", T("out2.cbor"), urn_a, NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "R3");
-	ck_assert(!exists(T("out2.cbor")));
-	result_free(&r);
+	ck_assert(!clirun_exists(T("out2.cbor")));
+	clirun_free(&r);
 
 	/* The other content still exports. */
-	r = run("export", "-o", T("out2.cbor"), urn_b, NULL);
+	r = clirun_run("export", "-o", T("out2.cbor"), urn_b, NULL);
 	ck_status(r, 0);
-	result_free(&r);
+	clirun_free(&r);
 	free(block);
 	free(data_a);
 	free(data_b);
@@ -622,43 +344,43 @@ END_TEST
 
 START_TEST(test_export_usage)
 {
+	clirun_opts tty = { .stdout_flags = O_RDWR | O_NOCTTY };
 	int master;
-	result r;
+	clirun_result r;
 
 	two_files();
-	r = run("export", NULL);
+	r = clirun_run("export", NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "no URN given");
-	result_free(&r);
-	r = run("export", "urn:eris:nope", NULL);
+	clirun_free(&r);
+	r = clirun_run("export", "urn:eris:nope", NULL);
 	ck_status(r, 2);
-	result_free(&r);
-	r = run("export", "--store", T("absent"), urn_a, NULL);
+	clirun_free(&r);
+	r = clirun_run("export", "--store", T("absent"), urn_a, NULL);
 	ck_status(r, 3);
-	result_free(&r);
-	r = run("export", "--bogus", urn_a, NULL);
+	clirun_free(&r);
+	r = clirun_run("export", "--bogus", urn_a, NULL);
 	ck_status(r, 2);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* Never binary CBOR to a terminal; -o is fine. */
 	master = posix_openpt(O_RDWR | O_NOCTTY);
 	ck_assert_int_ge(master, 0);
 	ck_assert_int_eq(grantpt(master), 0);
 	ck_assert_int_eq(unlockpt(master), 0);
-	child_tty = ptsname(master);
-	ck_assert_ptr_nonnull(child_tty);
-	r = run("export", urn_a, NULL);
+	tty.stdout_path = ptsname(master);
+	ck_assert_ptr_nonnull(tty.stdout_path);
+	r = clirun_run_opts(&tty, "export", urn_a, NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "terminal");
-	result_free(&r);
-	r = run("link", urn_a, NULL);
+	clirun_free(&r);
+	r = clirun_run_opts(&tty, "link", urn_a, NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "terminal");
-	result_free(&r);
-	r = run("export", "-o", T("ok.cbor"), urn_a, NULL);
+	clirun_free(&r);
+	r = clirun_run_opts(&tty, "export", "-o", T("ok.cbor"), urn_a, NULL);
 	ck_status(r, 0);
-	result_free(&r);
-	child_tty = NULL;
+	clirun_free(&r);
 	close(master);
 	free(data_a);
 	free(data_b);
@@ -673,11 +395,11 @@ static void import_fails(const uint8_t *data, size_t len, int status,
 			 const char *msg, int pipe_too)
 {
 	char spec[2300];
-	result r;
+	clirun_result r;
 
-	write_file(T("bad.cbor"), data, len);
+	clirun_write_file(T("bad.cbor"), data, len);
 	snprintf(spec, sizeof(spec), "dir:%s", T("target"));
-	r = run("import", "--store", spec, T("bad.cbor"), NULL);
+	r = clirun_run("import", "--store", spec, T("bad.cbor"), NULL);
 	ck_assert_msg(r.status == status && strstr(r.err, msg) &&
 			      strstr(r.err, "nothing imported"),
 		      "import of %zu bytes: exit %d (expected %d), stderr %s "
@@ -685,16 +407,16 @@ static void import_fails(const uint8_t *data, size_t len, int status,
 		      len, r.status, status, r.err, msg);
 	ck_assert_uint_eq(r.out_len, 0);
 	ck_assert_int_eq(count_files(T("target")), 0);
-	result_free(&r);
+	clirun_free(&r);
 	if (!pipe_too)
 		return;
-	r = run_in(data, len, "import", "--store", spec, NULL);
+	r = clirun_run_in(data, len, "import", "--store", spec, NULL);
 	ck_assert_msg(r.status == status && strstr(r.err, msg) &&
 			      strstr(r.err, "standard input"),
 		      "import of %zu bytes from a pipe: exit %d, stderr %s",
 		      len, r.status, r.err);
 	ck_assert_int_eq(count_files(T("target")), 0);
-	result_free(&r);
+	clirun_free(&r);
 }
 
 START_TEST(test_import_truncated)
@@ -728,12 +450,12 @@ START_TEST(test_import_invalid)
 	import_fails((const uint8_t *)"hello", 5, 4, "at byte 0", 1);
 	/* A link file is not a bundle. */
 	{
-		result r = run("link", urn_b, NULL);
+		clirun_result r = clirun_run("link", urn_b, NULL);
 
 		ck_status(r, 0);
 		import_fails((const uint8_t *)r.out, r.out_len, 4,
 			     "an ERIS link file?", 0);
-		result_free(&r);
+		clirun_free(&r);
 	}
 	/* Trailing garbage after a good bundle. */
 	bad = malloc(len + 2);
@@ -808,22 +530,22 @@ END_TEST
 
 START_TEST(test_import_usage)
 {
-	result r;
+	clirun_result r;
 
-	r = run("import", T("absent.cbor"), NULL);
+	r = clirun_run("import", T("absent.cbor"), NULL);
 	ck_status(r, 4);
 	ck_contains(r.err, "absent.cbor");
 	ck_contains(r.err, "nothing imported");
-	result_free(&r);
-	r = run("import", "a", "b", NULL);
+	clirun_free(&r);
+	r = clirun_run("import", "a", "b", NULL);
 	ck_status(r, 2);
-	result_free(&r);
+	clirun_free(&r);
 	/* Empty standard input. */
-	r = run("import", NULL);
+	r = clirun_run("import", NULL);
 	ck_status(r, 4);
 	ck_contains(r.err, "standard input: at byte 0: truncated");
-	result_free(&r);
-	ck_assert(!exists(store_dir));
+	clirun_free(&r);
+	ck_assert(!clirun_exists(store_dir));
 }
 END_TEST
 
@@ -851,35 +573,35 @@ START_TEST(test_link)
 	uint8_t *want, *file;
 	size_t want_len, len;
 	char json[1024];
-	result r;
+	clirun_result r;
 
 	two_files();
 
 	/* To standard output, default MIME type. */
 	want = expected_link(urn_a, LEN_A, NULL, &want_len);
-	r = run("link", urn_a, NULL);
+	r = clirun_run("link", urn_a, NULL);
 	ck_status(r, 0);
 	ck_assert_uint_eq(r.out_len, want_len);
 	ck_assert_mem_eq(r.out, want, want_len);
 	ck_assert_mem_eq(r.out, "\xD9\xD9\xF7\x84\xD9\x01\x14\x58\x42", 9);
-	result_free(&r);
+	clirun_free(&r);
 	free(want);
 
 	/* To a file, with a MIME type; then info reads it. */
 	want = expected_link(urn_b, LEN_B, "text/x-\"odd\"\\type", &want_len);
-	r = run("link", "--mime", "text/x-\"odd\"\\type", "-o", T("b.eris"),
-		urn_b, NULL);
+	r = clirun_run("link", "--mime", "text/x-\"odd\"\\type", "-o",
+		       T("b.eris"), urn_b, NULL);
 	ck_status(r, 0);
 	ck_assert_uint_eq(r.out_len, 0);
-	result_free(&r);
-	file = read_file(T("b.eris"), &len);
+	clirun_free(&r);
+	file = clirun_read_file(T("b.eris"), &len);
 	ck_assert_ptr_nonnull(file);
 	ck_assert_uint_eq(len, want_len);
 	ck_assert_mem_eq(file, want, len);
 	free(file);
 	free(want);
 
-	r = run("info", T("b.eris"), NULL);
+	r = clirun_run("info", T("b.eris"), NULL);
 	ck_status(r, 0);
 	ck_contains(r.out, urn_b);
 	ck_contains(r.out, "Size:           3000\n");
@@ -888,22 +610,23 @@ START_TEST(test_link)
 	ck_contains(r.out, "Block size:     1024\n");
 	ck_contains(r.out, "Level:          ");
 	ck_contains(r.out, "Root reference: ");
-	result_free(&r);
+	clirun_free(&r);
 
-	r = run("info", "--json", "--store", store_dir, T("b.eris"), NULL);
+	r = clirun_run("info", "--json", "--store", store_dir, T("b.eris"),
+		       NULL);
 	ck_status(r, 0);
 	snprintf(json, sizeof(json),
 		 "{\"urn\":\"%s\",\"block_size\":1024,\"level\":", urn_b);
 	ck_assert_msg(strncmp(r.out, json, strlen(json)) == 0, "%s", r.out);
 	ck_contains(r.out, ",\"size\":3000,\"mime\":\"text/x-\\\"odd\\\"\\\\type"
 			   "\",\"attributes\":0,\"length\":3000}\n");
-	result_free(&r);
+	clirun_free(&r);
 
 	/* A URN still works, and "urn:..." is never taken for a file. */
-	r = run("info", urn_b, NULL);
+	r = clirun_run("info", urn_b, NULL);
 	ck_status(r, 0);
 	ck_assert_msg(strstr(r.out, "MIME") == NULL, "%s", r.out);
-	result_free(&r);
+	clirun_free(&r);
 	free(data_a);
 	free(data_b);
 }
@@ -914,74 +637,77 @@ START_TEST(test_link_errors)
 	char long_mime[300];
 	uint8_t *link, *bad;
 	size_t len;
-	result r;
+	clirun_result r;
 
 	two_files();
 
 	/* The content must be in the store. */
 	mkdir(T("empty"), 0755);
-	r = run("link", "--store", T("empty"), "-o", T("x.eris"), urn_a, NULL);
+	r = clirun_run("link", "--store", T("empty"), "-o", T("x.eris"), urn_a,
+		       NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "R1");
-	ck_assert(!exists(T("x.eris")));
-	result_free(&r);
+	ck_assert(!clirun_exists(T("x.eris")));
+	clirun_free(&r);
 
 	/* MIME types: too long, empty, control characters. */
 	memset(long_mime, 'm', 256);
 	long_mime[256] = '\0';
-	r = run("link", "--mime", long_mime, "-o", T("x.eris"), urn_a, NULL);
+	r = clirun_run("link", "--mime", long_mime, "-o", T("x.eris"), urn_a,
+		       NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "256 bytes");
-	result_free(&r);
-	r = run("link", "--mime", "", "-o", T("x.eris"), urn_a, NULL);
+	clirun_free(&r);
+	r = clirun_run("link", "--mime", "", "-o", T("x.eris"), urn_a, NULL);
 	ck_status(r, 2);
-	result_free(&r);
-	r = run("link", "--mime", "a\nb", "-o", T("x.eris"), urn_a, NULL);
+	clirun_free(&r);
+	r = clirun_run("link", "--mime", "a\nb", "-o", T("x.eris"), urn_a,
+		       NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "printable ASCII");
-	result_free(&r);
-	r = run("link", "-o", T("x.eris"), NULL);
+	clirun_free(&r);
+	r = clirun_run("link", "-o", T("x.eris"), NULL);
 	ck_status(r, 2);
-	result_free(&r);
-	ck_assert(!exists(T("x.eris")));
+	clirun_free(&r);
+	ck_assert(!clirun_exists(T("x.eris")));
 
 	/* info: not a link file (wrong magic, wrong array length, too
 	 * short for the magic): exit 2. */
-	write_file(T("plain"), "hello world", 11);
-	r = run("info", T("plain"), NULL);
+	clirun_write_file(T("plain"), "hello world", 11);
+	r = clirun_run("info", T("plain"), NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "neither a URN nor an ERIS link file");
-	result_free(&r);
+	clirun_free(&r);
 	link = expected_link(urn_a, LEN_A, "a/b", &len);
 	bad = malloc(len + 1);
 	memcpy(bad, link, len);
 	bad[3] = 0x83;
-	write_file(T("bad.eris"), bad, len);
-	r = run("info", T("bad.eris"), NULL);
+	clirun_write_file(T("bad.eris"), bad, len);
+	r = clirun_run("info", T("bad.eris"), NULL);
 	ck_status(r, 2);
-	result_free(&r);
-	write_file(T("bad.eris"), link, 8);
-	r = run("info", T("bad.eris"), NULL);
+	clirun_free(&r);
+	clirun_write_file(T("bad.eris"), link, 8);
+	r = clirun_run("info", T("bad.eris"), NULL);
 	ck_status(r, 2);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* A damaged link file: exit 4. Truncated after the magic, trailing
 	 * bytes. */
 	for (size_t n = 9; n < len; n += 7) {
-		write_file(T("bad.eris"), link, n);
-		r = run("info", T("bad.eris"), NULL);
+		clirun_write_file(T("bad.eris"), link, n);
+		r = clirun_run("info", T("bad.eris"), NULL);
 		ck_status(r, 4);
 		ck_contains(r.err, "damaged link file");
 		ck_contains(r.err, "truncated");
-		result_free(&r);
+		clirun_free(&r);
 	}
 	memcpy(bad, link, len);
 	bad[len] = 0xA0;
-	write_file(T("bad.eris"), bad, len + 1);
-	r = run("info", T("bad.eris"), NULL);
+	clirun_write_file(T("bad.eris"), bad, len + 1);
+	r = clirun_run("info", T("bad.eris"), NULL);
 	ck_status(r, 4);
 	ck_contains(r.err, "trailing data");
-	result_free(&r);
+	clirun_free(&r);
 	free(bad);
 	free(link);
 
@@ -1001,23 +727,24 @@ START_TEST(test_link_errors)
 		memset(p, 'm', 256);
 		p += 256;
 		*p++ = 0xA0;
-		write_file(T("long.eris"), buf, (size_t)(p - buf));
-		r = run("info", T("long.eris"), NULL);
+		clirun_write_file(T("long.eris"), buf, (size_t)(p - buf));
+		r = clirun_run("info", T("long.eris"), NULL);
 		ck_status(r, 4);
 		ck_contains(r.err, "256 bytes");
-		result_free(&r);
+		clirun_free(&r);
 
 		/* The size disagrees with the content: exit 1 with
 		 * --store. */
 		link = expected_link(urn_a, LEN_A + 1, NULL, &len);
-		write_file(T("wrong.eris"), link, len);
-		r = run("info", T("wrong.eris"), NULL);
+		clirun_write_file(T("wrong.eris"), link, len);
+		r = clirun_run("info", T("wrong.eris"), NULL);
 		ck_status(r, 0);
-		result_free(&r);
-		r = run("info", "--store", store_dir, T("wrong.eris"), NULL);
+		clirun_free(&r);
+		r = clirun_run("info", "--store", store_dir, T("wrong.eris"),
+			       NULL);
 		ck_status(r, 1);
 		ck_contains(r.err, "50001 bytes, but it has 50000");
-		result_free(&r);
+		clirun_free(&r);
 		free(link);
 	}
 	free(data_a);
@@ -1036,20 +763,20 @@ START_TEST(test_help)
 	};
 
 	for (int i = 0; i < 3; i++) {
-		result r = run(want[i][0], "--help", NULL);
+		clirun_result r = clirun_run(want[i][0], "--help", NULL);
 
 		ck_status(r, 0);
 		ck_contains(r.out, "Usage: eris ");
 		for (int k = 1; k < 5 && want[i][k]; k++)
 			ck_contains(r.out, want[i][k]);
-		result_free(&r);
+		clirun_free(&r);
 	}
 	{
-		result r = run("info", "--help", NULL);
+		clirun_result r = clirun_run("info", "--help", NULL);
 
 		ck_status(r, 0);
 		ck_contains(r.out, "link file");
-		result_free(&r);
+		clirun_free(&r);
 	}
 }
 END_TEST

@@ -11,23 +11,19 @@
  *   ERIS_TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full
  *                      --errors-for-leak-kinds=all" ./test_cli
  */
-#define _XOPEN_SOURCE 700 /* nftw */
+#include "clirun.h"
+
 #include <check.h>
 #include <cjson/cJSON.h>
 
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef ERIS_BIN
@@ -41,13 +37,10 @@ static char store_dir[1100]; /* $ERIS_STORE's directory */
 
 static void setup(void)
 {
-	const char *base = getenv("TMPDIR");
 	char buf[4200];
 
-	ck_assert_int_lt(snprintf(tmp, sizeof(tmp), "%s/eris-cli-XXXXXX",
-				  base && base[0] ? base : "/tmp"),
-			 900);
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	clirun_set_binary(ERIS_BIN);
+	clirun_make_temp_dir(tmp, 900, "eris-cli");
 	snprintf(store_dir, sizeof(store_dir), "%s/store", tmp);
 	snprintf(buf, sizeof(buf), "%s/home", tmp);
 	mkdir(buf, 0700);
@@ -60,300 +53,22 @@ static void setup(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void teardown(void)
 {
 	if (tmp[0])
-		nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		clirun_remove_tree(tmp);
 }
 
 /* A path inside the test directory (static buffers, rotating). */
 static const char *T(const char *name)
 {
-	static char bufs[8][4200];
-	static int next;
-	char *b = bufs[next++ % 8];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", tmp, name);
-	return b;
+	return clirun_path(tmp, name);
 }
-
-/* ---- running the binary ----------------------------------------------- */
-
-typedef struct {
-	int status; /* exit code; 128 + signal if killed */
-	char *out, *err;
-	size_t out_len, err_len;
-} result;
-
-static void append(char **buf, size_t *len, const char *data, size_t n)
-{
-	*buf = realloc(*buf, *len + n + 1);
-	ck_assert_ptr_nonnull(*buf);
-	memcpy(*buf + *len, data, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-}
-
-/* If set, the child's stdout goes to this file instead of a pipe. */
-static const char *child_stdout;
-
-/*
- * Run eris with `args` (NULL-terminated, without argv[0]). `in` (may be
- * NULL: /dev/null) is fed through a pipe.
- */
-static result run_argv(const void *in, size_t in_len, const char *const *args)
-{
-	const char *argv[64];
-	int n = 0, pin[2], pout[2], perr[2];
-	char *wrapper = NULL;
-	const char *w = getenv("ERIS_TEST_WRAPPER");
-	result r = { 0 };
-	size_t in_done = 0;
-	pid_t pid;
-	int st;
-
-	if (w && w[0]) {
-		wrapper = strdup(w);
-		for (char *tok = strtok(wrapper, " "); tok && n < 32;
-		     tok = strtok(NULL, " "))
-			argv[n++] = tok;
-	}
-	argv[n++] = ERIS_BIN;
-	for (int i = 0; args[i]; i++) {
-		ck_assert_int_lt(n, 62);
-		argv[n++] = args[i];
-	}
-	argv[n] = NULL;
-
-	ck_assert_int_eq(pipe(pin), 0);
-	ck_assert_int_eq(pipe(pout), 0);
-	ck_assert_int_eq(pipe(perr), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		if (in == NULL) {
-			int fd = open("/dev/null", O_RDONLY);
-
-			dup2(fd, 0);
-		} else {
-			dup2(pin[0], 0);
-		}
-		if (child_stdout) {
-			int fd = open(child_stdout, O_WRONLY);
-
-			dup2(fd, 1);
-		} else {
-			dup2(pout[1], 1);
-		}
-		dup2(perr[1], 2);
-		for (int fd = 3; fd < 256; fd++)
-			close(fd);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(pin[0]);
-	close(pout[1]);
-	close(perr[1]);
-	if (in == NULL || in_len == 0) {
-		close(pin[1]);
-		pin[1] = -1;
-	} else {
-		fcntl(pin[1], F_SETFL, O_NONBLOCK);
-	}
-	r.out = calloc(1, 1);
-	r.err = calloc(1, 1);
-	for (;;) {
-		struct pollfd pf[3] = { { pout[0], POLLIN, 0 },
-					{ perr[0], POLLIN, 0 },
-					{ pin[1], POLLOUT, 0 } };
-		char buf[65536];
-		int open_fds = (pf[0].fd >= 0) + (pf[1].fd >= 0);
-
-		if (open_fds == 0)
-			break;
-		if (poll(pf, 3, -1) < 0) {
-			ck_assert_int_eq(errno, EINTR);
-			continue;
-		}
-		for (int i = 0; i < 2; i++) {
-			ssize_t got;
-
-			if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			got = read(pf[i].fd, buf, sizeof(buf));
-			if (got > 0) {
-				if (i == 0)
-					append(&r.out, &r.out_len, buf,
-					       (size_t)got);
-				else
-					append(&r.err, &r.err_len, buf,
-					       (size_t)got);
-			} else if (got == 0 || errno != EINTR) {
-				close(pf[i].fd);
-				if (i == 0)
-					pout[0] = -1;
-				else
-					perr[0] = -1;
-			}
-		}
-		if (pin[1] >= 0 && (pf[2].revents & (POLLOUT | POLLERR))) {
-			ssize_t put = write(pin[1], (const char *)in + in_done,
-					    in_len - in_done);
-
-			if (put > 0)
-				in_done += (size_t)put;
-			if (put < 0 && errno != EAGAIN && errno != EINTR)
-				in_done = in_len; /* reader gone (EPIPE) */
-			if (in_done == in_len) {
-				close(pin[1]);
-				pin[1] = -1;
-			}
-		}
-	}
-	if (pin[1] >= 0)
-		close(pin[1]);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	if (WIFEXITED(st))
-		r.status = WEXITSTATUS(st);
-	else
-		r.status = 128 + WTERMSIG(st);
-	free(wrapper);
-	return r;
-}
-
-#define MAX_ARGS 40
-
-static result vrun(const void *in, size_t in_len, va_list ap)
-{
-	const char *args[MAX_ARGS + 1];
-	int n = 0;
-	const char *a;
-
-	while ((a = va_arg(ap, const char *)) != NULL) {
-		ck_assert_int_lt(n, MAX_ARGS);
-		args[n++] = a;
-	}
-	args[n] = NULL;
-	return run_argv(in, in_len, args);
-}
-
-/* eris ARGS... with stdin from /dev/null. */
-static result run(const char *first, ...)
-{
-	const char *args[MAX_ARGS + 1];
-	int n = 0;
-	const char *a;
-	va_list ap;
-
-	args[n++] = first;
-	va_start(ap, first);
-	while ((a = va_arg(ap, const char *)) != NULL) {
-		ck_assert_int_lt(n, MAX_ARGS);
-		args[n++] = a;
-	}
-	va_end(ap);
-	args[n] = NULL;
-	return run_argv(NULL, 0, args);
-}
-
-/* eris ARGS... with `in` piped to stdin. */
-static result run_in(const void *in, size_t in_len, ...)
-{
-	result r;
-	va_list ap;
-
-	va_start(ap, in_len);
-	r = vrun(in, in_len, ap);
-	va_end(ap);
-	return r;
-}
-
-static void result_free(result *r)
-{
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
-}
-
-/* Describe a result on failure. */
-#define ck_status(r, code)                                                   \
-	ck_assert_msg((r).status == (code),                                  \
-		      "exit %d, expected %d; stdout: %.300s; stderr: %.500s",  \
-		      (r).status, (code), (r).out, (r).err)
-
-#define ck_contains(hay, needle)                                             \
-	ck_assert_msg(strstr((hay), (needle)) != NULL,                       \
-		      "'%s' not found in: %.800s", (needle), (hay))
-
-#define ck_not_contains(hay, needle)                                         \
-	ck_assert_msg(strstr((hay), (needle)) == NULL,                       \
-		      "'%s' unexpectedly found in: %.800s", (needle), (hay))
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	size_t n = 0;
-	char chunk[65536];
-	size_t got;
-
-	if (f == NULL)
-		return NULL;
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		append((char **)&buf, &n, chunk, got);
-	fclose(f);
-	if (buf == NULL)
-		buf = calloc(1, 1);
-	*len = n;
-	return buf;
-}
-
-static int exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0;
-}
-
-/* Deterministic pseudo-random bytes (xorshift64*). */
-static uint8_t *random_bytes(size_t len, uint64_t seed)
-{
-	uint8_t *p = malloc(len ? len : 1);
-	uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-
-	ck_assert_ptr_nonnull(p);
-	for (size_t i = 0; i < len; i++) {
-		x ^= x >> 12;
-		x ^= x << 25;
-		x ^= x >> 27;
-		p[i] = (uint8_t)((x * 0x2545F4914F6CDD1Dull) >> 56);
-	}
-	return p;
-}
-
 /* The single line of stdout without its newline, checked to be a URN. */
-static char *urn_of(result *r)
+static char *urn_of(clirun_result *r)
 {
 	size_t n = strlen(r->out);
 
@@ -369,43 +84,15 @@ static char *urn_of(result *r)
 /* eris put ARGS... FILE -> URN (malloc'd). */
 static char *put_file(const char *path, const char *opt1, const char *opt2)
 {
-	result r = opt1 ? (opt2 ? run("put", opt1, opt2, path, NULL)
-				: run("put", opt1, path, NULL))
-			: run("put", path, NULL);
+	clirun_result r =
+		opt1 ? (opt2 ? clirun_run("put", opt1, opt2, path, NULL)
+			     : clirun_run("put", opt1, path, NULL))
+		     : clirun_run("put", path, NULL);
 	char *u = urn_of(&r);
 
 	ck_assert_msg(r.err_len == 0, "put printed on stderr: %s", r.err);
-	result_free(&r);
+	clirun_free(&r);
 	return u;
-}
-
-/* Files below `dir`, hidden ones included (temporary files are hidden). */
-static int count_files(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		char sub[4200];
-		struct stat st;
-
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) >=
-		    (int)sizeof(sub))
-			continue;
-		if (stat(sub, &st) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode))
-			n += count_files(sub);
-		else
-			n++;
-	}
-	closedir(d);
-	return n;
 }
 
 /* Whether `path` is an sqlite3 database (its 16-byte header). */
@@ -435,7 +122,7 @@ static const char *block_path(const char *store, const char *ref)
 /* Root reference of a URN via `eris info --json`. */
 static char *root_ref_of(const char *urn)
 {
-	result r = run("info", "--json", urn, NULL);
+	clirun_result r = clirun_run("info", "--json", urn, NULL);
 	cJSON *j, *ref;
 	char *s;
 
@@ -446,7 +133,7 @@ static char *root_ref_of(const char *urn)
 	ck_assert(cJSON_IsString(ref));
 	s = strdup(ref->valuestring);
 	cJSON_Delete(j);
-	result_free(&r);
+	clirun_free(&r);
 	return s;
 }
 
@@ -541,7 +228,7 @@ START_TEST(test_help_overview)
 				   { "help", NULL } };
 
 	for (size_t f = 0; f < 3; f++) {
-		result r = run(forms[f][0], NULL);
+		clirun_result r = clirun_run(forms[f][0], NULL);
 
 		ck_status(r, 0);
 		for (size_t i = 0; i < 5; i++)
@@ -557,7 +244,7 @@ START_TEST(test_help_overview)
 			ck_contains(r.out, line);
 		}
 		ck_assert_uint_eq(r.err_len, 0);
-		result_free(&r);
+		clirun_free(&r);
 	}
 }
 END_TEST
@@ -567,12 +254,12 @@ START_TEST(test_help_commands)
 	for (size_t i = 0; i < 5; i++) {
 		const char *cmd = commands[i];
 		char usage[64];
-		result r[3];
+		clirun_result r[3];
 
 		snprintf(usage, sizeof(usage), "Usage: eris %s", cmd);
-		r[0] = run(cmd, "--help", NULL);
-		r[1] = run(cmd, "-h", NULL);
-		r[2] = run("help", cmd, NULL);
+		r[0] = clirun_run(cmd, "--help", NULL);
+		r[1] = clirun_run(cmd, "-h", NULL);
+		r[2] = clirun_run("help", cmd, NULL);
 		for (int k = 0; k < 3; k++) {
 			ck_status(r[k], 0);
 			ck_contains(r[k].out, usage);
@@ -584,96 +271,98 @@ START_TEST(test_help_commands)
 			ck_assert_str_eq(r[k].out, r[0].out);
 		}
 		for (int k = 0; k < 3; k++)
-			result_free(&r[k]);
+			clirun_free(&r[k]);
 	}
 }
 END_TEST
 
 START_TEST(test_version_and_bad_commands)
 {
-	result r = run("--version", NULL);
+	clirun_result r = clirun_run("--version", NULL);
 
 	ck_status(r, 0);
 	ck_contains(r.out, "eris ");
 	ck_contains(r.out, "0.");
-	result_free(&r);
+	clirun_free(&r);
 
-	r = run_argv(NULL, 0, (const char *const[]){ NULL });
+	r = clirun_run_argv((const char *const[]){ NULL }, NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "Usage: eris");
-	result_free(&r);
+	clirun_free(&r);
 
-	r = run("frobnicate", NULL);
+	r = clirun_run("frobnicate", NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "unknown command 'frobnicate'");
-	result_free(&r);
+	clirun_free(&r);
 
-	r = run("--frobnicate", NULL);
+	r = clirun_run("--frobnicate", NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "--frobnicate");
-	result_free(&r);
+	clirun_free(&r);
 
-	r = run("help", "frobnicate", NULL);
+	r = clirun_run("help", "frobnicate", NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "unknown command 'frobnicate'");
-	result_free(&r);
+	clirun_free(&r);
 }
 END_TEST
 
 START_TEST(test_unknown_options)
 {
 	for (size_t i = 0; i < 5; i++) {
-		result r = run(commands[i], "--bogus", hello_urn, NULL);
+		clirun_result r =
+			clirun_run(commands[i], "--bogus", hello_urn, NULL);
 
 		ck_status(r, 2);
 		ck_contains(r.err, "unknown option '--bogus'");
 		ck_contains(r.err, "--help");
 		ck_assert_uint_eq(r.out_len, 0);
-		result_free(&r);
+		clirun_free(&r);
 
-		r = run(commands[i], "-Z", hello_urn, NULL);
+		r = clirun_run(commands[i], "-Z", hello_urn, NULL);
 		ck_status(r, 2);
 		ck_contains(r.err, "unknown option '-Z'");
-		result_free(&r);
+		clirun_free(&r);
 	}
 	/* Missing arguments. */
 	{
-		result r = run("get", hello_urn, "--offset", NULL);
+		clirun_result r =
+			clirun_run("get", hello_urn, "--offset", NULL);
 
 		ck_status(r, 2);
 		ck_contains(r.err, "--offset' needs an argument");
-		result_free(&r);
-		r = run("get", hello_urn, "-o", NULL);
+		clirun_free(&r);
+		r = clirun_run("get", hello_urn, "-o", NULL);
 		ck_status(r, 2);
 		ck_contains(r.err, "'-o' needs an argument");
-		result_free(&r);
-		r = run("put", "--store", NULL);
+		clirun_free(&r);
+		r = clirun_run("put", "--store", NULL);
 		ck_status(r, 2);
 		ck_contains(r.err, "needs an argument");
-		result_free(&r);
+		clirun_free(&r);
 	}
 	/* Wrong number of operands. */
 	{
-		result r = run("get", NULL);
+		clirun_result r = clirun_run("get", NULL);
 
 		ck_status(r, 2);
 		ck_contains(r.err, "no URN");
-		result_free(&r);
-		r = run("get", hello_urn, hello_urn, NULL);
+		clirun_free(&r);
+		r = clirun_run("get", hello_urn, hello_urn, NULL);
 		ck_status(r, 2);
-		result_free(&r);
-		r = run("info", NULL);
+		clirun_free(&r);
+		r = clirun_run("info", NULL);
 		ck_status(r, 2);
-		result_free(&r);
-		r = run("verify", NULL);
+		clirun_free(&r);
+		r = clirun_run("verify", NULL);
 		ck_status(r, 2);
-		result_free(&r);
-		write_file(T("a"), "a", 1);
-		r = run("put", T("a"), T("a"), NULL);
+		clirun_free(&r);
+		clirun_write_file(T("a"), "a", 1);
+		r = clirun_run("put", T("a"), T("a"), NULL);
 		ck_status(r, 2);
 		ck_contains(r.err, "one FILE");
-		ck_assert(!exists(store_dir));
-		result_free(&r);
+		ck_assert(!clirun_exists(store_dir));
+		clirun_free(&r);
 	}
 }
 END_TEST
@@ -683,26 +372,26 @@ END_TEST
 /* put via FILE and via a pipe, both block sizes; get everything back. */
 static void round_trip(size_t len, uint64_t seed)
 {
-	uint8_t *data = random_bytes(len, seed);
+	uint8_t *data = clirun_random_bytes(len, seed);
 	const char *path = T("content");
 	const char *want_prefix = len < 16384 ? "urn:eris:BI" : "urn:eris:B4";
 	char *u_file, *u_pipe, *u_1k, *u_32k, *u_dash;
-	result r;
+	clirun_result r;
 
-	write_file(path, data, len);
+	clirun_write_file(path, data, len);
 	u_file = put_file(path, NULL, NULL);
 	ck_assert_msg(strncmp(u_file, want_prefix, 11) == 0,
 		      "%zu bytes: default block size wrong: %s", len, u_file);
 
-	r = run_in(data, len, "put", NULL);
+	r = clirun_run_in(data, len, "put", NULL);
 	u_pipe = urn_of(&r);
 	ck_assert_uint_eq(r.err_len, 0);
-	result_free(&r);
+	clirun_free(&r);
 	ck_assert_str_eq(u_pipe, u_file);
 
-	r = run_in(data, len, "put", "-", NULL);
+	r = clirun_run_in(data, len, "put", "-", NULL);
 	u_dash = urn_of(&r);
-	result_free(&r);
+	clirun_free(&r);
 	ck_assert_str_eq(u_dash, u_file);
 
 	u_1k = put_file(path, "--block-size", "1k");
@@ -715,12 +404,12 @@ static void round_trip(size_t len, uint64_t seed)
 		const char *urns[2] = { u_1k, u_32k };
 
 		for (int i = 0; i < 2; i++) {
-			r = run("get", urns[i], NULL);
+			r = clirun_run("get", urns[i], NULL);
 			ck_status(r, 0);
 			ck_assert_uint_eq(r.out_len, len);
 			ck_assert(memcmp(r.out, data, len) == 0);
 			ck_assert_msg(r.err_len == 0, "stderr: %s", r.err);
-			result_free(&r);
+			clirun_free(&r);
 		}
 	}
 	free(u_file);
@@ -749,54 +438,54 @@ END_TEST
 
 START_TEST(test_known_answer)
 {
-	result r;
+	clirun_result r;
 
-	write_file(T("hello"), hello, strlen(hello));
-	r = run("put", T("hello"), NULL);
+	clirun_write_file(T("hello"), hello, strlen(hello));
+	r = clirun_run("put", T("hello"), NULL);
 	ck_status(r, 0);
 	ck_assert_str_eq(r.out, "urn:eris:BIAD77QDJMFAKZYH2DXBUZYAP3MXZ3DJZVFYQ5"
 				"DFWC6T65WSFCU5S2IT4YZGJ7AC4SYQMP2DM2ANS2ZTCP3D"
 				"JJIRV733CRAAHOSWIYZM3M\n");
-	result_free(&r);
+	clirun_free(&r);
 	/* The block is in the store, at STORE/XX/REF. */
-	ck_assert(exists(block_path(store_dir, hello_ref)));
+	ck_assert(clirun_exists(block_path(store_dir, hello_ref)));
 
 	/* The null secret given explicitly is the default. */
-	r = run("put", "--secret", secret_null, T("hello"), NULL);
+	r = clirun_run("put", "--secret", secret_null, T("hello"), NULL);
 	ck_status(r, 0);
 	ck_assert_uint_eq(strlen(r.out), 116);
 	ck_assert(strncmp(r.out, hello_urn, 115) == 0);
-	result_free(&r);
+	clirun_free(&r);
 
-	r = run("get", hello_urn, NULL);
+	r = clirun_run("get", hello_urn, NULL);
 	ck_status(r, 0);
 	ck_assert_str_eq(r.out, hello);
-	result_free(&r);
+	clirun_free(&r);
 }
 END_TEST
 
 START_TEST(test_put_input_errors)
 {
-	result r = run("put", T("does-not-exist"), NULL);
+	clirun_result r = clirun_run("put", T("does-not-exist"), NULL);
 
 	ck_status(r, 4);
 	ck_contains(r.err, "cannot open");
 	ck_contains(r.err, "does-not-exist");
 	ck_assert_uint_eq(r.out_len, 0);
 	/* A missing input does not create the store. */
-	ck_assert(!exists(store_dir));
-	result_free(&r);
+	ck_assert(!clirun_exists(store_dir));
+	clirun_free(&r);
 
-	r = run("put", tmp, NULL); /* a directory */
+	r = clirun_run("put", tmp, NULL); /* a directory */
 	ck_status(r, 4);
 	ck_contains(r.err, "error reading");
 	ck_assert_uint_eq(r.out_len, 0);
-	result_free(&r);
+	clirun_free(&r);
 
-	r = run("put", "--block-size", "4k", T("x"), NULL);
+	r = clirun_run("put", "--block-size", "4k", T("x"), NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "block size");
-	result_free(&r);
+	clirun_free(&r);
 }
 END_TEST
 
@@ -804,11 +493,11 @@ END_TEST
 
 START_TEST(test_secret)
 {
-	uint8_t *data = random_bytes(5000, 3);
+	uint8_t *data = clirun_random_bytes(5000, 3);
 	char *u_default, *u_a, *u_a2, *u_upper;
-	result r;
+	clirun_result r;
 
-	write_file(T("f"), data, 5000);
+	clirun_write_file(T("f"), data, 5000);
 	u_default = put_file(T("f"), NULL, NULL);
 	u_a = put_file(T("f"), "--secret", secret_a);
 	u_a2 = put_file(T("f"), "--secret", secret_a);
@@ -818,17 +507,17 @@ START_TEST(test_secret)
 	ck_assert_str_eq(u_a, u_upper);
 
 	/* Content encoded with a secret decodes without it. */
-	r = run("get", u_a, NULL);
+	r = clirun_run("get", u_a, NULL);
 	ck_status(r, 0);
 	ck_assert_uint_eq(r.out_len, 5000);
 	ck_assert(memcmp(r.out, data, 5000) == 0);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* sum agrees with put. */
-	r = run("sum", "--secret", secret_a, T("f"), NULL);
+	r = clirun_run("sum", "--secret", secret_a, T("f"), NULL);
 	ck_status(r, 0);
 	ck_assert(strncmp(r.out, u_a, 115) == 0);
-	result_free(&r);
+	clirun_free(&r);
 
 	free(u_default);
 	free(u_a);
@@ -840,11 +529,11 @@ END_TEST
 
 START_TEST(test_random_secret)
 {
-	uint8_t *data = random_bytes(40000, 4);
+	uint8_t *data = clirun_random_bytes(40000, 4);
 	char *u1, *u2, *u_default;
-	result r;
+	clirun_result r;
 
-	write_file(T("f"), data, 40000);
+	clirun_write_file(T("f"), data, 40000);
 	u_default = put_file(T("f"), NULL, NULL);
 	u1 = put_file(T("f"), "--random-secret", NULL);
 	u2 = put_file(T("f"), "--random-secret", NULL);
@@ -852,17 +541,17 @@ START_TEST(test_random_secret)
 	ck_assert_str_ne(u1, u_default);
 	ck_assert_str_ne(u2, u_default);
 	for (int i = 0; i < 2; i++) {
-		r = run("get", i ? u2 : u1, NULL);
+		r = clirun_run("get", i ? u2 : u1, NULL);
 		ck_status(r, 0);
 		ck_assert_uint_eq(r.out_len, 40000);
 		ck_assert(memcmp(r.out, data, 40000) == 0);
-		result_free(&r);
+		clirun_free(&r);
 	}
-	r = run("sum", "--random-secret", T("f"), T("f"), NULL);
+	r = clirun_run("sum", "--random-secret", T("f"), T("f"), NULL);
 	ck_status(r, 0);
 	ck_assert_uint_eq(r.out_len, 2 * (115 + 2 + strlen(T("f")) + 1));
 	ck_assert(strncmp(r.out, r.out + r.out_len / 2, 115) != 0);
-	result_free(&r);
+	clirun_free(&r);
 	free(u1);
 	free(u2);
 	free(u_default);
@@ -883,29 +572,31 @@ START_TEST(test_bad_secret)
 		"0x0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
 		" 00102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
 	};
-	result r;
+	clirun_result r;
 
-	write_file(T("f"), "abc", 3);
+	clirun_write_file(T("f"), "abc", 3);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		r = run("put", "--secret", bad[i], T("f"), NULL);
+		r = clirun_run("put", "--secret", bad[i], T("f"), NULL);
 		ck_status(r, 2);
 		ck_contains(r.err, "secret");
 		ck_assert_uint_eq(r.out_len, 0);
-		result_free(&r);
-		r = run("sum", "--secret", bad[i], T("f"), NULL);
+		clirun_free(&r);
+		r = clirun_run("sum", "--secret", bad[i], T("f"), NULL);
 		ck_status(r, 2);
 		ck_contains(r.err, "secret");
-		result_free(&r);
+		clirun_free(&r);
 	}
-	r = run("put", "--secret", secret_a, "--random-secret", T("f"), NULL);
+	r = clirun_run("put", "--secret", secret_a, "--random-secret", T("f"),
+		       NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "--random-secret");
-	result_free(&r);
-	r = run("sum", "--random-secret", "--secret", secret_a, T("f"), NULL);
+	clirun_free(&r);
+	r = clirun_run("sum", "--random-secret", "--secret", secret_a, T("f"),
+		       NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "--random-secret");
-	result_free(&r);
-	ck_assert(!exists(store_dir));
+	clirun_free(&r);
+	ck_assert(!clirun_exists(store_dir));
 }
 END_TEST
 
@@ -913,53 +604,53 @@ END_TEST
 
 START_TEST(test_sum)
 {
-	uint8_t *big = random_bytes(70000, 5);
+	uint8_t *big = clirun_random_bytes(70000, 5);
 	char *u_hello, *u_big, expect[1024];
-	result r;
+	clirun_result r;
 
-	write_file(T("hello"), hello, strlen(hello));
-	write_file(T("big"), big, 70000);
+	clirun_write_file(T("hello"), hello, strlen(hello));
+	clirun_write_file(T("big"), big, 70000);
 
-	r = run("sum", T("hello"), T("big"), "-", NULL);
+	r = clirun_run("sum", T("hello"), T("big"), "-", NULL);
 	/* stdin is /dev/null here: the empty content. */
 	ck_status(r, 0);
 	/* sum stores nothing: neither $ERIS_STORE nor the default store. */
-	ck_assert(!exists(store_dir));
-	ck_assert(!exists(T("xdg/eris")));
-	ck_assert(!exists(T("home/.local")));
-	result_free(&r);
+	ck_assert(!clirun_exists(store_dir));
+	ck_assert(!clirun_exists(T("xdg/eris")));
+	ck_assert(!clirun_exists(T("home/.local")));
+	clirun_free(&r);
 
 	u_hello = put_file(T("hello"), NULL, NULL);
 	u_big = put_file(T("big"), NULL, NULL);
-	r = run_in(big, 70000, "sum", T("hello"), T("big"), "-", NULL);
+	r = clirun_run_in(big, 70000, "sum", T("hello"), T("big"), "-", NULL);
 	ck_status(r, 0);
 	snprintf(expect, sizeof(expect), "%s  %s\n%s  %s\n%s  -\n", u_hello,
 		 T("hello"), u_big, T("big"), u_big);
 	ck_assert_str_eq(r.out, expect);
 	ck_assert_uint_eq(r.err_len, 0);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* No FILE: standard input, named "-". */
-	r = run_in(hello, strlen(hello), "sum", NULL);
+	r = clirun_run_in(hello, strlen(hello), "sum", NULL);
 	ck_status(r, 0);
 	snprintf(expect, sizeof(expect), "%s  -\n", hello_urn);
 	ck_assert_str_eq(r.out, expect);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* Block size option. */
-	r = run("sum", "--block-size", "32k", T("hello"), NULL);
+	r = clirun_run("sum", "--block-size", "32k", T("hello"), NULL);
 	ck_status(r, 0);
 	ck_assert(strncmp(r.out, "urn:eris:B4", 11) == 0);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* A missing file: reported, the others still summed, exit 4. */
-	r = run("sum", T("hello"), T("missing"), T("big"), NULL);
+	r = clirun_run("sum", T("hello"), T("missing"), T("big"), NULL);
 	ck_status(r, 4);
 	snprintf(expect, sizeof(expect), "%s  %s\n%s  %s\n", u_hello,
 		 T("hello"), u_big, T("big"));
 	ck_assert_str_eq(r.out, expect);
 	ck_contains(r.err, "missing");
-	result_free(&r);
+	clirun_free(&r);
 
 	free(u_hello);
 	free(u_big);
@@ -972,7 +663,7 @@ END_TEST
 START_TEST(test_get_ranges)
 {
 	const size_t len = 100000;
-	uint8_t *data = random_bytes(len, 6);
+	uint8_t *data = clirun_random_bytes(len, 6);
 	static const struct {
 		const char *offset, *length;
 		size_t start, n;
@@ -995,14 +686,14 @@ START_TEST(test_get_ranges)
 		{ NULL, "1", 0, 1 },
 	};
 
-	write_file(T("f"), data, len);
+	clirun_write_file(T("f"), data, len);
 	for (int bs = 0; bs < 2; bs++) {
 		char *u = put_file(T("f"), "--block-size", bs ? "32k" : "1k");
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			const char *args[8];
 			int n = 0;
-			result r;
+			clirun_result r;
 
 			args[n++] = "get";
 			if (cases[i].offset) {
@@ -1015,14 +706,14 @@ START_TEST(test_get_ranges)
 			}
 			args[n++] = u;
 			args[n] = NULL;
-			r = run_argv(NULL, 0, args);
+			r = clirun_run_argv(args, NULL);
 			ck_status(r, 0);
 			ck_assert_msg(r.out_len == cases[i].n,
 				      "case %zu: %zu bytes, expected %zu", i,
 				      r.out_len, cases[i].n);
 			ck_assert(memcmp(r.out, data + cases[i].start,
 					 cases[i].n) == 0);
-			result_free(&r);
+			clirun_free(&r);
 		}
 		free(u);
 	}
@@ -1038,38 +729,39 @@ START_TEST(test_get_bad_numbers)
 					   "99999999999999999999999" };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		result r = run("get", "--offset", bad[i], hello_urn, NULL);
+		clirun_result r =
+			clirun_run("get", "--offset", bad[i], hello_urn, NULL);
 
 		ck_status(r, 2);
 		ck_contains(r.err, "--offset");
 		ck_assert_uint_eq(r.out_len, 0);
-		result_free(&r);
-		r = run("get", "--length", bad[i], hello_urn, NULL);
+		clirun_free(&r);
+		r = clirun_run("get", "--length", bad[i], hello_urn, NULL);
 		ck_status(r, 2);
 		ck_contains(r.err, "--length");
-		result_free(&r);
+		clirun_free(&r);
 	}
 }
 END_TEST
 
 START_TEST(test_get_output_file)
 {
-	uint8_t *data = random_bytes(50000, 8), *got;
+	uint8_t *data = clirun_random_bytes(50000, 8), *got;
 	char *u = NULL;
 	struct stat st;
 	size_t n;
-	result r;
+	clirun_result r;
 
-	write_file(T("f"), data, 50000);
+	clirun_write_file(T("f"), data, 50000);
 	u = put_file(T("f"), NULL, NULL);
 	mkdir(T("out"), 0755);
 
-	r = run("get", "-o", T("out/copy"), u, NULL);
+	r = clirun_run("get", "-o", T("out/copy"), u, NULL);
 	ck_status(r, 0);
 	ck_assert_uint_eq(r.out_len, 0);
 	ck_assert_uint_eq(r.err_len, 0);
-	result_free(&r);
-	got = read_file(T("out/copy"), &n);
+	clirun_free(&r);
+	got = clirun_read_file(T("out/copy"), &n);
 	ck_assert_ptr_nonnull(got);
 	ck_assert_uint_eq(n, 50000);
 	ck_assert(memcmp(got, data, n) == 0);
@@ -1077,48 +769,50 @@ START_TEST(test_get_output_file)
 	/* Permissions of a new file (umask 022), no temporary left over. */
 	ck_assert_int_eq(stat(T("out/copy"), &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0644);
-	ck_assert_int_eq(count_files(T("out")), 1);
+	ck_assert_int_eq(clirun_count_files(T("out"), 1), 1);
 
 	/* --output with a range, replacing the file. */
-	r = run("get", "--offset", "100", "--length", "200", "--output",
+	r = clirun_run("get", "--offset", "100", "--length", "200", "--output",
 		T("out/copy"), u, NULL);
 	ck_status(r, 0);
-	result_free(&r);
-	got = read_file(T("out/copy"), &n);
+	clirun_free(&r);
+	got = clirun_read_file(T("out/copy"), &n);
 	ck_assert_uint_eq(n, 200);
 	ck_assert(memcmp(got, data + 100, 200) == 0);
 	free(got);
 
 	/* An empty range still creates the (empty) file. */
-	r = run("get", "--offset", "60000", "-o", T("out/empty"), u, NULL);
+	r = clirun_run("get", "--offset", "60000", "-o", T("out/empty"), u,
+		       NULL);
 	ck_status(r, 0);
-	result_free(&r);
-	got = read_file(T("out/empty"), &n);
+	clirun_free(&r);
+	got = clirun_read_file(T("out/empty"), &n);
 	ck_assert_ptr_nonnull(got);
 	ck_assert_uint_eq(n, 0);
 	free(got);
 
 	/* "-o -" is standard output. */
-	r = run("get", "-o", "-", u, NULL);
+	r = clirun_run("get", "-o", "-", u, NULL);
 	ck_status(r, 0);
 	ck_assert_uint_eq(r.out_len, 50000);
 	ck_assert(memcmp(r.out, data, 50000) == 0);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* An output directory that does not exist: I/O error. */
-	r = run("get", "-o", T("nodir/copy"), u, NULL);
+	r = clirun_run("get", "-o", T("nodir/copy"), u, NULL);
 	ck_status(r, 4);
 	ck_contains(r.err, "nodir");
-	ck_assert(!exists(T("nodir")));
-	result_free(&r);
+	ck_assert(!clirun_exists(T("nodir")));
+	clirun_free(&r);
 
 	/* Output onto an existing directory: I/O error, nothing left. */
-	r = run("get", "-o", T("out"), u, NULL);
+	r = clirun_run("get", "-o", T("out"), u, NULL);
 	ck_status(r, 4);
-	result_free(&r);
-	ck_assert_int_eq(count_files(T("out")), 2);
-	ck_assert_int_eq(count_files(tmp) - count_files(store_dir) -
-				 count_files(T("out")),
+	clirun_free(&r);
+	ck_assert_int_eq(clirun_count_files(T("out"), 1), 2);
+	ck_assert_int_eq(clirun_count_files(tmp, 1) -
+				 clirun_count_files(store_dir, 1) -
+				 clirun_count_files(T("out"), 1),
 			 1 /* f */);
 
 	free(u);
@@ -1131,9 +825,9 @@ END_TEST
 START_TEST(test_default_store)
 {
 	char *u;
-	result r;
+	clirun_result r;
 
-	write_file(T("hello"), hello, strlen(hello));
+	clirun_write_file(T("hello"), hello, strlen(hello));
 
 	/* No ERIS_STORE: sqlite:$XDG_DATA_HOME/eris/store.sqlite, created
 	 * with its directory on first use. */
@@ -1142,56 +836,57 @@ START_TEST(test_default_store)
 	ck_assert_str_eq(u, hello_urn);
 	free(u);
 	ck_assert(is_sqlite_file(T("xdg/eris/store.sqlite")));
-	ck_assert(!exists(T("xdg/eris/blocks")));
-	ck_assert(!exists(store_dir));
-	r = run("get", hello_urn, NULL);
+	ck_assert(!clirun_exists(T("xdg/eris/blocks")));
+	ck_assert(!clirun_exists(store_dir));
+	r = clirun_run("get", hello_urn, NULL);
 	ck_status(r, 0);
 	ck_assert_str_eq(r.out, hello);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* Neither: sqlite:~/.local/share/eris/store.sqlite. */
 	unsetenv("XDG_DATA_HOME");
-	r = run("get", hello_urn, NULL); /* not there yet, and not created */
+	/* Not there yet, and not created. */
+	r = clirun_run("get", hello_urn, NULL);
 	ck_status(r, 3);
 	ck_contains(r.err, "cannot open sqlite store");
 	ck_contains(r.err, "home/.local/share/eris/store.sqlite");
-	result_free(&r);
-	ck_assert(!exists(T("home/.local/share/eris")));
+	clirun_free(&r);
+	ck_assert(!clirun_exists(T("home/.local/share/eris")));
 	u = put_file(T("hello"), NULL, NULL);
 	free(u);
 	ck_assert(is_sqlite_file(T("home/.local/share/eris/store.sqlite")));
-	r = run("get", hello_urn, NULL);
+	r = clirun_run("get", hello_urn, NULL);
 	ck_status(r, 0);
 	ck_assert_str_eq(r.out, hello);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* An empty ERIS_STORE counts as unset. */
 	setenv("ERIS_STORE", "", 1);
-	r = run("verify", hello_urn, NULL);
+	r = clirun_run("verify", hello_urn, NULL);
 	ck_status(r, 0);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* A bare path in ERIS_STORE. */
 	setenv("ERIS_STORE", T("bare"), 1);
 	u = put_file(T("hello"), NULL, NULL);
 	free(u);
-	ck_assert(exists(block_path(T("bare"), hello_ref)));
+	ck_assert(clirun_exists(block_path(T("bare"), hello_ref)));
 
 	/* --store beats ERIS_STORE, both dir:PATH and bare paths. */
 	u = put_file(T("hello"), "--store", T("explicit"));
 	free(u);
-	ck_assert(exists(block_path(T("explicit"), hello_ref)));
+	ck_assert(clirun_exists(block_path(T("explicit"), hello_ref)));
 	{
 		char spec[4300];
 
 		snprintf(spec, sizeof(spec), "dir:%s", T("explicit2"));
 		u = put_file(T("hello"), "--store", spec);
 		free(u);
-		ck_assert(exists(block_path(T("explicit2"), hello_ref)));
-		r = run("get", "--store", spec, hello_urn, NULL);
+		ck_assert(clirun_exists(block_path(T("explicit2"), hello_ref)));
+		r = clirun_run("get", "--store", spec, hello_urn, NULL);
 		ck_status(r, 0);
 		ck_assert_str_eq(r.out, hello);
-		result_free(&r);
+		clirun_free(&r);
 	}
 }
 END_TEST
@@ -1199,70 +894,70 @@ END_TEST
 START_TEST(test_store_errors)
 {
 	char missing[4300];
-	result r;
+	clirun_result r;
 
 	snprintf(missing, sizeof(missing), "dir:%s", T("no-such-store"));
-	r = run("get", "--store", missing, hello_urn, NULL);
+	r = clirun_run("get", "--store", missing, hello_urn, NULL);
 	ck_status(r, 3);
 	ck_contains(r.err, "cannot open store");
 	ck_contains(r.err, "no-such-store");
 	ck_assert_uint_eq(r.out_len, 0);
-	result_free(&r);
+	clirun_free(&r);
 	/* get never creates the store. */
-	ck_assert(!exists(T("no-such-store")));
+	ck_assert(!clirun_exists(T("no-such-store")));
 
-	r = run("verify", "--store", missing, hello_urn, NULL);
+	r = clirun_run("verify", "--store", missing, hello_urn, NULL);
 	ck_status(r, 3);
 	ck_contains(r.err, "cannot open store");
-	result_free(&r);
+	clirun_free(&r);
 
-	r = run("info", "--store", missing, hello_urn, NULL);
+	r = clirun_run("info", "--store", missing, hello_urn, NULL);
 	ck_status(r, 3);
 	ck_contains(r.err, "cannot open store");
 	ck_assert_uint_eq(r.out_len, 0);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* ERIS_STORE points at the missing store too. */
 	setenv("ERIS_STORE", missing, 1);
-	r = run("get", hello_urn, NULL);
+	r = clirun_run("get", hello_urn, NULL);
 	ck_status(r, 3);
 	ck_contains(r.err, "cannot open store");
-	result_free(&r);
-	r = run("verify", hello_urn, NULL);
+	clirun_free(&r);
+	r = clirun_run("verify", hello_urn, NULL);
 	ck_status(r, 3);
-	result_free(&r);
+	clirun_free(&r);
 	/* info without --store does not touch any store. */
-	r = run("info", hello_urn, NULL);
+	r = clirun_run("info", hello_urn, NULL);
 	ck_status(r, 0);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* Malformed specifications. */
-	write_file(T("f"), "x", 1);
-	r = run("put", "--store", "bogus:thing", T("f"), NULL);
+	clirun_write_file(T("f"), "x", 1);
+	r = clirun_run("put", "--store", "bogus:thing", T("f"), NULL);
 	ck_status(r, 3);
 	ck_contains(r.err, "bogus");
 	ck_assert_uint_eq(r.out_len, 0);
-	result_free(&r);
-	r = run("put", "--store", "dir:", T("f"), NULL);
+	clirun_free(&r);
+	r = clirun_run("put", "--store", "dir:", T("f"), NULL);
 	ck_status(r, 3);
-	result_free(&r);
-	r = run("get", "--store", "mem:x", hello_urn, NULL);
+	clirun_free(&r);
+	r = clirun_run("get", "--store", "mem:x", hello_urn, NULL);
 	ck_status(r, 3);
-	result_free(&r);
+	clirun_free(&r);
 	/* A store directory that cannot be created (a file is in the way). */
-	r = run("put", "--store", T("f"), T("f"), NULL);
+	r = clirun_run("put", "--store", T("f"), T("f"), NULL);
 	ck_status(r, 3);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* mem: works for put, and is empty for get: R1. */
-	r = run("put", "--store", "mem:", T("f"), NULL);
+	r = clirun_run("put", "--store", "mem:", T("f"), NULL);
 	ck_status(r, 0);
 	ck_assert_uint_eq(r.out_len, 116);
-	result_free(&r);
-	r = run("get", "--store", "mem:", hello_urn, NULL);
+	clirun_free(&r);
+	r = clirun_run("get", "--store", "mem:", hello_urn, NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "R1");
-	result_free(&r);
+	clirun_free(&r);
 }
 END_TEST
 
@@ -1270,39 +965,39 @@ END_TEST
 
 START_TEST(test_verify_ok)
 {
-	uint8_t *data = random_bytes(16384, 9);
+	uint8_t *data = clirun_random_bytes(16384, 9);
 	char *u, expect[512];
-	result r;
+	clirun_result r;
 
-	write_file(T("f"), data, 16384);
+	clirun_write_file(T("f"), data, 16384);
 	/* 17 leaves of 1 KiB, two level-1 nodes and the root: 20 blocks. */
 	u = put_file(T("f"), "--block-size", "1k");
-	ck_assert_int_eq(count_files(store_dir), 20);
-	r = run("verify", u, NULL);
+	ck_assert_int_eq(clirun_count_files(store_dir, 1), 20);
+	r = clirun_run("verify", u, NULL);
 	ck_status(r, 0);
 	snprintf(expect, sizeof(expect), "%s: OK (20 blocks)\n", u);
 	ck_assert_str_eq(r.out, expect);
 	ck_assert_uint_eq(r.err_len, 0);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* Several URNs, one line each, in order; -q prints nothing. */
 	{
 		char *h;
 		char both[1024];
 
-		write_file(T("hello"), hello, strlen(hello));
+		clirun_write_file(T("hello"), hello, strlen(hello));
 		h = put_file(T("hello"), NULL, NULL);
-		r = run("verify", u, h, NULL);
+		r = clirun_run("verify", u, h, NULL);
 		ck_status(r, 0);
 		snprintf(both, sizeof(both), "%s: OK (20 blocks)\n%s: OK (1 "
 					     "blocks)\n", u, h);
 		ck_assert_str_eq(r.out, both);
-		result_free(&r);
-		r = run("verify", "-q", u, h, NULL);
+		clirun_free(&r);
+		r = clirun_run("verify", "-q", u, h, NULL);
 		ck_status(r, 0);
 		ck_assert_uint_eq(r.out_len, 0);
 		ck_assert_uint_eq(r.err_len, 0);
-		result_free(&r);
+		clirun_free(&r);
 		free(h);
 	}
 	free(u);
@@ -1314,43 +1009,43 @@ END_TEST
 
 START_TEST(test_corrupt_block)
 {
-	uint8_t *data = random_bytes(3000, 10), *got;
+	uint8_t *data = clirun_random_bytes(3000, 10), *got;
 	char *u, *root, *leaf;
 	size_t n;
-	result r;
+	clirun_result r;
 
 	/* 3 leaves and a root node. */
-	write_file(T("f"), data, 3000);
+	clirun_write_file(T("f"), data, 3000);
 	u = put_file(T("f"), "--block-size", "1k");
-	ck_assert_int_eq(count_files(store_dir), 4);
+	ck_assert_int_eq(clirun_count_files(store_dir, 1), 4);
 	root = root_ref_of(u);
 	leaf = some_block(store_dir, root);
 	flip_byte(leaf, 500);
 
-	r = run("get", u, NULL);
+	r = clirun_run("get", u, NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "eris get: ");
 	ck_contains(r.err, "R3");
 	/* Whatever was written before the failure is a prefix. */
 	ck_assert(r.out_len < 3000);
 	ck_assert(memcmp(r.out, data, r.out_len) == 0);
-	result_free(&r);
+	clirun_free(&r);
 
-	r = run("verify", u, NULL);
+	r = clirun_run("verify", u, NULL);
 	ck_status(r, 1);
 	ck_contains(r.out, "FAILED");
 	ck_contains(r.out, "R3");
 	ck_not_contains(r.out, ": OK (");
-	result_free(&r);
+	clirun_free(&r);
 
 	/* -o: no output file, no temporary file. */
 	mkdir(T("out"), 0755);
-	r = run("get", "-o", T("out/copy"), u, NULL);
+	r = clirun_run("get", "-o", T("out/copy"), u, NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "R3");
-	result_free(&r);
-	ck_assert(!exists(T("out/copy")));
-	ck_assert_int_eq(count_files(T("out")), 0);
+	clirun_free(&r);
+	ck_assert(!clirun_exists(T("out/copy")));
+	ck_assert_int_eq(clirun_count_files(T("out"), 1), 0);
 	{
 		DIR *d = opendir(T("out"));
 		struct dirent *e;
@@ -1364,36 +1059,36 @@ START_TEST(test_corrupt_block)
 	}
 
 	/* -o onto an existing file: left as it was. */
-	write_file(T("out/keep"), "old", 3);
-	r = run("get", "-o", T("out/keep"), u, NULL);
+	clirun_write_file(T("out/keep"), "old", 3);
+	r = clirun_run("get", "-o", T("out/keep"), u, NULL);
 	ck_status(r, 1);
-	result_free(&r);
-	got = read_file(T("out/keep"), &n);
+	clirun_free(&r);
+	got = clirun_read_file(T("out/keep"), &n);
 	ck_assert_uint_eq(n, 3);
 	ck_assert(memcmp(got, "old", 3) == 0);
 	free(got);
 
 	/* info --store reports the failure too (or the length if the
 	 * damaged leaf is not on the path it reads). */
-	r = run("info", "--store", store_dir, u, NULL);
+	r = clirun_run("info", "--store", store_dir, u, NULL);
 	ck_assert_msg(r.status == 0 || r.status == 1, "exit %d", r.status);
 	if (r.status == 1)
 		ck_contains(r.err, "R3");
 	else
 		ck_contains(r.out, "Length:         3000");
-	result_free(&r);
+	clirun_free(&r);
 
 	/* A corrupted root is caught too. */
 	flip_byte(block_path(store_dir, root), 7);
-	r = run("get", u, NULL);
+	r = clirun_run("get", u, NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "R3");
 	ck_assert_uint_eq(r.out_len, 0);
-	result_free(&r);
-	r = run("info", "--store", store_dir, u, NULL);
+	clirun_free(&r);
+	r = clirun_run("info", "--store", store_dir, u, NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "R3");
-	result_free(&r);
+	clirun_free(&r);
 
 	free(root);
 	free(leaf);
@@ -1404,51 +1099,51 @@ END_TEST
 
 START_TEST(test_missing_block)
 {
-	uint8_t *data = random_bytes(3000, 11);
+	uint8_t *data = clirun_random_bytes(3000, 11);
 	char *u, *root, *leaf, *h;
-	result r;
+	clirun_result r;
 
-	write_file(T("f"), data, 3000);
+	clirun_write_file(T("f"), data, 3000);
 	u = put_file(T("f"), "--block-size", "1k");
 	root = root_ref_of(u);
 	leaf = some_block(store_dir, root);
 	ck_assert_int_eq(unlink(leaf), 0);
 
-	r = run("get", u, NULL);
+	r = clirun_run("get", u, NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "R1");
-	result_free(&r);
+	clirun_free(&r);
 
 	mkdir(T("out"), 0755);
-	r = run("get", "-o", T("out/copy"), u, NULL);
+	r = clirun_run("get", "-o", T("out/copy"), u, NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "R1");
-	result_free(&r);
-	ck_assert(!exists(T("out/copy")));
+	clirun_free(&r);
+	ck_assert(!clirun_exists(T("out/copy")));
 
 	/* verify: the intact URN OK, the damaged one FAILED, exit 1. */
-	write_file(T("hello"), hello, strlen(hello));
+	clirun_write_file(T("hello"), hello, strlen(hello));
 	h = put_file(T("hello"), NULL, NULL);
-	r = run("verify", h, u, NULL);
+	r = clirun_run("verify", h, u, NULL);
 	ck_status(r, 1);
 	ck_contains(r.out, h);
 	ck_contains(r.out, ": OK (1 blocks)");
 	ck_contains(r.out, ": FAILED: R1");
 	ck_contains(r.err, "1 of 2");
-	result_free(&r);
+	clirun_free(&r);
 
-	r = run("verify", "--quiet", h, u, NULL);
+	r = clirun_run("verify", "--quiet", h, u, NULL);
 	ck_status(r, 1);
 	ck_not_contains(r.out, ": OK (");
 	ck_contains(r.out, "FAILED");
-	result_free(&r);
+	clirun_free(&r);
 
 	/* Everything missing: the root first. */
 	ck_assert_int_eq(unlink(block_path(store_dir, root)), 0);
-	r = run("get", u, NULL);
+	r = clirun_run("get", u, NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "R1");
-	result_free(&r);
+	clirun_free(&r);
 
 	free(h);
 	free(root);
@@ -1460,25 +1155,25 @@ END_TEST
 
 START_TEST(test_truncated_block)
 {
-	uint8_t *data = random_bytes(3000, 12);
+	uint8_t *data = clirun_random_bytes(3000, 12);
 	char *u, *root, *leaf;
-	result r;
+	clirun_result r;
 
-	write_file(T("f"), data, 3000);
+	clirun_write_file(T("f"), data, 3000);
 	u = put_file(T("f"), "--block-size", "1k");
 	root = root_ref_of(u);
 	leaf = some_block(store_dir, root);
 	ck_assert_int_eq(chmod(leaf, 0644), 0);
 	ck_assert_int_eq(truncate(leaf, 100), 0);
 
-	r = run("get", u, NULL);
+	r = clirun_run("get", u, NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "R2");
-	result_free(&r);
-	r = run("verify", u, NULL);
+	clirun_free(&r);
+	r = clirun_run("verify", u, NULL);
 	ck_status(r, 1);
 	ck_contains(r.out, "R2");
-	result_free(&r);
+	clirun_free(&r);
 
 	free(root);
 	free(leaf);
@@ -1489,23 +1184,23 @@ END_TEST
 
 START_TEST(test_wrong_key)
 {
-	uint8_t *data = random_bytes(3000, 13);
+	uint8_t *data = clirun_random_bytes(3000, 13);
 	char *u;
-	result r;
+	clirun_result r;
 
-	write_file(T("f"), data, 3000);
+	clirun_write_file(T("f"), data, 3000);
 	u = put_file(T("f"), "--block-size", "1k");
 	/* Character 100 of the URN lies inside the root key. */
 	u[100] = u[100] == 'A' ? 'B' : 'A';
-	r = run("get", u, NULL);
+	r = clirun_run("get", u, NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "R4");
 	ck_assert_uint_eq(r.out_len, 0);
-	result_free(&r);
-	r = run("verify", u, NULL);
+	clirun_free(&r);
+	r = clirun_run("verify", u, NULL);
 	ck_status(r, 1);
 	ck_contains(r.out, "R4");
-	result_free(&r);
+	clirun_free(&r);
 	free(u);
 	free(data);
 }
@@ -1566,14 +1261,14 @@ START_TEST(test_bad_urns)
 	bad[n] = buf[n];
 	n++;
 
-	write_file(T("hello"), hello, strlen(hello));
+	clirun_write_file(T("hello"), hello, strlen(hello));
 	free(put_file(T("hello"), NULL, NULL));
 
 	for (int i = 0; i < n; i++) {
 		const char *cmds[3] = { "get", "info", "verify" };
 
 		for (int c = 0; c < 3; c++) {
-			result r = run(cmds[c], bad[i], NULL);
+			clirun_result r = clirun_run(cmds[c], bad[i], NULL);
 
 			ck_status(r, 2);
 			ck_assert_uint_eq(r.out_len, 0);
@@ -1581,31 +1276,31 @@ START_TEST(test_bad_urns)
 				      "no message for %s", bad[i]);
 			ck_contains(r.err, cmds[c]);
 			ck_contains(r.err, why[i]);
-			result_free(&r);
+			clirun_free(&r);
 		}
 	}
 	/* verify checks every URN before anything else. */
 	{
-		result r = run("verify", hello_urn, bad[0], NULL);
+		clirun_result r = clirun_run("verify", hello_urn, bad[0], NULL);
 
 		ck_status(r, 2);
 		ck_assert_uint_eq(r.out_len, 0);
-		result_free(&r);
+		clirun_free(&r);
 	}
 	/* The prefix is case-insensitive; info prints the canonical form. */
 	{
 		char upper[256];
-		result r;
+		clirun_result r;
 
 		snprintf(upper, sizeof(upper), "URN:ERIS:%s", hello_urn + 9);
-		r = run("info", upper, NULL);
+		r = clirun_run("info", upper, NULL);
 		ck_status(r, 0);
 		ck_contains(r.out, hello_urn);
-		result_free(&r);
-		r = run("get", upper, NULL);
+		clirun_free(&r);
+		r = clirun_run("get", upper, NULL);
 		ck_status(r, 0);
 		ck_assert_str_eq(r.out, hello);
-		result_free(&r);
+		clirun_free(&r);
 	}
 }
 END_TEST
@@ -1615,7 +1310,7 @@ END_TEST
 START_TEST(test_info_text)
 {
 	char expect[1024];
-	result r = run("info", hello_urn, NULL);
+	clirun_result r = clirun_run("info", hello_urn, NULL);
 
 	ck_status(r, 0);
 	snprintf(expect, sizeof(expect),
@@ -1627,35 +1322,35 @@ START_TEST(test_info_text)
 		 hello_urn, hello_ref, hello_key);
 	ck_assert_str_eq(r.out, expect);
 	ck_assert_uint_eq(r.err_len, 0);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* --store adds the length. */
-	write_file(T("hello"), hello, strlen(hello));
+	clirun_write_file(T("hello"), hello, strlen(hello));
 	free(put_file(T("hello"), NULL, NULL));
-	r = run("info", "--store", store_dir, hello_urn, NULL);
+	r = clirun_run("info", "--store", store_dir, hello_urn, NULL);
 	ck_status(r, 0);
 	ck_contains(r.out, expect);
 	ck_contains(r.out, "\nLength:         12\n");
-	result_free(&r);
+	clirun_free(&r);
 
 	/* A store without the content: R1. */
 	mkdir(T("empty"), 0755);
-	r = run("info", "--store", T("empty"), hello_urn, NULL);
+	r = clirun_run("info", "--store", T("empty"), hello_urn, NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "R1");
 	ck_assert_uint_eq(r.out_len, 0);
-	result_free(&r);
+	clirun_free(&r);
 }
 END_TEST
 
 START_TEST(test_info_json)
 {
-	uint8_t *data = random_bytes(100000, 14);
+	uint8_t *data = clirun_random_bytes(100000, 14);
 	cJSON *j, *item;
 	char *u;
-	result r;
+	clirun_result r;
 
-	r = run("info", "--json", hello_urn, NULL);
+	r = clirun_run("info", "--json", hello_urn, NULL);
 	ck_status(r, 0);
 	j = cJSON_Parse(r.out);
 	ck_assert_ptr_nonnull(j);
@@ -1678,12 +1373,12 @@ START_TEST(test_info_json)
 	ck_assert_str_eq(item->valuestring, hello_key);
 	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(j, "length"));
 	cJSON_Delete(j);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* Larger content, with --store: level and length. */
-	write_file(T("f"), data, 100000);
+	clirun_write_file(T("f"), data, 100000);
 	u = put_file(T("f"), "--block-size", "1k");
-	r = run("info", "--json", "--store", store_dir, u, NULL);
+	r = clirun_run("info", "--json", "--store", store_dir, u, NULL);
 	ck_status(r, 0);
 	j = cJSON_Parse(r.out);
 	ck_assert_ptr_nonnull(j);
@@ -1701,16 +1396,16 @@ START_TEST(test_info_json)
 	item = cJSON_GetObjectItemCaseSensitive(j, "root_reference");
 	ck_assert_uint_eq(strlen(item->valuestring), 52);
 	/* The root block is in the store under that name. */
-	ck_assert(exists(block_path(store_dir, item->valuestring)));
+	ck_assert(clirun_exists(block_path(store_dir, item->valuestring)));
 	item = cJSON_GetObjectItemCaseSensitive(j, "root_key");
 	ck_assert_uint_eq(strlen(item->valuestring), 52);
 	cJSON_Delete(j);
-	result_free(&r);
+	clirun_free(&r);
 
 	/* 32 KiB blocks: 100000 bytes are 4 leaves, level 1. */
 	free(u);
 	u = put_file(T("f"), NULL, NULL);
-	r = run("info", "--json", u, NULL);
+	r = clirun_run("info", "--json", u, NULL);
 	ck_status(r, 0);
 	j = cJSON_Parse(r.out);
 	ck_assert_ptr_nonnull(j);
@@ -1720,7 +1415,7 @@ START_TEST(test_info_json)
 	ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(j, "level")->valueint,
 			 1);
 	cJSON_Delete(j);
-	result_free(&r);
+	clirun_free(&r);
 	free(u);
 	free(data);
 }
@@ -1730,27 +1425,27 @@ END_TEST
 
 START_TEST(test_stdout_full)
 {
-	result r;
+	const clirun_opts full = { .stdout_path = "/dev/full",
+				   .stdout_flags = O_WRONLY };
+	clirun_result r;
 
 	if (access("/dev/full", W_OK) != 0)
 		return; /* not on this system */
-	write_file(T("hello"), hello, strlen(hello));
-	child_stdout = "/dev/full";
-	r = run("put", T("hello"), NULL);
+	clirun_write_file(T("hello"), hello, strlen(hello));
+	r = clirun_run_opts(&full, "put", T("hello"), NULL);
 	ck_status(r, 4);
 	ck_contains(r.err, "error writing standard output");
-	result_free(&r);
-	r = run("get", hello_urn, NULL);
+	clirun_free(&r);
+	r = clirun_run_opts(&full, "get", hello_urn, NULL);
 	ck_status(r, 4);
 	ck_contains(r.err, "eris get: error writing standard output");
-	result_free(&r);
-	r = run("info", hello_urn, NULL);
+	clirun_free(&r);
+	r = clirun_run_opts(&full, "info", hello_urn, NULL);
 	ck_status(r, 4);
-	result_free(&r);
-	r = run("sum", T("hello"), NULL);
+	clirun_free(&r);
+	r = clirun_run_opts(&full, "sum", T("hello"), NULL);
 	ck_status(r, 4);
-	result_free(&r);
-	child_stdout = NULL;
+	clirun_free(&r);
 }
 END_TEST
 
@@ -1758,31 +1453,31 @@ END_TEST
 
 START_TEST(test_quiet)
 {
-	uint8_t *data = random_bytes(2u * 1024 * 1024, 15);
+	uint8_t *data = clirun_random_bytes(2u * 1024 * 1024, 15);
 	char *u;
-	result r;
+	clirun_result r;
 
-	write_file(T("f"), data, 2u * 1024 * 1024);
+	clirun_write_file(T("f"), data, 2u * 1024 * 1024);
 	/* stderr is not a terminal: no progress, nothing on stderr. */
 	u = put_file(T("f"), NULL, NULL);
-	r = run("put", "-q", T("f"), NULL);
+	r = clirun_run("put", "-q", T("f"), NULL);
 	ck_status(r, 0);
 	ck_assert(strncmp(r.out, u, 115) == 0);
 	ck_assert_uint_eq(r.err_len, 0);
-	result_free(&r);
-	r = run("get", "--quiet", u, NULL);
+	clirun_free(&r);
+	r = clirun_run("get", "--quiet", u, NULL);
 	ck_status(r, 0);
 	ck_assert_uint_eq(r.out_len, 2u * 1024 * 1024);
 	ck_assert_uint_eq(r.err_len, 0);
-	result_free(&r);
-	r = run("get", u, NULL);
+	clirun_free(&r);
+	r = clirun_run("get", u, NULL);
 	ck_status(r, 0);
 	ck_assert_uint_eq(r.err_len, 0);
-	result_free(&r);
-	r = run("verify", u, NULL);
+	clirun_free(&r);
+	r = clirun_run("verify", u, NULL);
 	ck_status(r, 0);
 	ck_assert_uint_eq(r.err_len, 0);
-	result_free(&r);
+	clirun_free(&r);
 	free(u);
 	free(data);
 }

@@ -6,20 +6,18 @@
  * Damage is done behind the tool's back with the sqlite3 C API: a row's
  * block changed (R3) or cut short (R2), a row deleted (R1).
  */
+#include "clirun.h"
+
 #include <eris/eris.h>
 
 #include <check.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef ERIS_BIN
@@ -32,11 +30,8 @@ static char store[1200]; /* sqlite:DB */
 
 static void setup(void)
 {
-	const char *base = getenv("TMPDIR");
-
-	snprintf(tmp, sizeof(tmp), "%s/eris-sqlite-cli-XXXXXX",
-		 base && base[0] ? base : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	clirun_set_binary(ERIS_BIN);
+	clirun_make_temp_dir(tmp, sizeof(tmp), "eris-sqlite-cli");
 	snprintf(db, sizeof(db), "%s/store.sqlite", tmp);
 	snprintf(store, sizeof(store), "sqlite:%s", db);
 	/* Nothing may fall back on the user's own store. */
@@ -48,199 +43,53 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[1200];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(clirun_remove_tree(tmp), 0);
 }
 
 static const char *T(const char *name)
 {
-	static char bufs[4][1200];
-	static int next;
-	char *b = bufs[next++ % 4];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", tmp, name);
-	return b;
+	return clirun_path(tmp, name);
 }
-
-/* ---- running the binary ----------------------------------------------- */
-
-typedef struct {
-	int status; /* exit code; 128 + signal if killed */
-	char *out, *err;
-} result;
-
-static void append(char **buf, size_t *len, const char *data, size_t n)
-{
-	*buf = realloc(*buf, *len + n + 1);
-	ck_assert_ptr_nonnull(*buf);
-	memcpy(*buf + *len, data, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-}
-
-/* eris ARGS... (NULL-terminated), stdin /dev/null. */
-static result run(const char *first, ...)
-{
-	const char *argv[48];
-	int n = 0, pout[2], perr[2], st;
-	size_t out_len = 0, err_len = 0;
-	result r = { 0, calloc(1, 1), calloc(1, 1) };
-	va_list ap;
-	pid_t pid;
-
-	argv[n++] = ERIS_BIN;
-	argv[n++] = first;
-	va_start(ap, first);
-	while ((argv[n] = va_arg(ap, const char *)) != NULL) {
-		ck_assert_int_lt(n, 46);
-		n++;
-	}
-	va_end(ap);
-	ck_assert_int_eq(pipe(pout), 0);
-	ck_assert_int_eq(pipe(perr), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDONLY);
-
-		dup2(fd, 0);
-		dup2(pout[1], 1);
-		dup2(perr[1], 2);
-		for (fd = 3; fd < 256; fd++)
-			close(fd);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(pout[1]);
-	close(perr[1]);
-	for (;;) {
-		struct pollfd pf[2] = { { pout[0], POLLIN, 0 },
-					{ perr[0], POLLIN, 0 } };
-		char buf[65536];
-
-		if (pf[0].fd < 0 && pf[1].fd < 0)
-			break;
-		if (poll(pf, 2, -1) < 0) {
-			ck_assert_int_eq(errno, EINTR);
-			continue;
-		}
-		for (int i = 0; i < 2; i++) {
-			ssize_t got;
-
-			if (pf[i].fd < 0 ||
-			    !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			got = read(pf[i].fd, buf, sizeof(buf));
-			if (got > 0) {
-				if (i == 0)
-					append(&r.out, &out_len, buf,
-					       (size_t)got);
-				else
-					append(&r.err, &err_len, buf,
-					       (size_t)got);
-			} else if (got == 0 || errno != EINTR) {
-				close(pf[i].fd);
-				if (i == 0)
-					pout[0] = -1;
-				else
-					perr[0] = -1;
-			}
-		}
-	}
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	return r;
-}
-
-static void result_free(result *r)
-{
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
-}
-
-#define ck_status(r, code)                                                   \
-	ck_assert_msg((r).status == (code),                                  \
-		      "exit %d, expected %d; stdout: %.600s; stderr: %.600s",  \
-		      (r).status, (code), (r).out, (r).err)
-
-#define ck_contains(hay, needle)                                             \
-	ck_assert_msg(strstr((hay), (needle)) != NULL,                       \
-		      "'%s' not found in: %.1000s", (needle), (hay))
-
-#define ck_not_contains(hay, needle)                                         \
-	ck_assert_msg(strstr((hay), (needle)) == NULL,                       \
-		      "'%s' unexpectedly found in: %.1000s", (needle), (hay))
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
-static uint8_t *random_bytes(size_t len, uint64_t seed)
-{
-	uint8_t *p = malloc(len);
-	uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-
-	ck_assert_ptr_nonnull(p);
-	for (size_t i = 0; i < len; i++) {
-		x ^= x >> 12;
-		x ^= x << 25;
-		x ^= x >> 27;
-		p[i] = (uint8_t)((x * 0x2545F4914F6CDD1Dull) >> 56);
-	}
-	return p;
-}
 
 /* eris put FILE into the test store; returns the URN (malloc'd). */
 static char *put(const char *path)
 {
-	result r = run("put", "--store", store, path, NULL);
+	clirun_result r = clirun_run("put", "--store", store, path, NULL);
 	char *u;
 
 	ck_status(r, 0);
 	ck_assert_uint_eq(strlen(r.out), 116);
 	r.out[115] = '\0';
 	u = strdup(r.out);
-	result_free(&r);
+	clirun_free(&r);
 	return u;
 }
 
 static void expect_stats(const char *blocks, const char *n1k,
 			 const char *n32k)
 {
-	result r = run("store", "stats", "--store", store, NULL);
+	clirun_result r = clirun_run("store", "stats", "--store", store, NULL);
 
 	ck_status(r, 0);
 	ck_contains(r.out, blocks);
 	ck_contains(r.out, n1k);
 	ck_contains(r.out, n32k);
 	ck_contains(r.out, "file bytes: ");
-	result_free(&r);
+	clirun_free(&r);
 }
 
 static void expect_status(int code, const char *first, ...)
 {
-	const char *a[8] = { 0 };
 	va_list ap;
-	int n = 0;
-	result r;
+	clirun_result r;
 
 	va_start(ap, first);
-	while (n < 7 && (a[n] = va_arg(ap, const char *)) != NULL)
-		n++;
+	r = clirun_run_va(NULL, first, ap);
 	va_end(ap);
-	r = run(first, a[0], a[1], a[2], a[3], a[4], a[5], a[6], NULL);
 	ck_status(r, code);
-	result_free(&r);
+	clirun_free(&r);
 }
 
 /* Every row's reference, in base32, in id order. */
@@ -287,7 +136,7 @@ static void damage(const char *sql, const char *ref_b32)
 
 START_TEST(test_help_and_usage)
 {
-	result r = run("store", "--help", NULL);
+	clirun_result r = clirun_run("store", "--help", NULL);
 
 	ck_status(r, 0);
 	ck_contains(r.out, "Usage: eris store stats");
@@ -297,62 +146,65 @@ START_TEST(test_help_and_usage)
 	ck_contains(r.out, "--dry-run");
 	ck_contains(r.out, "sqlite:PATH");
 	ck_contains(r.out, "Exit status");
-	result_free(&r);
-	r = run("help", "store", NULL);
+	clirun_free(&r);
+	r = clirun_run("help", "store", NULL);
 	ck_status(r, 0);
 	ck_contains(r.out, "Usage: eris store stats");
-	result_free(&r);
-	r = run("store", "gc", "-h", NULL);
+	clirun_free(&r);
+	r = clirun_run("store", "gc", "-h", NULL);
 	ck_status(r, 0);
 	ck_contains(r.out, "Usage: eris store stats");
-	result_free(&r);
+	clirun_free(&r);
 
-	r = run("store", NULL);
+	r = clirun_run("store", NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "no command given");
-	result_free(&r);
-	r = run("store", "frob", NULL);
+	clirun_free(&r);
+	r = clirun_run("store", "frob", NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "unknown command 'frob'");
-	result_free(&r);
-	r = run("store", "stats", "--delete", NULL);
+	clirun_free(&r);
+	r = clirun_run("store", "stats", "--delete", NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "--delete");
-	result_free(&r);
-	r = run("store", "fsck", "--keep", "x", NULL);
+	clirun_free(&r);
+	r = clirun_run("store", "fsck", "--keep", "x", NULL);
 	ck_status(r, 2);
-	result_free(&r);
-	r = run("store", "stats", "extra", NULL);
+	clirun_free(&r);
+	r = clirun_run("store", "stats", "extra", NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "unexpected argument 'extra'");
-	result_free(&r);
-	r = run("store", "stats", "--bogus", NULL);
+	clirun_free(&r);
+	r = clirun_run("store", "stats", "--bogus", NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "--bogus");
-	result_free(&r);
+	clirun_free(&r);
 
 	/* These commands never create a store. */
-	r = run("store", "stats", NULL);
+	r = clirun_run("store", "stats", NULL);
 	ck_status(r, 3);
 	ck_contains(r.err, "No such file");
-	result_free(&r);
+	clirun_free(&r);
 	ck_assert_int_ne(access(db, F_OK), 0);
 }
 END_TEST
 
 START_TEST(test_stats)
 {
-	uint8_t *a = random_bytes(3000, 1), *c = random_bytes(100000, 3);
+	uint8_t *a = clirun_random_bytes(3000, 1),
+		*c = clirun_random_bytes(100000, 3);
 	char *ua, *uc;
-	result r;
+	clirun_result r;
 
-	write_file(T("empty"), "", 0);
+	clirun_write_file(T("empty"), "", 0);
 	free(put(T("empty"))); /* creates the store; 1 block of 1 KiB */
-	write_file(T("a"), a, 3000);     /* 1 KiB blocks: 3 leaves + root */
-	write_file(T("c"), c, 100000);   /* 32 KiB blocks: 4 leaves + root */
+	/* a: 1 KiB blocks, 3 leaves + root; c: 32 KiB blocks, 4 leaves +
+	 * root. */
+	clirun_write_file(T("a"), a, 3000);
+	clirun_write_file(T("c"), c, 100000);
 	ua = put(T("a"));
 	uc = put(T("c"));
-	r = run("store", "stats", NULL); /* $ERIS_STORE */
+	r = clirun_run("store", "stats", NULL); /* $ERIS_STORE */
 	ck_status(r, 0);
 	ck_contains(r.out, "blocks: 10\n");
 	ck_contains(r.out, "1 KiB blocks: 5\n");
@@ -361,7 +213,7 @@ START_TEST(test_stats)
 	ck_contains(r.out, "file bytes: ");
 	ck_not_contains(r.out, "other sizes");
 	ck_assert_uint_eq(strlen(r.err), 0);
-	result_free(&r);
+	clirun_free(&r);
 	free(ua);
 	free(uc);
 	free(a);
@@ -371,18 +223,18 @@ END_TEST
 
 START_TEST(test_fsck)
 {
-	uint8_t *a = random_bytes(3000, 1);
+	uint8_t *a = clirun_random_bytes(3000, 1);
 	char refs[8][ERIS_REF_BASE32_LEN + 1], line[200];
 	char *ua;
-	result r;
+	clirun_result r;
 	int n;
 
-	write_file(T("a"), a, 3000);
+	clirun_write_file(T("a"), a, 3000);
 	ua = put(T("a"));
-	r = run("store", "fsck", NULL);
+	r = clirun_run("store", "fsck", NULL);
 	ck_status(r, 0);
 	ck_contains(r.out, "checked 4 blocks (4096 bytes): 0 bad");
-	result_free(&r);
+	clirun_free(&r);
 
 	/* Change one byte of the second block, cut the third short. */
 	n = row_refs(refs, 8);
@@ -394,11 +246,11 @@ START_TEST(test_fsck)
 	damage("UPDATE blocks SET data = substr(data, 1, 1000) WHERE ref = "
 	       "?1",
 	       refs[2]);
-	r = run("get", ua, NULL);
+	r = clirun_run("get", ua, NULL);
 	ck_status(r, 1);
-	result_free(&r);
+	clirun_free(&r);
 
-	r = run("store", "fsck", NULL);
+	r = clirun_run("store", "fsck", NULL);
 	ck_status(r, 1);
 	snprintf(line, sizeof(line), "%s: R3 mismatch", refs[1]);
 	ck_contains(r.out, line);
@@ -410,22 +262,22 @@ START_TEST(test_fsck)
 	ck_contains(r.out, "checked 4 blocks");
 	ck_contains(r.out, ": 2 bad\n");
 	ck_contains(r.err, "2 bad blocks");
-	result_free(&r);
+	clirun_free(&r);
 
 	/* --delete removes exactly those; put repairs the content. */
-	r = run("store", "fsck", "--delete", NULL);
+	r = clirun_run("store", "fsck", "--delete", NULL);
 	ck_status(r, 0);
 	ck_contains(r.out, "2 bad, deleted");
-	result_free(&r);
+	clirun_free(&r);
 	expect_stats("blocks: 2\n", "1 KiB blocks: 2\n", "32 KiB blocks: 0\n");
-	r = run("store", "fsck", NULL);
+	r = clirun_run("store", "fsck", NULL);
 	ck_status(r, 0);
 	ck_contains(r.out, "checked 2 blocks (2048 bytes): 0 bad");
-	result_free(&r);
-	r = run("verify", ua, NULL);
+	clirun_free(&r);
+	r = clirun_run("verify", ua, NULL);
 	ck_status(r, 1);
 	ck_contains(r.out, "R1");
-	result_free(&r);
+	clirun_free(&r);
 	free(put(T("a")));
 	expect_status(0, "verify", ua, NULL);
 	free(ua);
@@ -436,56 +288,58 @@ END_TEST
 START_TEST(test_gc)
 {
 	/* a and b share their first two 1 KiB leaves; c has 32 KiB blocks. */
-	uint8_t *a = random_bytes(3000, 1), *b = malloc(3000);
-	uint8_t *c = random_bytes(100000, 3), *x = random_bytes(5000, 4);
+	uint8_t *a = clirun_random_bytes(3000, 1), *b = malloc(3000);
+	uint8_t *c = clirun_random_bytes(100000, 3),
+		*x = clirun_random_bytes(5000, 4);
 	char *ua, *ub, *uc, *ux, refs[16][ERIS_REF_BASE32_LEN + 1];
 	char keep[1200], sumline[300];
-	result r;
+	clirun_result r;
 
 	memcpy(b, a, 2048);
 	memset(b + 2048, 'b', 952);
-	write_file(T("a"), a, 3000);
-	write_file(T("b"), b, 3000);
-	write_file(T("c"), c, 100000);
-	write_file(T("x"), x, 5000);
+	clirun_write_file(T("a"), a, 3000);
+	clirun_write_file(T("b"), b, 3000);
+	clirun_write_file(T("c"), c, 100000);
+	clirun_write_file(T("x"), x, 5000);
 	ua = put(T("a"));
 	ub = put(T("b"));
 	uc = put(T("c"));
 	/* x is never put: a well-formed URN of missing content. */
-	r = run("sum", T("x"), NULL);
+	r = clirun_run("sum", T("x"), NULL);
 	ck_status(r, 0);
 	r.out[115] = '\0';
 	ux = strdup(r.out);
-	result_free(&r);
+	clirun_free(&r);
 	/* a 4 + b 2 of its own + c 5 */
 	expect_stats("blocks: 11\n", "1 KiB blocks: 6\n", "32 KiB blocks: 5\n");
 
 	/* Refusals: nothing to keep; a malformed URN; a URN whose content
 	 * is not there; a kept content with a missing block. Nothing is
 	 * deleted by any of them. */
-	r = run("store", "gc", NULL);
+	r = clirun_run("store", "gc", NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "refusing to delete every block");
-	result_free(&r);
-	r = run("store", "gc", "--keep", ua, "--keep", "urn:eris:B4AXYZ",
+	clirun_free(&r);
+	r = clirun_run("store", "gc", "--keep", ua, "--keep", "urn:eris:B4AXYZ",
 		NULL);
 	ck_status(r, 2);
-	result_free(&r);
-	r = run("store", "gc", "--keep", ua, "--keep", ux, NULL);
+	clirun_free(&r);
+	r = clirun_run("store", "gc", "--keep", ua, "--keep", ux, NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "R1");
 	ck_contains(r.err, "nothing deleted");
-	result_free(&r);
-	r = run("store", "gc", "--keep", ua, "--keep-file", T("no-such"),
+	clirun_free(&r);
+	r = clirun_run("store", "gc", "--keep", ua, "--keep-file", T("no-such"),
 		NULL);
 	ck_status(r, 4);
-	result_free(&r);
-	write_file(T("bad-keep"), "# comment\n\nurn:eris:nonsense\n", 29);
-	r = run("store", "gc", "--keep", ua, "--keep-file", T("bad-keep"),
-		NULL);
+	clirun_free(&r);
+	clirun_write_file(T("bad-keep"), "# comment\n\nurn:eris:nonsense\n",
+			  29);
+	r = clirun_run("store", "gc", "--keep", ua, "--keep-file",
+		       T("bad-keep"), NULL);
 	ck_status(r, 2);
 	ck_contains(r.err, "bad-keep:3:");
-	result_free(&r);
+	clirun_free(&r);
 	expect_stats("blocks: 11\n", "1 KiB blocks: 6\n", "32 KiB blocks: 5\n");
 
 	/* A leaf of c deleted behind our back: gc --keep c must not go on. */
@@ -493,55 +347,55 @@ START_TEST(test_gc)
 	damage("DELETE FROM blocks WHERE ref = ?1 AND length(data) = 32768 "
 	       "AND id = (SELECT max(id) - 1 FROM blocks)",
 	       refs[9]);
-	r = run("store", "gc", "--keep", ua, "--keep", uc, NULL);
+	r = clirun_run("store", "gc", "--keep", ua, "--keep", uc, NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "nothing deleted");
-	result_free(&r);
+	clirun_free(&r);
 	expect_stats("blocks: 10\n", "1 KiB blocks: 6\n", "32 KiB blocks: 4\n");
 	free(put(T("c"))); /* restored */
 	expect_status(0, "verify", uc, NULL);
 
 	/* --dry-run lists b's own two blocks and deletes nothing. */
 	snprintf(sumline, sizeof(sumline), "# kept\n%s  c\n", uc);
-	write_file(T("keep"), sumline, strlen(sumline));
+	clirun_write_file(T("keep"), sumline, strlen(sumline));
 	snprintf(keep, sizeof(keep), "%s", T("keep"));
-	r = run("store", "gc", "--keep", ua, "--keep-file", keep, "--dry-run",
-		NULL);
+	r = clirun_run("store", "gc", "--keep", ua, "--keep-file", keep,
+		       "--dry-run", NULL);
 	ck_status(r, 0);
 	ck_contains(r.out, " 1024\n");
 	ck_contains(r.out, "kept 9 blocks of 2 URNs; would delete 2 blocks "
 			   "(2048 bytes)");
-	result_free(&r);
+	clirun_free(&r);
 	expect_stats("blocks: 11\n", "1 KiB blocks: 6\n", "32 KiB blocks: 5\n");
 	expect_status(0, "verify", ub, NULL);
 
 	/* The real thing. */
-	r = run("store", "gc", "--keep", ua, "--keep-file", keep, NULL);
+	r = clirun_run("store", "gc", "--keep", ua, "--keep-file", keep, NULL);
 	ck_status(r, 0);
 	ck_contains(r.out, "kept 9 blocks of 2 URNs; deleted 2 blocks (2048 "
 			   "bytes)");
-	result_free(&r);
+	clirun_free(&r);
 	expect_stats("blocks: 9\n", "1 KiB blocks: 4\n", "32 KiB blocks: 5\n");
 	expect_status(0, "verify", ua, uc, NULL);
-	r = run("get", ua, NULL);
+	r = clirun_run("get", ua, NULL);
 	ck_status(r, 0);
 	ck_assert_mem_eq(r.out, a, 3000);
-	result_free(&r);
-	r = run("get", ub, NULL);
+	clirun_free(&r);
+	r = clirun_run("get", ub, NULL);
 	ck_status(r, 1);
 	ck_contains(r.err, "R1");
-	result_free(&r);
+	clirun_free(&r);
 	expect_status(0, "store", "fsck", NULL);
 
 	/* Again: nothing left to delete. --all empties the store. */
-	r = run("store", "gc", "--keep", ua, "--keep", uc, NULL);
+	r = clirun_run("store", "gc", "--keep", ua, "--keep", uc, NULL);
 	ck_status(r, 0);
 	ck_contains(r.out, "deleted 0 blocks (0 bytes)");
-	result_free(&r);
-	r = run("store", "gc", "--all", NULL);
+	clirun_free(&r);
+	r = clirun_run("store", "gc", "--all", NULL);
 	ck_status(r, 0);
 	ck_contains(r.out, "kept 0 blocks of 0 URNs; deleted 9 blocks");
-	result_free(&r);
+	clirun_free(&r);
 	expect_stats("blocks: 0\n", "1 KiB blocks: 0\n", "32 KiB blocks: 0\n");
 
 	free(ua);
