@@ -309,6 +309,9 @@ int eris_store_open(eris_store **out, const char *spec, int create)
 		return eris_store_new_sqlite(out, arg, create);
 	if (n == 4 && strncmp(spec, "cbor", 4) == 0)
 		return eris_store_new_cbor(out, arg);
+	if ((n == 4 && strncmp(spec, "http", 4) == 0) ||
+	    (n == 5 && strncmp(spec, "https", 5) == 0))
+		return eris_store_new_http(out, spec);
 	if (n == 5 && strncmp(spec, "cache", 5) == 0)
 		return open_composite(out, "cache", arg, create);
 	if (n == 8 && strncmp(spec, "fallback", 8) == 0)
@@ -316,8 +319,8 @@ int eris_store_open(eris_store **out, const char *spec, int create)
 	return eris_error_set(ERIS_ESTORE,
 			      "unknown store type \"%.*s:\" (supported: mem:, "
 			      "dir:PATH, sqlite:PATH, cbor:FILE, "
-			      "cache:LOCAL,REMOTE, fallback:S1,S2,..., or a "
-			      "directory path)",
+			      "http://HOST:PORT, cache:LOCAL,REMOTE, "
+			      "fallback:S1,S2,..., or a directory path)",
 			      (int)n, spec);
 }
 

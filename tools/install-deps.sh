@@ -1,10 +1,13 @@
 #!/bin/sh
 # Installs what building and testing ERIS needs on Debian 12, as root.
 # Does nothing (and needs no network) when everything is already there.
+# nginx (the package that installs /usr/sbin/nginx on Debian 12; nginx-light
+# is only a transitional package for it) serves blocks to tests/http.
 set -eu
 
 PACKAGES="build-essential cmake pkg-config libsodium-dev check libsubunit-dev
-libcjson-dev python3 groff-base libsqlite3-dev sqlite3 libcbor-dev"
+libcjson-dev python3 groff-base libsqlite3-dev sqlite3 libcbor-dev
+libcurl4-openssl-dev nginx"
 
 missing=""
 for p in $PACKAGES; do

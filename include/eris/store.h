@@ -9,6 +9,10 @@
  *   PATH          a bare path is a directory store
  *   sqlite:PATH   an sqlite3 database (the embedded default)
  *   cbor:FILE     a CBOR block bundle, read-only, indexed on open
+ *   http://HOST[:PORT][/PREFIX], https://...
+ *                 an "ERIS over HTTP" server (GET/HEAD/PUT on
+ *                 PREFIX/uri-res/N2R?urn:blake2b:REF); see
+ *                 eris_store_new_http()
  *   cache:LOCAL,REMOTE
  *                 read-through cache: reads try LOCAL, then REMOTE; a
  *                 block found in REMOTE is verified and copied to LOCAL;
@@ -41,8 +45,9 @@
  * Blocks never change, so put is idempotent. eris_store_get() re-hashes
  * every block it returns: a store is never trusted.
  *
- * Threads: the built-in stores (mem, dir, sqlite) may be used from several
- * threads at once (sqlite serializes calls with one mutex). A store from
+ * Threads: the built-in stores (mem, dir, sqlite, http) may be used from
+ * several threads at once (sqlite and http serialize calls with one
+ * mutex). A store from
  * another back end is as thread-safe as that back end.
  *
  * Backend writers: see eris/sys/store_backend.h.
@@ -130,6 +135,31 @@ ERIS_EXTERN int eris_store_new_sqlite(eris_store **out, const char *path,
  *         the message gives the byte offset) or ERIS_ENOMEM
  */
 ERIS_EXTERN int eris_store_new_cbor(eris_store **out, const char *path);
+
+/**
+ * Open an HTTP client store on `url`, http://HOST[:PORT][/PREFIX] or
+ * https://..., speaking "ERIS over HTTP": blocks are fetched with
+ * GET PREFIX/uri-res/N2R?urn:blake2b:REF (200 = the block, 404 = not
+ * found), tested with HEAD and stored with PUT (body = the block,
+ * Content-Type application/octet-stream; 200/201/204 = stored). No
+ * request is made on open. The server is not trusted: every block is
+ * verified like any store's.
+ *
+ * Errors: a transport failure or an unexpected status is ERIS_ERROR with
+ * the URL and the status or cause in the message; a body larger than the
+ * buffer or 32768 bytes is ERIS_EBLOCKSIZE; a PUT answered 401, 403 or
+ * 405 is ERIS_EREADONLY ("write refused"). foreach and remove are
+ * ERIS_ENOTSUP; flush does nothing (each PUT is acknowledged).
+ *
+ * If $ERIS_HTTP_TOKEN is set and non-empty when the store is opened,
+ * every request carries "Authorization: Bearer $ERIS_HTTP_TOKEN".
+ * Credentials in the URL are refused. Timeouts: 10 s to connect, 60 s
+ * per transfer. get_many runs up to 16 transfers in parallel over
+ * kept-alive connections. Thread-safe: requests are serialized.
+ * @return ERIS_OK, ERIS_ESTORE (not a usable URL), ERIS_ERROR (libcurl
+ *         cannot start) or ERIS_ENOMEM
+ */
+ERIS_EXTERN int eris_store_new_http(eris_store **out, const char *url);
 
 /**
  * A read-through cache of `remote` in `local`. Takes ownership of both
