@@ -312,6 +312,9 @@ int eris_store_open(eris_store **out, const char *spec, int create)
 	if ((n == 4 && strncmp(spec, "http", 4) == 0) ||
 	    (n == 5 && strncmp(spec, "https", 5) == 0))
 		return eris_store_new_http(out, spec);
+	if ((n == 4 && strncmp(spec, "coap", 4) == 0) ||
+	    (n == 8 && strncmp(spec, "coap+tcp", 8) == 0))
+		return eris_store_new_coap(out, spec);
 	if (n == 5 && strncmp(spec, "cache", 5) == 0)
 		return open_composite(out, "cache", arg, create);
 	if (n == 8 && strncmp(spec, "fallback", 8) == 0)
@@ -319,7 +322,8 @@ int eris_store_open(eris_store **out, const char *spec, int create)
 	return eris_error_set(ERIS_ESTORE,
 			      "unknown store type \"%.*s:\" (supported: mem:, "
 			      "dir:PATH, sqlite:PATH, cbor:FILE, "
-			      "http://HOST:PORT, cache:LOCAL,REMOTE, "
+			      "http://HOST:PORT, coap://HOST:PORT, "
+			      "coap+tcp://HOST:PORT, cache:LOCAL,REMOTE, "
 			      "fallback:S1,S2,..., or a directory path)",
 			      (int)n, spec);
 }

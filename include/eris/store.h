@@ -13,6 +13,10 @@
  *                 an "ERIS over HTTP" server (GET/HEAD/PUT on
  *                 PREFIX/uri-res/N2R?urn:blake2b:REF); see
  *                 eris_store_new_http()
+ *   coap://HOST[:PORT][/PATH], coap+tcp://HOST[:PORT][/PATH]
+ *                 an "ERIS over CoAP" server over UDP or TCP (GET/PUT on
+ *                 PATH/blocks, default .well-known/eris/blocks, port
+ *                 5683); see eris_store_new_coap()
  *   cache:LOCAL,REMOTE
  *                 read-through cache: reads try LOCAL, then REMOTE; a
  *                 block found in REMOTE is verified and copied to LOCAL;
@@ -45,9 +49,9 @@
  * Blocks never change, so put is idempotent. eris_store_get() re-hashes
  * every block it returns: a store is never trusted.
  *
- * Threads: the built-in stores (mem, dir, sqlite, http) may be used from
- * several threads at once (sqlite and http serialize calls with one
- * mutex). A store from
+ * Threads: the built-in stores (mem, dir, sqlite, http, coap) may be used
+ * from several threads at once (sqlite, http and coap serialize calls
+ * with one mutex). A store from
  * another back end is as thread-safe as that back end.
  *
  * Backend writers: see eris/sys/store_backend.h.
@@ -160,6 +164,33 @@ ERIS_EXTERN int eris_store_new_cbor(eris_store **out, const char *path);
  *         cannot start) or ERIS_ENOMEM
  */
 ERIS_EXTERN int eris_store_new_http(eris_store **out, const char *url);
+
+/**
+ * Open a CoAP client store on `url`, coap://HOST[:PORT][/PATH] (CoAP over
+ * UDP, RFC 7252) or coap+tcp://HOST[:PORT][/PATH] (CoAP over TCP, RFC
+ * 8323), speaking "ERIS over CoAP". HOST may be a name, an IPv4 address
+ * or [IPv6]; PORT defaults to 5683. Blocks live at PATH/blocks, or at
+ * .well-known/eris/blocks when there is no PATH. A block is fetched with
+ * GET and the 52-character base32 reference as the Uri-Query option
+ * (2.05 = the block, 4.04 = not found); has is the same GET; put sends
+ * PUT with the block as payload, which the server hashes (2.01/2.04 =
+ * stored). Blocks of 32 KiB travel block-wise (RFC 7959) where needed.
+ * HOST is resolved on open; no request is made then. The server is not
+ * trusted: every block is verified like any store's.
+ *
+ * Errors: no response within 10 s (per request, retransmissions and
+ * block-wise transfer included), a reset, a failed connection or an
+ * unexpected code is ERIS_ERROR with the URL and the code or cause in the
+ * message; a body larger than the buffer or 32768 bytes is
+ * ERIS_EBLOCKSIZE; a PUT answered 4.01, 4.03 or 4.05 is ERIS_EREADONLY
+ * ("write refused"). foreach and remove are ERIS_ENOTSUP; flush does
+ * nothing (each PUT is acknowledged). get_many keeps up to 8 requests in
+ * flight on one reused session. No DTLS (coaps://). Thread-safe:
+ * requests are serialized.
+ * @return ERIS_OK, ERIS_ESTORE (not a usable URL, or HOST cannot be
+ *         resolved), ERIS_ERROR (libcoap cannot start) or ERIS_ENOMEM
+ */
+ERIS_EXTERN int eris_store_new_coap(eris_store **out, const char *url);
 
 /**
  * A read-through cache of `remote` in `local`. Takes ownership of both
