@@ -1,0 +1,94 @@
+/*
+ * cmd.h - erisd's request handlers: a parsed request and the store in, a
+ * response (head + body slice) out. They block on the store, so the loop
+ * runs them on its worker threads, never on the io_uring thread.
+ */
+#ifndef ERISD_CMD_H
+#define ERISD_CMD_H
+
+#include "proto.h"
+
+#include <eris/eris.h>
+
+#include <stdio.h>
+
+/* The daemon's configuration, shared read-only by every thread. */
+typedef struct erisd_config {
+	eris_store *store;
+	int writable;          /* --writable: loopback peers may PUT */
+	const char *token;     /* --token-file: Bearer token, or NULL */
+	size_t token_len;
+	FILE *access_log;      /* NULL: none */
+	int quiet;             /* no diagnostics on stderr */
+	/* loop.c */
+	unsigned max_connections;
+	unsigned idle_timeout;   /* seconds */
+	unsigned header_timeout; /* seconds */
+	unsigned workers;
+} erisd_config;
+
+/* Per-connection state that outlives one call: the buffers the response
+ * body points into and the decoder of a content response in progress. */
+typedef struct cmd_state {
+	uint8_t *block;        /* ERIS_BLOCK_SIZE_MAX bytes, lazily */
+	uint8_t *chunk;        /* CMD_CHUNK bytes, lazily */
+	eris_decoder *dec;     /* content being streamed, or NULL */
+	uint64_t next, end;    /* remaining content range [next, end) */
+	int defer_flush;       /* PUT: leave the flush to the caller */
+} cmd_state;
+
+/* Bytes of content decoded per step of a content response. */
+#define CMD_CHUNK (128u * 1024u)
+
+/* What to send. `head` then `body`; then, if `more`, call cmd_continue()
+ * for the next piece; then close the connection if `close`. */
+typedef struct cmd_response {
+	char head[1024];
+	size_t head_len;
+	const uint8_t *body;   /* into cmd_state or static; may be NULL */
+	size_t body_len;
+	int status;
+	int more;
+	int close;
+	int flush_pending;     /* a deferred PUT: call cmd_flushed() */
+} cmd_response;
+
+/* The peer of a connection. */
+typedef struct cmd_peer {
+	int loopback;          /* 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104 */
+	char addr[64];         /* printable, for the access log */
+} cmd_peer;
+
+/* Answer `req`, whose body (content_length bytes) is at `body`. */
+void cmd_handle(const erisd_config *cfg, cmd_state *st,
+		const cmd_peer *peer, const http_request *req,
+		const uint8_t *body, cmd_response *resp);
+
+/*
+ * Group commit: with st->defer_flush set, a successful PUT is stored but
+ * not flushed and resp->flush_pending is set; the caller flushes the
+ * store once for a batch of PUTs and then calls cmd_flushed() with the
+ * result for each, which keeps the answer (201/200) only if the flush
+ * succeeded. A PUT is never acknowledged before its flush.
+ */
+void cmd_flushed(const erisd_config *cfg, cmd_state *st,
+		 const cmd_peer *peer, const http_request *req, int rc,
+		 cmd_response *resp);
+
+/* The next piece of a content response (resp->more was set). A failure
+ * here (a block gone bad after the head was sent) sets resp->close with
+ * nothing to send: the client sees a short body. */
+void cmd_continue(const erisd_config *cfg, cmd_state *st,
+		  cmd_response *resp);
+
+/* An error answer to a request the parser rejected (always closes). */
+void cmd_error(const erisd_config *cfg, const cmd_peer *peer, int status,
+	       cmd_response *resp);
+
+/* Free what `st` holds (the decoder, the buffers). */
+void cmd_state_free(cmd_state *st);
+
+/* Constant-time check of an Authorization value against "Bearer TOKEN". */
+int cmd_auth_ok(const erisd_config *cfg, const http_request *req);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * main.c - erisd, the ERIS block-store daemon: options, the listening
+ * socket, the store, then the io_uring loop (loop.c) until SIGTERM or
+ * SIGINT; finally flush the store and exit 0.
+ *
+ * Exit codes: 0 success (also after a signal), 2 usage, 3 the store
+ * cannot be opened, 4 the address cannot be listened on or a file cannot
+ * be read, 5 anything else (io_uring unavailable, out of memory).
+ */
+#define _GNU_SOURCE
+#include "loop.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define ERISD_DEFAULT_PORT "8585"
+
+enum { EXIT_USAGE = 2, EXIT_STORE = 3, EXIT_IO = 4, EXIT_OTHER = 5 };
+
+static const char usage_text[] =
+	"Usage: erisd [OPTION]...\n"
+	"Serve an ERIS block store over HTTP (ERIS over HTTP: GET/HEAD/PUT\n"
+	"/uri-res/N2R?urn:blake2b:REF, GET/HEAD /uri-res/N2R?urn:eris:CAP).\n"
+	"\n"
+	"  --listen ADDR:PORT     address to listen on (default 127.0.0.1:"
+	ERISD_DEFAULT_PORT ");\n"
+	"                         IPv6 as [::1]:PORT; port 0 picks a free one\n"
+	"  --store STORE          block store (default: $ERIS_STORE or the\n"
+	"                         sqlite store in $XDG_DATA_HOME/eris)\n"
+	"  --writable             accept PUT from loopback peers\n"
+	"  --token-file FILE      accept PUT from peers sending\n"
+	"                         'Authorization: Bearer TOKEN' (TOKEN: the\n"
+	"                         file's first line)\n"
+	"  --max-connections N    stop accepting beyond N connections (1024)\n"
+	"  --idle-timeout S       close idle connections after S seconds (60)\n"
+	"  --header-timeout S     a request head must arrive within S seconds\n"
+	"                         of its first byte (10)\n"
+	"  --workers N            store worker threads (2)\n"
+	"  --access-log FILE|-    log every request to FILE (- = stdout)\n"
+	"  --quiet                no diagnostics on stderr but errors\n"
+	"  --help                 show this help\n"
+	"  --version              show the version\n";
+
+static int parse_uint(const char *s, unsigned min, unsigned max,
+		      unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* Open a listening socket on "HOST:PORT" or "[V6]:PORT". */
+static int open_listener(const char *spec, char *shown, size_t shown_size)
+{
+	char host[256], port[16];
+	const char *colon;
+	struct addrinfo hints, *res = NULL, *ai;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	int fd = -1, one = 1, rc;
+
+	if (spec[0] == '[') {
+		const char *close_ = strchr(spec, ']');
+
+		if (!close_ || close_[1] != ':' ||
+		    (size_t)(close_ - spec - 1) >= sizeof host)
+			return -2;
+		memcpy(host, spec + 1, (size_t)(close_ - spec - 1));
+		host[close_ - spec - 1] = '\0';
+		colon = close_ + 1;
+	} else {
+		colon = strrchr(spec, ':');
+		if (!colon || (size_t)(colon - spec) >= sizeof host)
+			return -2;
+		memcpy(host, spec, (size_t)(colon - spec));
+		host[colon - spec] = '\0';
+	}
+	if (strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof port)
+		return -2;
+	strcpy(port, colon + 1);
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV |
+			 (host[0] ? AI_NUMERICHOST : 0);
+	rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	if (rc != 0) {
+		fprintf(stderr, "erisd: --listen %s: %s\n", spec,
+			gai_strerror(rc));
+		return -2;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+			    ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, 4096) == 0)
+			break;
+		fprintf(stderr, "erisd: cannot listen on %s: %s\n", spec,
+			strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return -1;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		char a[INET6_ADDRSTRLEN] = "?";
+
+		if (ss.ss_family == AF_INET6) {
+			const struct sockaddr_in6 *s6 = (const void *)&ss;
+
+			inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
+			snprintf(shown, shown_size, "[%s]:%u", a,
+				 ntohs(s6->sin6_port));
+		} else {
+			const struct sockaddr_in *s4 = (const void *)&ss;
+
+			inet_ntop(AF_INET, &s4->sin_addr, a, sizeof a);
+			snprintf(shown, shown_size, "%s:%u", a,
+				 ntohs(s4->sin_port));
+		}
+	}
+	return fd;
+}
+
+/* The token: the file's first line, without trailing whitespace. */
+static char *read_token(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char buf[1024];
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "erisd: --token-file %s: %s\n", path,
+			strerror(errno));
+		return NULL;
+	}
+	if (!fgets(buf, sizeof buf, f))
+		buf[0] = '\0';
+	fclose(f);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
+			 buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		buf[--n] = '\0';
+	if (n == 0 || n > HTTP_MAX_AUTH - 7) {
+		fprintf(stderr, "erisd: --token-file %s: the first line must "
+			"hold a token of 1 to %u characters\n", path,
+			HTTP_MAX_AUTH - 7);
+		return NULL;
+	}
+	return strdup(buf);
+}
+
+int main(int argc, char **argv)
+{
+	enum {
+		O_LISTEN = 256, O_STORE, O_WRITABLE, O_TOKEN, O_MAXCONN,
+		O_IDLE, O_HEADER, O_WORKERS, O_LOG, O_QUIET, O_HELP, O_VERSION
+	};
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "store", required_argument, NULL, O_STORE },
+		{ "writable", no_argument, NULL, O_WRITABLE },
+		{ "token-file", required_argument, NULL, O_TOKEN },
+		{ "max-connections", required_argument, NULL, O_MAXCONN },
+		{ "idle-timeout", required_argument, NULL, O_IDLE },
+		{ "header-timeout", required_argument, NULL, O_HEADER },
+		{ "workers", required_argument, NULL, O_WORKERS },
+		{ "access-log", required_argument, NULL, O_LOG },
+		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *listen_spec = "127.0.0.1:" ERISD_DEFAULT_PORT;
+	const char *store_spec = NULL, *token_file = NULL, *log_file = NULL;
+	char default_spec[4096], shown[128] = "?", why[256];
+	erisd_config cfg;
+	struct rlimit rl;
+	sigset_t mask;
+	char *token = NULL;
+	int c, fd, rc, ret = EXIT_OTHER;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.max_connections = 1024;
+	cfg.idle_timeout = 60;
+	cfg.header_timeout = 10;
+	cfg.workers = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_LISTEN: listen_spec = optarg; break;
+		case O_STORE: store_spec = optarg; break;
+		case O_WRITABLE: cfg.writable = 1; break;
+		case O_TOKEN: token_file = optarg; break;
+		case O_MAXCONN:
+			if (parse_uint(optarg, 1, 65536,
+				       &cfg.max_connections) < 0)
+				goto bad_number;
+			break;
+		case O_IDLE:
+			if (parse_uint(optarg, 1, 86400, &cfg.idle_timeout) < 0)
+				goto bad_number;
+			break;
+		case O_HEADER:
+			if (parse_uint(optarg, 1, 86400,
+				       &cfg.header_timeout) < 0)
+				goto bad_number;
+			break;
+		case O_WORKERS:
+			if (parse_uint(optarg, 1, 64, &cfg.workers) < 0)
+				goto bad_number;
+			break;
+		case O_LOG: log_file = optarg; break;
+		case O_QUIET: cfg.quiet = 1; break;
+		case O_HELP:
+			fputs(usage_text, stdout);
+			return 0;
+		case O_VERSION:
+			printf("erisd %s\n", ERIS_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'erisd --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "erisd: unexpected argument '%s'\n"
+			"Try 'erisd --help'.\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+
+	if (loop_probe(why, sizeof why) < 0) {
+		fprintf(stderr, "erisd: %s\n", why);
+		return EXIT_OTHER;
+	}
+	if (token_file) {
+		token = read_token(token_file);
+		if (!token)
+			return EXIT_IO;
+		cfg.token = token;
+		cfg.token_len = strlen(token);
+	}
+	if (log_file) {
+		cfg.access_log = strcmp(log_file, "-") == 0
+					 ? stdout
+					 : fopen(log_file, "a");
+		if (!cfg.access_log) {
+			fprintf(stderr, "erisd: --access-log %s: %s\n",
+				log_file, strerror(errno));
+			free(token);
+			return EXIT_IO;
+		}
+	}
+	/* Every connection is a descriptor. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	/* Blocked before any thread starts, so the signalfd gets them. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+
+	/* The address first: a mistake in it must not create a store. */
+	fd = open_listener(listen_spec, shown, sizeof shown);
+	if (fd < 0) {
+		if (fd == -2)
+			fprintf(stderr, "erisd: --listen %s: expected "
+				"ADDR:PORT or [ADDR]:PORT\n", listen_spec);
+		ret = fd == -2 ? EXIT_USAGE : EXIT_IO;
+		goto out_log;
+	}
+	if (!store_spec) {
+		if (eris_store_default_spec(default_spec,
+					    sizeof default_spec) != ERIS_OK) {
+			fprintf(stderr, "erisd: no default store: %s\n",
+				eris_error_last());
+			ret = EXIT_STORE;
+			goto out_fd;
+		}
+		store_spec = default_spec;
+	}
+	eris_init();
+	rc = eris_store_open(&cfg.store, store_spec, 1);
+	if (rc != ERIS_OK) {
+		fprintf(stderr, "erisd: cannot open store %s: %s\n",
+			store_spec, eris_error_last());
+		ret = EXIT_STORE;
+		goto out_fd;
+	}
+	/* Tests read the port from this line: keep its form. */
+	fprintf(stderr, "erisd: listening on %s\n", shown);
+	fflush(stderr);
+
+	ret = loop_run(&cfg, fd) == 0 ? 0 : EXIT_OTHER;
+	close(fd);
+	fd = -1;
+	if (eris_store_flush(cfg.store) != ERIS_OK) {
+		fprintf(stderr, "erisd: flushing the store: %s\n",
+			eris_error_last());
+		ret = EXIT_STORE;
+	}
+	if (ret == 0 && !cfg.quiet)
+		fprintf(stderr, "erisd: stopped\n");
+	eris_store_free(cfg.store);
+out_fd:
+	if (fd >= 0)
+		close(fd);
+out_log:
+	if (cfg.access_log && cfg.access_log != stdout)
+		fclose(cfg.access_log);
+	else if (cfg.access_log)
+		fflush(stdout);
+	free(token);
+	return ret;
+
+bad_number:
+	fprintf(stderr, "erisd: %s: invalid number '%s'\n",
+		argv[optind - 1], optarg);
+	return EXIT_USAGE;
+}
