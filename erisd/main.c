@@ -8,6 +8,7 @@
  * be read, 5 anything else (io_uring unavailable, out of memory).
  */
 #define _GNU_SOURCE
+#include "coap_server.h"
 #include "loop.h"
 
 #include <arpa/inet.h>
@@ -46,6 +47,12 @@ static const char usage_text[] =
 	"  --header-timeout S     a request head must arrive within S seconds\n"
 	"                         of its first byte (10)\n"
 	"  --workers N            store worker threads (2)\n"
+	"  --coap ADDR:PORT       also serve ERIS over CoAP/UDP there\n"
+	"                         (.well-known/eris/blocks; 32 KiB blocks\n"
+	"                         block-wise)\n"
+	"  --coap-tcp ADDR:PORT   also serve ERIS over CoAP/TCP there\n"
+	"                         CoAP has no credentials: it accepts PUT only\n"
+	"                         with --writable and a loopback address\n"
 	"  --access-log FILE|-    log every request to FILE (- = stdout)\n"
 	"  --quiet                no diagnostics on stderr but errors\n"
 	"  --help                 show this help\n"
@@ -65,6 +72,15 @@ static int parse_uint(const char *s, unsigned min, unsigned max,
 		return -1;
 	*out = (unsigned)v;
 	return 0;
+}
+
+/* Is "HOST:PORT" / "[V6]:PORT" a loopback address? CoAP writes are
+ * allowed only there, since CoAP has no credentials here. */
+static int is_loopback(const char *spec)
+{
+	return strncmp(spec, "127.", 4) == 0 ||
+	       strncmp(spec, "localhost:", 10) == 0 ||
+	       strncmp(spec, "[::1]:", 6) == 0;
 }
 
 /* Open a listening socket on "HOST:PORT" or "[V6]:PORT". */
@@ -176,7 +192,8 @@ int main(int argc, char **argv)
 {
 	enum {
 		O_LISTEN = 256, O_STORE, O_WRITABLE, O_TOKEN, O_MAXCONN,
-		O_IDLE, O_HEADER, O_WORKERS, O_LOG, O_QUIET, O_HELP, O_VERSION
+		O_IDLE, O_HEADER, O_WORKERS, O_LOG, O_QUIET, O_HELP, O_VERSION,
+		O_COAP, O_COAP_TCP
 	};
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
@@ -187,6 +204,8 @@ int main(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ "header-timeout", required_argument, NULL, O_HEADER },
 		{ "workers", required_argument, NULL, O_WORKERS },
+		{ "coap", required_argument, NULL, O_COAP },
+		{ "coap-tcp", required_argument, NULL, O_COAP_TCP },
 		{ "access-log", required_argument, NULL, O_LOG },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "help", no_argument, NULL, O_HELP },
@@ -200,6 +219,8 @@ int main(int argc, char **argv)
 	struct rlimit rl;
 	sigset_t mask;
 	char *token = NULL;
+	const char *coap_spec[2] = { NULL, NULL }; /* UDP, TCP */
+	erisd_coap *coap[2] = { NULL, NULL };
 	int c, fd, rc, ret = EXIT_OTHER;
 
 	memset(&cfg, 0, sizeof cfg);
@@ -232,6 +253,8 @@ int main(int argc, char **argv)
 				goto bad_number;
 			break;
 		case O_LOG: log_file = optarg; break;
+		case O_COAP: coap_spec[ERISD_COAP_UDP] = optarg; break;
+		case O_COAP_TCP: coap_spec[ERISD_COAP_TCP] = optarg; break;
 		case O_QUIET: cfg.quiet = 1; break;
 		case O_HELP:
 			fputs(usage_text, stdout);
@@ -311,6 +334,24 @@ int main(int argc, char **argv)
 		ret = EXIT_STORE;
 		goto out_fd;
 	}
+	for (int t = 0; t < 2; t++) {
+		char bound[128];
+
+		if (!coap_spec[t])
+			continue;
+		if (erisd_coap_start(&coap[t], cfg.store, coap_spec[t], t,
+				     cfg.writable && is_loopback(coap_spec[t]),
+				     bound, sizeof bound) != ERIS_OK) {
+			fprintf(stderr, "erisd: --coap%s %s: %s\n",
+				t == ERISD_COAP_TCP ? "-tcp" : "", coap_spec[t],
+				eris_error_last());
+			ret = EXIT_IO;
+			goto out_coap;
+		}
+		/* Tests read the port from this line too. */
+		fprintf(stderr, "erisd: coap%s listening on %s\n",
+			t == ERISD_COAP_TCP ? "+tcp" : "", bound);
+	}
 	/* Tests read the port from this line: keep its form. */
 	fprintf(stderr, "erisd: listening on %s\n", shown);
 	fflush(stderr);
@@ -318,6 +359,9 @@ int main(int argc, char **argv)
 	ret = loop_run(&cfg, fd) == 0 ? 0 : EXIT_OTHER;
 	close(fd);
 	fd = -1;
+out_coap:
+	for (int t = 0; t < 2; t++)
+		erisd_coap_stop(coap[t]);
 	if (eris_store_flush(cfg.store) != ERIS_OK) {
 		fprintf(stderr, "erisd: flushing the store: %s\n",
 			eris_error_last());
