@@ -27,6 +27,9 @@
 #define _GNU_SOURCE
 #include "cmd.h"
 
+/* Reads go through the upstream cache when there is one (--upstream). */
+#define READ_STORE(cfg) ((cfg)->read_store ? (cfg)->read_store : (cfg)->store)
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -243,7 +246,7 @@ static void get_block(const erisd_config *cfg, cmd_state *st,
 		error_response(resp, req, 500, "out of memory", st);
 		return;
 	}
-	rc = eris_store_get(cfg->store, req->ref, st->block,
+	rc = eris_store_get(READ_STORE(cfg), req->ref, st->block,
 			    ERIS_BLOCK_SIZE_MAX, &len);
 	if (rc == ERIS_ENOTFOUND) {
 		error_response(resp, req, 404, "no such block", st);
@@ -306,7 +309,7 @@ static void get_content(const erisd_config *cfg, cmd_state *st,
 	}
 	eris_decoder_free(st->dec);
 	st->dec = NULL;
-	rc = eris_decoder_new(&st->dec, cfg->store, &req->cap);
+	rc = eris_decoder_new(&st->dec, READ_STORE(cfg), &req->cap);
 	if (rc != ERIS_OK)
 		goto fail;
 	length = eris_decoder_length(st->dec);

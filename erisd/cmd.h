@@ -14,7 +14,9 @@
 
 /* The daemon's configuration, shared read-only by every thread. */
 typedef struct erisd_config {
-	eris_store *store;
+	eris_store *store;      /* PUTs go here, and reads unless ... */
+	eris_store *read_store; /* ... --upstream: a cache of the upstreams in
+				 * `store`; it owns `store`. NULL: none */
 	int writable;          /* --writable: loopback peers may PUT */
 	const char *token;     /* --token-file: Bearer token, or NULL */
 	size_t token_len;

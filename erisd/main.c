@@ -47,6 +47,9 @@ static const char usage_text[] =
 	"  --header-timeout S     a request head must arrive within S seconds\n"
 	"                         of its first byte (10)\n"
 	"  --workers N            store worker threads (2)\n"
+	"  --upstream URL         fetch blocks this store lacks from another\n"
+	"                         erisd or EER HTTP server (repeatable: tried\n"
+	"                         in order); each is verified, stored, served\n"
 	"  --coap ADDR:PORT       also serve ERIS over CoAP/UDP there\n"
 	"                         (.well-known/eris/blocks; 32 KiB blocks\n"
 	"                         block-wise)\n"
@@ -72,6 +75,52 @@ static int parse_uint(const char *s, unsigned min, unsigned max,
 		return -1;
 	*out = (unsigned)v;
 	return 0;
+}
+
+#define MAX_UPSTREAMS 8
+
+/*
+ * --upstream: reads go through cache:LOCAL,fallback:UP1,UP2,... — a block
+ * missing here is fetched from the first upstream that has it, verified
+ * (the cache checks every remote block), stored here and served. PUTs
+ * keep going to the local store only: upstreams are read from, never
+ * written to.
+ */
+static int open_upstreams(erisd_config *cfg, const char **urls, unsigned n)
+{
+	eris_store *remote[MAX_UPSTREAMS], *list, *cache;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		if (strncmp(urls[i], "http://", 7) &&
+		    strncmp(urls[i], "https://", 8)) {
+			fprintf(stderr, "erisd: --upstream %s: an http:// or "
+				"https:// URL is needed\n", urls[i]);
+			goto fail;
+		}
+		if (eris_store_open(&remote[i], urls[i], 0) != ERIS_OK) {
+			fprintf(stderr, "erisd: --upstream %s: %s\n", urls[i],
+				eris_error_last());
+			goto fail;
+		}
+	}
+	if (eris_store_new_fallback(&list, remote, n) != ERIS_OK) {
+		fprintf(stderr, "erisd: --upstream: %s\n", eris_error_last());
+		return -1; /* the fallback freed the members */
+	}
+	/* The cache takes `list` and the local store; cfg->store stays the
+	 * borrowed local store for PUTs and flushes. */
+	if (eris_store_new_cache(&cache, cfg->store, list) != ERIS_OK) {
+		fprintf(stderr, "erisd: --upstream: %s\n", eris_error_last());
+		cfg->store = NULL;
+		return -1;
+	}
+	cfg->read_store = cache;
+	return 0;
+fail:
+	while (i > 0)
+		eris_store_free(remote[--i]);
+	return -1;
 }
 
 /* Is "HOST:PORT" / "[V6]:PORT" a loopback address? CoAP writes are
@@ -193,7 +242,7 @@ int main(int argc, char **argv)
 	enum {
 		O_LISTEN = 256, O_STORE, O_WRITABLE, O_TOKEN, O_MAXCONN,
 		O_IDLE, O_HEADER, O_WORKERS, O_LOG, O_QUIET, O_HELP, O_VERSION,
-		O_COAP, O_COAP_TCP
+		O_COAP, O_COAP_TCP, O_UPSTREAM
 	};
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
@@ -205,6 +254,7 @@ int main(int argc, char **argv)
 		{ "header-timeout", required_argument, NULL, O_HEADER },
 		{ "workers", required_argument, NULL, O_WORKERS },
 		{ "coap", required_argument, NULL, O_COAP },
+		{ "upstream", required_argument, NULL, O_UPSTREAM },
 		{ "coap-tcp", required_argument, NULL, O_COAP_TCP },
 		{ "access-log", required_argument, NULL, O_LOG },
 		{ "quiet", no_argument, NULL, O_QUIET },
@@ -221,6 +271,8 @@ int main(int argc, char **argv)
 	char *token = NULL;
 	const char *coap_spec[2] = { NULL, NULL }; /* UDP, TCP */
 	erisd_coap *coap[2] = { NULL, NULL };
+	const char *upstream[MAX_UPSTREAMS];
+	unsigned n_upstream = 0;
 	int c, fd, rc, ret = EXIT_OTHER;
 
 	memset(&cfg, 0, sizeof cfg);
@@ -254,6 +306,14 @@ int main(int argc, char **argv)
 			break;
 		case O_LOG: log_file = optarg; break;
 		case O_COAP: coap_spec[ERISD_COAP_UDP] = optarg; break;
+		case O_UPSTREAM:
+			if (n_upstream == MAX_UPSTREAMS) {
+				fprintf(stderr, "erisd: at most %d --upstream\n",
+					MAX_UPSTREAMS);
+				return EXIT_USAGE;
+			}
+			upstream[n_upstream++] = optarg;
+			break;
 		case O_COAP_TCP: coap_spec[ERISD_COAP_TCP] = optarg; break;
 		case O_QUIET: cfg.quiet = 1; break;
 		case O_HELP:
@@ -334,6 +394,10 @@ int main(int argc, char **argv)
 		ret = EXIT_STORE;
 		goto out_fd;
 	}
+	if (n_upstream > 0 && open_upstreams(&cfg, upstream, n_upstream) < 0) {
+		ret = EXIT_STORE;
+		goto out_store;
+	}
 	for (int t = 0; t < 2; t++) {
 		char bound[128];
 
@@ -369,7 +433,9 @@ out_coap:
 	}
 	if (ret == 0 && !cfg.quiet)
 		fprintf(stderr, "erisd: stopped\n");
-	eris_store_free(cfg.store);
+out_store:
+	/* With upstreams the cache owns the local store. */
+	eris_store_free(cfg.read_store ? cfg.read_store : cfg.store);
 out_fd:
 	if (fd >= 0)
 		close(fd);

@@ -9,9 +9,11 @@ set -euo pipefail
 ERISD=$1
 ERIS=$2
 tmp=$(mktemp -d /tmp/erisd-remote-XXXXXX)
-pid=
+pid='' first_pid='' down_pid=''
 cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+	for p in $pid $first_pid $down_pid; do
+		kill -9 "$p" 2>/dev/null || true
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -79,10 +81,40 @@ for store in "$http" "$coap" "$coaptcp"; do
 done
 echo "missing content named by rule R1: ok"
 
+# A second erisd with an empty store and the first as --upstream: it
+# serves the content, keeps the blocks, and still serves them once the
+# upstream is gone. PUTs to it stay local.
+first_pid=$pid
+urn_big=$("$ERIS" sum "$tmp/big" | cut -d' ' -f1)
+start_erisd "$tmp/erisd-down.log" --store "sqlite:$tmp/down.sqlite" \
+	--upstream "$http" --writable
+down=http://$(addr "$tmp/erisd-down.log" listening)
+"$ERIS" get -q --store "$down" -o "$tmp/out" "$urn_big" || fail "get through upstream"
+cmp -s "$tmp/big" "$tmp/out" || fail "content through upstream differs"
+down_pid=$pid
+kill -TERM "$first_pid"
+wait "$first_pid" || fail "first erisd did not exit cleanly"
+first_pid=
+"$ERIS" get -q --store "$down" -o "$tmp/out" "$urn_big" ||
+	fail "get from the downstream with the upstream gone"
+cmp -s "$tmp/big" "$tmp/out" || fail "downstream content differs"
+set +e
+"$ERIS" get -q --store "$down" "$missing" >/dev/null 2>"$tmp/err"
+rc=$?
+set -e
+# Not "missing" (R1): with its upstream unreachable the server cannot
+# know, so it answers 500 and eris reports an error (exit 5).
+[ "$rc" -eq 5 ] || fail "missing content with the upstream gone: exit $rc"
+# Cached blocks are committed with the store's batching; at the latest
+# when erisd stops.
+kill -TERM "$down_pid"
+wait "$down_pid" || fail "downstream erisd did not exit cleanly"
+pid='' down_pid=''
+"$ERIS" verify -q --store "sqlite:$tmp/down.sqlite" "$urn_big" ||
+	fail "the downstream store did not keep the blocks"
+echo "upstream: fetched, verified, kept, served: ok"
+
 # A read-only erisd: puts refused over every protocol, reads still work.
-kill -TERM "$pid"
-wait "$pid" || fail "erisd did not exit cleanly on SIGTERM"
-pid=
 start_erisd "$tmp/erisd2.log" --store "sqlite:$tmp/server.sqlite"
 http=http://$(addr "$tmp/erisd2.log" listening)
 coap=coap://$(addr "$tmp/erisd2.log" "coap listening")
