@@ -31,6 +31,7 @@
  * 32 KiB inputs, keyed and unkeyed, and ChaCha20. Before any timing, each
  * BLAKE2b path of liberis the CPU supports is checked against libsodium.
  */
+#include "bench_util.h"
 #include <eris/eris.h>
 
 /* liberis' own BLAKE2b (internal, from the static library), to compare it
@@ -77,31 +78,8 @@ struct ctx {
 /* Keeps results observable so the compiler cannot drop the work. */
 static volatile uint8_t sink;
 
-static double now(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
-static void die(const char *what, int rc)
-{
-	fprintf(stderr, "eris-bench: %s failed: %s (%s)\n", what,
-		eris_strerror(rc), eris_error_last());
-	exit(1);
-}
-
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n);
-
-	if (p == NULL) {
-		fprintf(stderr, "eris-bench: out of memory (%zu bytes)\n", n);
-		exit(1);
-	}
-	return p;
-}
 
 /* ----------------------------------------------------------------------
  * Timings: N samples, best and median.
@@ -218,7 +196,7 @@ static void self_check(const uint8_t *data, size_t size)
 static uint8_t *make_stream(size_t size)
 {
 	uint8_t key[32], nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = { 0 };
-	uint8_t *buf = xmalloc(size);
+	uint8_t *buf = bench_xmalloc(size);
 
 	crypto_generichash_blake2b(key, sizeof(key),
 				   (const uint8_t *)VECTOR_NAME,
@@ -240,7 +218,7 @@ static double bound_encode(const struct ctx *c, size_t bs)
 	static const uint8_t secret[32]; /* the null secret */
 	uint8_t nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = { 0 };
 	uint8_t key[32], ref[32], acc = 0;
-	double t = now();
+	double t = bench_now();
 
 	for (size_t off = 0; off + bs <= c->size; off += bs) {
 		crypto_generichash_blake2b(key, 32, c->content + off, bs,
@@ -250,7 +228,7 @@ static double bound_encode(const struct ctx *c, size_t bs)
 		crypto_generichash_blake2b(ref, 32, c->scratch, bs, NULL, 0);
 		acc ^= ref[0];
 	}
-	t = now() - t;
+	t = bench_now() - t;
 	sink ^= acc;
 	return t;
 }
@@ -261,7 +239,7 @@ static double bound_decode(const struct ctx *c, size_t bs)
 	static const uint8_t key[32] = { 1 };
 	uint8_t nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = { 0 };
 	uint8_t ref[32], acc = 0;
-	double t = now();
+	double t = bench_now();
 
 	for (size_t off = 0; off + bs <= c->size; off += bs) {
 		crypto_generichash_blake2b(ref, 32, c->content + off, bs, NULL,
@@ -271,7 +249,7 @@ static double bound_decode(const struct ctx *c, size_t bs)
 						   c->content + off, bs, nonce,
 						   0, key);
 	}
-	t = now() - t;
+	t = bench_now() - t;
 	sink ^= acc;
 	return t;
 }
@@ -292,7 +270,7 @@ static double own_encode(const struct ctx *c, size_t bs)
 	double t;
 
 	eris__blake2b_key_init(&k, secret);
-	t = now();
+	t = bench_now();
 	for (size_t b = 0; b < blocks; b += ERIS__B2B_MAX_LANES) {
 		size_t n = blocks - b < ERIS__B2B_MAX_LANES
 				   ? blocks - b
@@ -310,7 +288,7 @@ static double own_encode(const struct ctx *c, size_t bs)
 		eris__blake2b_many(in, n, bs, NULL, refs);
 		acc ^= refs[0][0];
 	}
-	t = now() - t;
+	t = bench_now() - t;
 	sink ^= acc;
 	return t;
 }
@@ -323,7 +301,7 @@ static double own_decode(const struct ctx *c, size_t bs)
 	const uint8_t *in[ERIS__B2B_MAX_LANES];
 	size_t blocks = c->size / bs;
 	uint8_t acc = 0;
-	double t = now();
+	double t = bench_now();
 
 	for (size_t b = 0; b < blocks; b += ERIS__B2B_MAX_LANES) {
 		size_t n = blocks - b < ERIS__B2B_MAX_LANES
@@ -339,7 +317,7 @@ static double own_decode(const struct ctx *c, size_t bs)
 				c->out + (b + i) * bs, in[i], bs, nonce, 0,
 				key);
 	}
-	t = now() - t;
+	t = bench_now() - t;
 	sink ^= acc;
 	return t;
 }
@@ -356,11 +334,11 @@ static double run_encode(const struct ctx *c, size_t bs, eris_store *store,
 	int rc;
 
 	opts.block_size = (uint32_t)bs;
-	t = now();
+	t = bench_now();
 	rc = eris_encode(cap, store, &opts, c->content, c->size);
-	t = now() - t;
+	t = bench_now() - t;
 	if (rc < 0)
-		die("eris_encode", rc);
+		bench_die("eris_encode", rc);
 	return t;
 }
 
@@ -369,11 +347,11 @@ static double run_decode(const struct ctx *c, eris_store *store,
 {
 	eris_decoder *dec;
 	size_t done = 0, got;
-	double t = now();
+	double t = bench_now();
 	int rc = eris_decoder_new(&dec, store, cap);
 
 	if (rc < 0)
-		die("eris_decoder_new", rc);
+		bench_die("eris_decoder_new", rc);
 	while (done < c->size) {
 		size_t want = c->size - done;
 
@@ -381,12 +359,12 @@ static double run_decode(const struct ctx *c, eris_store *store,
 			want = READ_CHUNK;
 		rc = eris_decoder_pread(dec, c->out + done, want, done, &got);
 		if (rc < 0)
-			die("eris_decoder_pread", rc);
+			bench_die("eris_decoder_pread", rc);
 		if (got == 0)
 			break;
 		done += got;
 	}
-	t = now() - t;
+	t = bench_now() - t;
 	eris_decoder_free(dec);
 	if (done != c->size) {
 		fprintf(stderr, "eris-bench: decoded %zu of %zu bytes\n", done,
@@ -399,12 +377,12 @@ static double run_decode(const struct ctx *c, eris_store *store,
 static double run_verify(eris_store *store, const eris_read_cap *cap)
 {
 	uint64_t blocks;
-	double t = now();
+	double t = bench_now();
 	int rc = eris_verify(store, cap, &blocks, NULL, NULL);
 
-	t = now() - t;
+	t = bench_now() - t;
 	if (rc < 0)
-		die("eris_verify", rc);
+		bench_die("eris_verify", rc);
 	return t;
 }
 
@@ -431,7 +409,7 @@ static void measure(const struct ctx *c, struct result *r)
 		add(&r->enc_null, run_encode(c, r->bs, NULL, &cap));
 		eris_store_free(store);
 		if ((rc = eris_store_new_mem(&store)) < 0)
-			die("eris_store_new_mem", rc);
+			bench_die("eris_store_new_mem", rc);
 		add(&r->enc_mem, run_encode(c, r->bs, store, &cap_mem));
 		add(&r->bound_dec, bound_decode(c, r->bs));
 		add(&r->own_dec, own_decode(c, r->bs));
@@ -505,7 +483,7 @@ static double run_prim(const struct ctx *c, enum prim p, size_t bs)
 	eris__blake2b_key_init(&k, key);
 	if (p == ERIS_B2B_MANY || p == ERIS_B2B_MANY_KEYED)
 		lanes = ERIS__B2B_MAX_LANES;
-	t = now();
+	t = bench_now();
 	for (size_t off = 0; off + lanes * bs <= n; off += lanes * bs) {
 		switch (p) {
 		case SODIUM_B2B:
@@ -548,7 +526,7 @@ static double run_prim(const struct ctx *c, enum prim p, size_t bs)
 		}
 		acc ^= out[0][0];
 	}
-	t = now() - t;
+	t = bench_now() - t;
 	sink ^= acc;
 	return t;
 }
@@ -694,6 +672,7 @@ int main(int argc, char **argv)
 	char cpu[128];
 	double t;
 
+	bench_name = "eris-bench";
 	c.reps = 3;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -752,13 +731,13 @@ int main(int argc, char **argv)
 	printf("CPU: %s; one thread; wall clock; best and median of %d "
 	       "interleaved rounds\n", cpu, c.reps);
 
-	t = now();
+	t = bench_now();
 	c.content = make_stream(c.size);
-	c.out = xmalloc(c.size);
+	c.out = bench_xmalloc(c.size);
 	memset(c.out, 0, c.size); /* fault the pages in before timing */
-	c.scratch = xmalloc(ERIS__B2B_MAX_LANES * ERIS_BLOCK_SIZE_MAX);
+	c.scratch = bench_xmalloc(ERIS__B2B_MAX_LANES * ERIS_BLOCK_SIZE_MAX);
 	printf("content: %zu MiB of the \"%s\" stream, generated in %.2f s\n",
-	       c.size >> 20, VECTOR_NAME, now() - t);
+	       c.size >> 20, VECTOR_NAME, bench_now() - t);
 	self_check(c.content, c.size);
 	printf("liberis BLAKE2b: %s; ChaCha20: libsodium\n",
 	       eris__blake2b_path());

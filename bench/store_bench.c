@@ -39,6 +39,7 @@
  * Not part of ctest.
  */
 #define _GNU_SOURCE /* nftw */
+#include "bench_util.h"
 #include <eris/eris.h>
 #include <eris/sys/store_backend.h> /* eris_error_set */
 
@@ -79,32 +80,8 @@ static int reps = 1;
 static const char *only;
 static unsigned run_counter;
 
-static double now(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
-static void die(const char *what, int rc)
-{
-	fprintf(stderr, "eris-store-bench: %s failed: %s (%s)\n", what,
-		eris_strerror(rc), eris_error_last());
-	exit(1);
-}
-
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n);
-
-	if (p == NULL) {
-		fprintf(stderr, "eris-store-bench: out of memory (%zu bytes)\n",
-			n);
-		exit(1);
-	}
-	return p;
-}
 
 static void make_load(struct load *l, size_t bs, size_t n)
 {
@@ -112,9 +89,9 @@ static void make_load(struct load *l, size_t bs, size_t n)
 
 	l->bs = bs;
 	l->n = n;
-	l->blocks = xmalloc(n * bs);
-	l->refs = xmalloc(n * sizeof(*l->refs));
-	l->order = xmalloc(n * sizeof(*l->order));
+	l->blocks = bench_xmalloc(n * bs);
+	l->refs = bench_xmalloc(n * sizeof(*l->refs));
+	l->order = bench_xmalloc(n * sizeof(*l->order));
 	randombytes_buf_deterministic(l->blocks, n * bs, seed);
 	for (size_t i = 0; i < n; i++) {
 		eris__blake2b(l->refs[i], l->blocks + i * bs, bs);
@@ -190,22 +167,22 @@ static void fresh_spec(char *spec, size_t size, const char *templ,
 
 static double time_put(eris_store *s, const struct load *l)
 {
-	double t0 = now();
+	double t0 = bench_now();
 	int rc;
 
 	for (size_t i = 0; i < l->n; i++)
 		if ((rc = eris_store_put(s, l->refs[i], l->blocks + i * l->bs,
 					 l->bs)) < 0)
-			die("eris_store_put", rc);
+			bench_die("eris_store_put", rc);
 	if ((rc = eris_store_flush(s)) < 0)
-		die("eris_store_flush", rc);
-	return now() - t0;
+		bench_die("eris_store_flush", rc);
+	return bench_now() - t0;
 }
 
 static double time_get(eris_store *s, const struct load *l)
 {
 	static uint8_t buf[ERIS_BLOCK_SIZE_32K];
-	double t0 = now();
+	double t0 = bench_now();
 	size_t len;
 	int rc;
 
@@ -214,14 +191,14 @@ static double time_get(eris_store *s, const struct load *l)
 
 		if ((rc = eris_store_get(s, l->refs[i], buf, sizeof(buf),
 					 &len)) < 0)
-			die("eris_store_get", rc);
+			bench_die("eris_store_get", rc);
 	}
 	/* One spot check, outside the loop's time budget in practice. */
 	if (memcmp(buf, l->blocks + l->order[l->n - 1] * l->bs, l->bs) != 0) {
 		fprintf(stderr, "eris-store-bench: wrong block returned\n");
 		exit(1);
 	}
-	return now() - t0;
+	return bench_now() - t0;
 }
 
 static void report(const char *store, const char *op, const struct load *l,
@@ -304,7 +281,7 @@ static void bench_cache(const char *name, const struct load *l)
 		put = best_of(put, time_put(s, l));
 		eris_store_free(s);
 		if ((rc = eris_store_open(&s, spec, 0)) < 0)
-			die("reopening the cache", rc);
+			bench_die("reopening the cache", rc);
 		cold = best_of(cold, time_get(s, l));
 		warm = best_of(warm, time_get(s, l));
 		eris_store_free(s);
@@ -372,12 +349,12 @@ static void bench_hash(const struct load *l)
 	if (!selected("hash"))
 		return;
 	for (int r = 0; r < reps; r++) {
-		double t0 = now();
+		double t0 = bench_now();
 
 		for (size_t i = 0; i < l->n; i++)
 			eris__blake2b(digest, l->blocks + l->order[i] * l->bs,
 				      l->bs);
-		best = best_of(best, now() - t0);
+		best = best_of(best, bench_now() - t0);
 		if (memcmp(digest, l->refs[l->order[l->n - 1]], 32) != 0) {
 			fprintf(stderr, "eris-store-bench: hash mismatch\n");
 			exit(1);
@@ -433,6 +410,7 @@ int main(int argc, char **argv)
 	size_t n1k = 100000, n32k = 10000;
 	int rc;
 
+	bench_name = "eris-store-bench";
 	if (parent == NULL || parent[0] == '\0')
 		parent = "/tmp";
 	for (int i = 1; i < argc; i++) {
@@ -464,7 +442,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if ((rc = eris_init()) < 0)
-		die("eris_init", rc);
+		bench_die("eris_init", rc);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "eris-store-bench: sodium_init failed\n");
 		return 1;
