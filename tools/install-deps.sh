@@ -7,7 +7,7 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config libsodium-dev check libsubunit-dev
 libcjson-dev python3 groff-base libsqlite3-dev sqlite3 libcbor-dev
-libcurl4-openssl-dev nginx libcoap3-dev"
+libcurl4-openssl-dev nginx libcoap3-dev liburing-dev"
 
 missing=""
 for p in $PACKAGES; do
