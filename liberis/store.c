@@ -212,28 +212,27 @@ static int split_members(const char *list, char **members, int max)
 	size_t len = strlen(list);
 	char *cur = eris__malloc(len + 1), *w = cur;
 
-	if (cur == NULL)
-		return -1;
-	for (const char *p = list;; p++) {
+	for (const char *p = list; cur != NULL; p++) {
 		if (*p == '\\' && p[1] == ',') {
 			*w++ = ',';
 			p++;
 		} else if (*p == ',' || *p == '\0') {
 			*w = '\0';
-			if (n == max) {
-				eris__free(cur);
-				return -1;
-			}
+			if (n == max)
+				break;
 			members[n++] = cur;
 			if (*p == '\0')
 				return n;
 			cur = w = eris__malloc(len + 1);
-			if (cur == NULL)
-				return -1;
 		} else {
 			*w++ = *p;
 		}
 	}
+	/* too many members, or out of memory: free what was split */
+	eris__free(cur);
+	while (n > 0)
+		eris__free(members[--n]);
+	return -1;
 }
 
 #define MAX_MEMBERS 16
@@ -249,7 +248,9 @@ static int open_composite(eris_store **out, const char *kind,
 	int opened = 0;
 
 	if (n < 0)
-		return eris_error_set(ERIS_ESTORE, "%s: at most %d stores",
+		return eris_error_set(ERIS_ESTORE,
+				      "%s: too many stores (at most %d) or out "
+				      "of memory",
 				      kind, MAX_MEMBERS);
 	if (cache ? n != 2 : n < 1)
 		rc = eris_error_set(ERIS_ESTORE,

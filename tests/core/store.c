@@ -212,6 +212,19 @@ START_TEST(test_specs)
 	eris_store_free(s);
 	eris_store_free(NULL); /* allowed */
 
+	/* composites: member count limits */
+	strcpy(spec, "fallback:mem:");
+	for (int i = 1; i < 16; i++)
+		strcat(spec, ",mem:");
+	ck_assert_eris(eris_store_open(&s, spec, 1), ERIS_OK); /* 16 */
+	eris_store_free(s);
+	strcat(spec, ",mem:");
+	ck_assert_eris(eris_store_open(&s, spec, 1), ERIS_ESTORE); /* 17 */
+	ck_assert_ptr_nonnull(strstr(eris_error_last(), "at most 16"));
+	ck_assert_eris(eris_store_open(&s, "cache:mem:", 1), ERIS_ESTORE);
+	ck_assert_eris(eris_store_open(&s, "cache:mem:,mem:,mem:", 1),
+		       ERIS_ESTORE);
+
 	setenv("ERIS_STORE", "mem:", 1);
 	ck_assert_eris(eris_store_default_spec(spec, sizeof(spec)), ERIS_OK);
 	ck_assert_str_eq(spec, "mem:");
