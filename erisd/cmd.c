@@ -187,21 +187,28 @@ int cmd_auth_ok(const erisd_config *cfg, const http_request *req)
 	return diff == 0;
 }
 
+int cmd_put_refused(const erisd_config *cfg, const cmd_peer *peer,
+		    const http_request *req)
+{
+	if ((cfg->writable && peer->loopback) || cmd_auth_ok(cfg, req))
+		return 0;
+	return cfg->token ? 401 : 403;
+}
+
 static void put_block(const erisd_config *cfg, cmd_state *st,
 		      const cmd_peer *peer, const http_request *req,
 		      const uint8_t *body, cmd_response *resp)
 {
 	char b32[ERIS_REF_BASE32_LEN + 1];
 	size_t len = (size_t)req->content_length;
-	int rc, had;
+	int rc, had, refused = cmd_put_refused(cfg, peer, req);
 
-	if (!(cfg->writable && peer->loopback) && !cmd_auth_ok(cfg, req)) {
-		if (cfg->token)
-			error_response(resp, req, 401, "a Bearer token is "
-				       "required to write", st);
-		else
-			error_response(resp, req, 403, "this server is "
-				       "read-only", st);
+	if (refused) {
+		error_response(resp, req, refused,
+			       refused == 401 ? "a Bearer token is required "
+						"to write"
+					      : "this server is read-only",
+			       st);
 		return;
 	}
 	if (len != ERIS_BLOCK_SIZE_1K && len != ERIS_BLOCK_SIZE_32K) {

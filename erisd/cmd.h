@@ -93,4 +93,10 @@ void cmd_state_free(cmd_state *st);
 /* Constant-time check of an Authorization value against "Bearer TOKEN". */
 int cmd_auth_ok(const erisd_config *cfg, const http_request *req);
 
+/* 0 if this peer may PUT, else the status to refuse it with (401, 403).
+ * Also asked before answering "Expect: 100-continue", so that a refused
+ * client is not invited to send its body. */
+int cmd_put_refused(const erisd_config *cfg, const cmd_peer *peer,
+		    const http_request *req);
+
 #endif

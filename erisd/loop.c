@@ -489,6 +489,16 @@ static void advance(loop *l, conn *c)
 		c->state = READ_BODY;
 		if (c->req.expect_continue && c->req.version_minor == 1 &&
 		    c->in_len < c->need) {
+			int refused = c->req.method == HTTP_PUT
+					      ? cmd_put_refused(l->cfg,
+								&c->peer,
+								&c->req)
+					      : 0;
+
+			if (refused) { /* no 100: refuse, then close */
+				job_submit(l, c, JOB_ERROR, refused);
+				return;
+			}
 			c->state = SEND_CONTINUE;
 			c->sent = 0;
 			arm_send(l, c);

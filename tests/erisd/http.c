@@ -760,6 +760,35 @@ START_TEST(test_pipelining)
 }
 END_TEST
 
+/* A PUT that will be refused gets its refusal at once, not an invitation
+ * (100 Continue) to send a body it would only throw away. */
+START_TEST(test_continue_refused)
+{
+	daemon_ d = { 0 };
+	static uint8_t blk[1024];
+	uint8_t ref[32];
+	char b32[53];
+	response r;
+	client *c;
+
+	make_block(blk, sizeof blk, 77, ref, b32);
+	daemon_start(&d, NULL); /* read-only */
+	c = client_new(d.port);
+	{
+		const char *q = put_req(b32, 1024, "Expect: 100-continue\r\n");
+
+		ck_assert_int_eq(send_all(c->fd, q, strlen(q)), 0);
+		ck_assert_int_eq(read_response(c, &r, 0), 0);
+		ck_assert_int_eq(r.status, 403);
+		response_free(&r);
+		ck_assert(closed_by_server(c));
+	}
+	client_free(c);
+	ck_assert_int_eq(daemon_stop(&d), 0);
+	daemon_free(&d);
+}
+END_TEST
+
 /* A corrupt block in a directory store: 500, never the bad bytes. */
 START_TEST(test_corrupt)
 {
@@ -1154,6 +1183,7 @@ int main(void)
 	tcase_add_test(tc, test_pipelining);
 	tcase_add_test(tc, test_timeouts);
 	tcase_add_test(tc, test_sigterm);
+	tcase_add_test(tc, test_continue_refused);
 	tcase_add_test(tc, test_corrupt);
 	tcase_add_test(tc, test_max_connections);
 	suite_add_tcase(s, tc);
