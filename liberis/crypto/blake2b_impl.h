@@ -26,6 +26,26 @@
 #define ERIS__B2B_IV6 0x1f83d9abfb41bd6bULL
 #define ERIS__B2B_IV7 0x5be0cd19137e2179ULL
 
+/* The twelve rounds with BLAKE2b's message schedule (RFC 7693 §2.7;
+ * rounds 10 and 11 repeat rounds 0 and 1), written once for every
+ * implementation: R(s0, ..., s15) is that file's round on message words
+ * m[s0..s15]. */
+#define ERIS__B2B_ROUNDS(R) \
+	do { \
+	R(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
+	R(14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3); \
+	R(11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4); \
+	R(7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8); \
+	R(9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13); \
+	R(2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9); \
+	R(12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11); \
+	R(13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10); \
+	R(6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5); \
+	R(10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0); \
+	R(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
+	R(14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3); \
+	} while (0)
+
 /* First parameter-block word for a 32-byte digest, fanout 1, depth 1 and
  * the given key length; the other seven words are zero. */
 #define ERIS__B2B_PARAM0(keylen) (0x01010020ULL | ((uint64_t)(keylen) << 8))
