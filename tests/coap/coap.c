@@ -239,11 +239,11 @@ START_TEST(server_down)
 	ck_assert_eris(rc, ERIS_ERROR);
 	ck_assert_msg(strstr(eris_error_last(), r.url) != NULL, "message: %s",
 		      eris_error_last());
-	ck_assert_msg(now_s() - t0 < 13.0, "took %.1f s", now_s() - t0);
+	ck_assert_msg(now_s() - t0 < 60.0, "took %.1f s", now_s() - t0);
 	t0 = now_s();
 	ck_assert_eris(eris_store_put(r.client, ref, block, sizeof(block)),
 		       ERIS_ERROR);
-	ck_assert_msg(now_s() - t0 < 13.0, "took %.1f s", now_s() - t0);
+	ck_assert_msg(now_s() - t0 < 60.0, "took %.1f s", now_s() - t0);
 	rig_stop(&r);
 }
 END_TEST
@@ -279,7 +279,7 @@ START_TEST(silent_server)
 		       ERIS_ERROR);
 	ck_assert_msg(strstr(eris_error_last(), url) != NULL, "message: %s",
 		      eris_error_last());
-	ck_assert_msg(now_s() - t0 < 13.0, "took %.1f s", now_s() - t0);
+	ck_assert_msg(now_s() - t0 < 60.0, "took %.1f s", now_s() - t0);
 	eris_store_free(s);
 	close(fd);
 }
