@@ -60,8 +60,9 @@ struct eris_encoder {
 	size_t count[MAX_LEVELS];
 };
 
-/* Leaves per batch with several threads: 2 MiB of content. */
-#define BATCH_BYTES ((size_t)2 << 20)
+/* Leaves per batch with several threads: 1 MiB of content (four SIMD
+ * groups of 32 KiB leaves). */
+#define BATCH_BYTES ((size_t)1 << 20)
 /* Threads beyond this add nothing but memory. */
 #define MAX_THREADS 256
 
