@@ -56,6 +56,11 @@ struct eris_encoder {
 	uint8_t (*keys)[ERIS_KEY_BYTES];
 	uint8_t (*refs)[ERIS_REF_BYTES];
 	uint8_t *node_block; /* one encrypted internal node */
+	/* Level-1 nodes made by the tasks (1 KiB blocks with a pool): per
+	 * task its node, encrypted node, key and reference; else NULL. */
+	uint8_t *node_plain, *node_cipher;
+	uint8_t (*node_keys)[ERIS_KEY_BYTES];
+	uint8_t (*node_refs)[ERIS_REF_BYTES];
 	uint8_t *pairs[MAX_LEVELS];
 	size_t count[MAX_LEVELS];
 };
@@ -63,6 +68,9 @@ struct eris_encoder {
 /* Leaves per batch with several threads: 1 MiB of content (four SIMD
  * groups of 32 KiB leaves). */
 #define BATCH_BYTES ((size_t)1 << 20)
+/* A task makes the level-1 node over its leaves when they fit in this
+ * (1 KiB blocks: 16 leaves). */
+#define TASK_BYTES ((size_t)16 << 10)
 /* Threads beyond this add nothing but memory. */
 #define MAX_THREADS 256
 
@@ -76,46 +84,81 @@ static int fail(eris_encoder *enc, int rc)
 static int push(eris_encoder *enc, unsigned level, const uint8_t *ref,
 		const uint8_t *key);
 
-/* One batch's work, shared by the tasks: leaves [8 t, 8 t + 8). */
+/* One batch's work, shared by the tasks. With `fold`, each task's leaves
+ * are exactly the pairs of one level-1 node, which the task builds and
+ * encrypts too (see emit_leaves). */
 struct leaf_job {
 	eris_encoder *enc;
 	const uint8_t *plain;
-	size_t n;
+	size_t n, per; /* leaves in all, per task */
+	int fold;
 };
 
-/* Keys, blocks and references of up to ERIS__B2B_MAX_LANES leaves,
- * hashed side by side (SIMD lanes); (2), (3). Touches only its own slots
- * of the batch arrays, so tasks run on any thread. */
+/* Keys, blocks and references of leaves [t * per, t * per + per), hashed
+ * ERIS__B2B_MAX_LANES at a time side by side (SIMD lanes); (2), (3). A
+ * task touches only its own slots of the batch arrays, so tasks run on
+ * any thread. */
 static void leaf_task(void *arg, size_t t)
 {
 	const struct leaf_job *job = arg;
 	eris_encoder *enc = job->enc;
-	size_t lo = t * ERIS__B2B_MAX_LANES, n = job->n - lo;
-	const uint8_t *in[ERIS__B2B_MAX_LANES] = { NULL };
+	size_t first = t * job->per;
+	size_t last = first + job->per < job->n ? first + job->per : job->n;
 
-	if (n > ERIS__B2B_MAX_LANES)
-		n = ERIS__B2B_MAX_LANES;
-	for (size_t i = 0; i < n; i++)
-		in[i] = job->plain + (lo + i) * enc->bs;
-	eris__blake2b_many(in, n, enc->bs, &enc->leaf_key, enc->keys + lo);
-	for (size_t i = 0; i < n; i++) {
-		uint8_t *block = enc->block + (lo + i) * enc->bs;
+	for (size_t lo = first; lo < last; lo += ERIS__B2B_MAX_LANES) {
+		const uint8_t *in[ERIS__B2B_MAX_LANES] = { NULL };
+		size_t n = last - lo;
 
-		eris__chacha20(block, in[i], enc->bs, enc->keys[lo + i], 0);
-		in[i] = block;
+		if (n > ERIS__B2B_MAX_LANES)
+			n = ERIS__B2B_MAX_LANES;
+		for (size_t i = 0; i < n; i++)
+			in[i] = job->plain + (lo + i) * enc->bs;
+		eris__blake2b_many(in, n, enc->bs, &enc->leaf_key,
+				   enc->keys + lo);
+		for (size_t i = 0; i < n; i++) {
+			uint8_t *block = enc->block + (lo + i) * enc->bs;
+
+			eris__chacha20(block, in[i], enc->bs, enc->keys[lo + i],
+				       0);
+			in[i] = block;
+		}
+		eris__blake2b_many(in, n, enc->bs, NULL, enc->refs + lo);
 	}
-	eris__blake2b_many(in, n, enc->bs, NULL, enc->refs + lo);
+	if (job->fold) {
+		/* The full level-1 node over these leaves, as close_node()
+		 * would make it: (4) all pairs used; (2), (3) at level 1. */
+		uint8_t *node = enc->node_plain + t * enc->bs;
+		uint8_t *block = enc->node_cipher + t * enc->bs;
+
+		for (size_t i = first; i < last; i++) {
+			memcpy(node + (i - first) * 64, enc->refs[i],
+			       ERIS_REF_BYTES);
+			memcpy(node + (i - first) * 64 + ERIS_REF_BYTES,
+			       enc->keys[i], ERIS_KEY_BYTES);
+		}
+		eris__blake2b(enc->node_keys[t], node, enc->bs);
+		eris__chacha20(block, node, enc->bs, enc->node_keys[t], 1);
+		eris__blake2b(enc->node_refs[t], block, enc->bs);
+	}
 }
 
 /* Encode `n` (at most enc->batch) consecutive whole leaves: hash and
  * encrypt them all (in parallel), then store and push them in order, so
- * blocks, puts and pairs are the same for every thread count. */
+ * blocks, puts and pairs are the same for every thread count. When the
+ * batch starts a level-1 node and holds whole ones (1 KiB blocks with a
+ * pool), the tasks also make those nodes: the same puts, in the same
+ * order, as leaf by leaf. */
 static int emit_leaves(eris_encoder *enc, const uint8_t *plain, size_t n)
 {
-	struct leaf_job job = { enc, plain, n };
-	size_t tasks = (n + ERIS__B2B_MAX_LANES - 1) / ERIS__B2B_MAX_LANES;
+	struct leaf_job job = { enc, plain, n, ERIS__B2B_MAX_LANES, 0 };
+	size_t tasks;
 	int rc = ERIS_OK;
 
+	if (enc->node_plain && enc->count[0] == 0 && n % enc->arity == 0) {
+		job.per = enc->arity;
+		job.fold = 1;
+	}
+	tasks = (n + job.per - 1) / job.per;
 	eris__pool_run(enc->pool, tasks, leaf_task, &job);
 	for (size_t i = 0; i < n && rc == ERIS_OK; i++) {
 		if (enc->store) {
@@ -127,9 +170,31 @@ static int emit_leaves(eris_encoder *enc, const uint8_t *plain, size_t n)
 				break;
 			}
 		}
-		rc = push(enc, 0, enc->refs[i], enc->keys[i]);
+		if (!job.fold) {
+			rc = push(enc, 0, enc->refs[i], enc->keys[i]);
+			continue;
+		}
+		if ((i + 1) % enc->arity != 0)
+			continue;
+		/* The level-1 node these leaves complete: task i / arity's. */
+		if (enc->store) {
+			rc = eris__store_put_trusted(
+				enc->store, enc->node_refs[i / enc->arity],
+				enc->node_cipher + i / enc->arity * enc->bs,
+				enc->bs);
+			if (rc < 0) {
+				fail(enc, rc);
+				break;
+			}
+		}
+		rc = push(enc, 1, enc->node_refs[i / enc->arity],
+			  enc->node_keys[i / enc->arity]);
 	}
 	eris_memzero(enc->keys, n * sizeof(*enc->keys));
+	if (job.fold) {
+		eris_memzero(enc->node_plain, tasks * enc->bs);
+		eris_memzero(enc->node_keys, tasks * sizeof(*enc->node_keys));
+	}
 	return rc;
 }
 
@@ -185,7 +250,7 @@ int eris_encoder_new(eris_encoder **out, eris_store *store,
 	eris_encode_options defaults = ERIS_ENCODE_OPTIONS_INIT;
 	eris_encoder *enc;
 	unsigned threads = 1;
-	int rc;
+	int rc, nomem = 0;
 
 	if (out == NULL)
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
@@ -220,7 +285,17 @@ int eris_encoder_new(eris_encoder **out, eris_store *store,
 	enc->keys = eris__calloc(enc->batch, sizeof(*enc->keys));
 	enc->refs = eris__calloc(enc->batch, sizeof(*enc->refs));
 	enc->node_block = eris__malloc(enc->bs);
-	if (enc->leaf == NULL || enc->block == NULL || enc->keys == NULL ||
+	if (threads > 1 && enc->arity * enc->bs <= TASK_BYTES) {
+		size_t tasks = enc->batch / enc->arity;
+
+		enc->node_plain = eris__malloc(tasks * enc->bs);
+		enc->node_cipher = eris__malloc(tasks * enc->bs);
+		enc->node_keys = eris__calloc(tasks, sizeof(*enc->node_keys));
+		enc->node_refs = eris__calloc(tasks, sizeof(*enc->node_refs));
+		nomem = !enc->node_plain || !enc->node_cipher ||
+			!enc->node_keys || !enc->node_refs;
+	}
+	if (nomem || enc->leaf == NULL || enc->block == NULL || enc->keys == NULL ||
 	    enc->refs == NULL || enc->node_block == NULL) {
 		eris_encoder_free(enc);
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
@@ -359,6 +434,10 @@ void eris_encoder_free(eris_encoder *enc)
 	}
 	eris__free(enc->refs);
 	eris__free(enc->node_block);
+	eris__free(enc->node_plain);
+	eris__free(enc->node_cipher);
+	eris__free(enc->node_keys);
+	eris__free(enc->node_refs);
 	for (unsigned l = 0; l < MAX_LEVELS; l++)
 		if (enc->pairs[l]) {
 			eris_memzero(enc->pairs[l], enc->bs);
