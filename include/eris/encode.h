@@ -6,8 +6,10 @@
  *     eris_encoder_free at any point.
  *
  * Memory stays O(level x block size) whatever the content length: one open
- * node per tree level. Every encrypted block is put into the store as soon
- * as it is complete (the store may be NULL to only compute the capability).
+ * node per tree level, plus a batch of leaves (8 leaves; 1 MiB with
+ * threads). The encrypted blocks of a batch are put into the store as soon
+ * as the batch is encoded (the store may be NULL to only compute the
+ * capability).
  * A failed store put leaves the encoder failed: later calls return
  * ERIS_EFAILED. One encoder is not to be used by two threads at once.
  *

@@ -50,7 +50,6 @@ static const struct size_case sizes[] = {
 	{ 32768, 32769 },
 	{ 32768, 8 * 32768 },
 	{ 32768, MIB + 5 },
-	{ 32768, 16 * MIB },
 	{ 32768, 17 * MIB + 77 },
 };
 #define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
@@ -262,12 +261,9 @@ static const struct damage_case damages[] = {
 	{ 1024, 600 * KIB, 200, CUT, 1, 300, FLIP },
 	{ 1024, 600 * KIB, 16, FLIP, 1, 5, REMOVE },
 	{ 1024, 600 * KIB, 290, REMOVE, 1, 271, FLIP },
-	{ 32768, 20 * MIB, 3, FLIP, 0, 0, REMOVE },
 	{ 32768, 20 * MIB, 512, REMOVE, 0, 0, REMOVE },
-	{ 32768, 20 * MIB, 600, CUT, 0, 0, REMOVE },
 	{ 32768, 20 * MIB, 600, FLIP, 1, 530, REMOVE },
 	{ 32768, 20 * MIB, 512, FLIP, 1, 511, CUT },
-	{ 32768, 20 * MIB, 100, FLIP, 1, 540, REMOVE },
 };
 #define NDAMAGES (sizeof(damages) / sizeof(damages[0]))
 
