@@ -1,10 +1,13 @@
 /*
  * pool.c - the thread pool behind multi-threaded encoding and decoding.
  *
- * A job is published under the mutex with a new generation number; every
- * worker wakes, takes task indices from an atomic counter until none are
- * left, and checks out. The caller takes tasks too, then waits until all
- * workers have checked out, so the job's context may live on its stack.
+ * A job is published under the mutex with a new generation number and
+ * opened; a worker that wakes while it is open checks in, takes task
+ * indices from an atomic counter until none are left, and checks out. The
+ * caller takes tasks too; once they are all taken it waits only for the
+ * workers that checked in, then closes the job, so a worker the scheduler
+ * has not run yet costs no wait. Workers never touch a closed job, so its
+ * context may live on the caller's stack.
  */
 #include "internal.h"
 #include "pool.h"
@@ -21,7 +24,8 @@ struct eris__pool {
 	unsigned nworkers;
 	unsigned started;
 	unsigned long generation;
-	unsigned active; /* workers still on the current job */
+	int open;        /* the current job may still be joined */
+	unsigned active; /* workers checked in to the current job */
 	int stop;
 
 	void (*fn)(void *, size_t);
@@ -48,11 +52,13 @@ static void *worker(void *arg)
 
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
-		while (!pool->stop && pool->generation == seen)
+		while (!pool->stop &&
+		       (pool->generation == seen || !pool->open))
 			pthread_cond_wait(&pool->work, &pool->lock);
 		if (pool->stop)
 			break;
 		seen = pool->generation;
+		pool->active++;
 		pthread_mutex_unlock(&pool->lock);
 		take_tasks(pool);
 		pthread_mutex_lock(&pool->lock);
@@ -109,16 +115,18 @@ void eris__pool_run(eris__pool *pool, size_t n,
 	pool->ctx = ctx;
 	pool->n = n;
 	atomic_store(&pool->next, 0);
-	pool->active = pool->started;
+	pool->open = 1;
 	pool->generation++;
 	pthread_cond_broadcast(&pool->work);
 	pthread_mutex_unlock(&pool->lock);
 
 	take_tasks(pool);
 
+	/* Every task is taken; those of checked-in workers may still run. */
 	pthread_mutex_lock(&pool->lock);
 	while (pool->active > 0)
 		pthread_cond_wait(&pool->done, &pool->lock);
+	pool->open = 0;
 	pthread_mutex_unlock(&pool->lock);
 }
 
