@@ -648,6 +648,15 @@ static int fetch_leaves(eris_decoder *dec, uint64_t first, size_t n,
 		if (dec->tasks[t].rc < 0)
 			return eris_error_set(dec->tasks[t].rc, "%s",
 					      dec->tasks[t].msg);
+	/* Keep the last level-1 node a task loaded (and checked) in the
+	 * cache: the next small read likely needs it. */
+	if (tasks > 0 && dec->tasks[tasks - 1].load) {
+		memcpy(dec->node[1],
+		       dec->task_nodes + (size_t)(tasks - 1) * 2 * dec->bs +
+			       dec->bs,
+		       dec->bs);
+		dec->node_idx[1] = dec->tasks[tasks - 1].node;
+	}
 	return (int)n;
 }
 

@@ -355,6 +355,44 @@ START_TEST(test_switch_threads)
 }
 END_TEST
 
+/* Small sequential reads fetch every block once: 64 KiB of 1 KiB leaves
+ * plus the padding leaf, a level-2 root over 5 level-1 nodes. Opening
+ * fetches the root, level-1 node 4 and the last leaf; reading the content
+ * 4 KiB at a time then fetches the 64 other leaves and level-1 nodes 0-3
+ * once each, whatever the threads. */
+START_TEST(test_small_reads_fetch_once)
+{
+	size_t len = 64 * KIB;
+	uint8_t *content = malloc(len), back[4096];
+	eris_read_cap cap;
+	test_store *ts;
+	eris_store *store;
+	eris_decoder *dec;
+	size_t got;
+
+	ck_assert_ptr_nonnull(content);
+	fill_random(content, len, 77, 0);
+	store = encode(content, len, 1024, 1, 0, &ts, &cap);
+	ck_assert_uint_eq(cap.level, 2);
+	ts->gets = 0;
+	ck_assert_eris(eris_decoder_new(&dec, store, &cap), ERIS_OK);
+	ck_assert_eris(eris_decoder_set_threads(dec, thread_counts[_i]),
+		       ERIS_OK);
+	ck_assert_uint_eq(ts->gets, 3);
+	for (size_t off = 0; off < len; off += sizeof(back)) {
+		ck_assert_eris(eris_decoder_read(dec, back, sizeof(back),
+						 &got),
+			       ERIS_OK);
+		ck_assert_uint_eq(got, sizeof(back));
+		ck_assert(memcmp(back, content + off, got) == 0);
+	}
+	ck_assert_uint_eq(ts->gets, 3 + 64 + 4);
+	eris_decoder_free(dec);
+	eris_store_free(store);
+	free(content);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("threads");
@@ -365,6 +403,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_decode_same, 0, NSIZES);
 	tcase_add_loop_test(tc, test_errors_same, 0, NDAMAGES);
 	tcase_add_test(tc, test_switch_threads);
+	tcase_add_loop_test(tc, test_small_reads_fetch_once, 0, NCOUNTS);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
