@@ -23,6 +23,14 @@
  *
  * Cache: one decrypted node per level (the path to the last leaf read),
  * one decrypted leaf for partial-leaf reads, and the last leaf.
+ *
+ * Batches: runs of whole leaves are read in batches split into tasks of
+ * at most 16 KiB of leaves, never across a level-1 node. A task fetches
+ * its leaves with one get_many, checks and decrypts them; with 1 KiB
+ * blocks it first loads and checks the level-1 node itself. Tasks run on
+ * the decoder's pool (eris_decoder_set_threads) or inline, each records
+ * its first failure (code and message), and the first failing task in
+ * content order is reported: the same error for any thread count.
  */
 #include "internal.h"
 #include "pool.h"

@@ -19,6 +19,12 @@
  * at level l (leaves are level 0). A node is emitted as soon as it is full;
  * finish() closes the partial ones bottom-up.
  *
+ * Leaves go in batches (8 leaves; 1 MiB with a pool). A batch is hashed
+ * and encrypted by tasks that only touch their own slots (on the pool's
+ * threads and the caller's), then its blocks are stored and its pairs
+ * pushed in order on the calling thread, so the tree, the blocks and the
+ * order of the puts never depend on the thread count.
+ *
  *    new ──> WRITING ──write──> WRITING ──finish──> FINISHED
  *              │                                      (free)
  *              └── store put fails ──> FAILED (every call: ERIS_EFAILED)
