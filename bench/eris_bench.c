@@ -475,6 +475,7 @@ enum prim {
 	ERIS_B2B_MANY,
 	ERIS_B2B_MANY_KEYED,
 	SODIUM_CHACHA,
+	ERIS_CHACHA,
 	NPRIM
 };
 
@@ -489,6 +490,7 @@ static const char *const prim_name[NPRIM] = {
 	"BLAKE2b-256 unkeyed, liberis, 8 at once",
 	"BLAKE2b-256 keyed,   liberis, 8 at once",
 	"ChaCha20-IETF,       libsodium",
+	"ChaCha20-IETF,       liberis (as in use)",
 };
 
 static double run_prim(const struct ctx *c, enum prim p, size_t bs)
@@ -539,6 +541,10 @@ static double run_prim(const struct ctx *c, enum prim p, size_t bs)
 				many[i] = in + off + i * bs;
 			eris__blake2b_many(many, lanes, bs,
 					   p == ERIS_B2B_MANY ? NULL : &k, out);
+			break;
+		case ERIS_CHACHA:
+			eris__chacha20(c->scratch, in + off, bs, key, 0);
+			out[0][0] = c->scratch[0];
 			break;
 		default:
 			crypto_stream_chacha20_ietf_xor_ic(c->scratch, in + off,
@@ -805,8 +811,8 @@ int main(int argc, char **argv)
 	printf("content: %zu MiB of the \"%s\" stream, generated in %.2f s\n",
 	       c.size >> 20, VECTOR_NAME, bench_now() - t);
 	self_check(c.content, c.size);
-	printf("liberis BLAKE2b: %s; ChaCha20: libsodium\n",
-	       eris__blake2b_path());
+	printf("liberis BLAKE2b: %s; ChaCha20: %s\n", eris__blake2b_path(),
+	       eris__chacha20_path());
 	fflush(stdout);
 
 	memset(res, 0, sizeof(res));
@@ -862,6 +868,10 @@ int main(int argc, char **argv)
 			    best(&prim[s][ERIS_B2B_MANY_KEYED]);
 			printf("  liberis 8 at once / libsodium, %5zu B: "
 			       "unkeyed %.2fx, keyed %.2fx\n", sizes[s], u, k);
+			printf("  ChaCha20 liberis / libsodium, %5zu B: %.2fx\n",
+			       sizes[s],
+			       best(&prim[s][SODIUM_CHACHA]) /
+				       best(&prim[s][ERIS_CHACHA]));
 		}
 	}
 	free(c.scratch);
