@@ -27,10 +27,22 @@
  * and references alike; the best (shortest) wall time of the N rounds is
  * reported, with the median next to it.
  *
+ * Threads: encoding into no store and decoding are measured again on
+ * --threads N threads (default 2; eris_encode_options.threads,
+ * eris_decoder_set_threads), in the same rounds; the report gives their
+ * ratio to the same single-thread bound and the N-thread / 1-thread
+ * speed-up (goal: at least 1.8x on 2 threads). On a shared machine other
+ * processes may hold the cores, so the CPU time of those runs is split
+ * too: the calling thread's against the other threads', and the total
+ * against the 1-thread runs'. From them, the speed-up the same work would
+ * get on idle cores: 1-thread CPU / the busiest thread's CPU (the workers
+ * counted as sharing their part evenly).
+ *
  * Also measured: BLAKE2b from libsodium, libb2 and liberis for 1 KiB and
  * 32 KiB inputs, keyed and unkeyed, and ChaCha20. Before any timing, each
  * BLAKE2b path of liberis the CPU supports is checked against libsodium.
  */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include "bench_util.h"
 #include <eris/eris.h>
 
@@ -47,6 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define MIB (1024.0 * 1024.0)
@@ -73,6 +86,7 @@ struct ctx {
 	uint8_t *scratch;       /* ERIS__B2B_MAX_LANES blocks */
 	int reps;
 	size_t prim_size;       /* bytes per primitive measurement */
+	unsigned threads;       /* for the multi-thread measurements */
 };
 
 /* Keeps results observable so the compiler cannot drop the work. */
@@ -326,32 +340,70 @@ static double own_decode(const struct ctx *c, size_t bs)
  * The codec, through the public API.
  */
 
+/* CPU seconds used, summed over runs: by the process, by the caller. */
+struct cpu_split {
+	double all, caller;
+};
+
+static double cpu_seconds(int who)
+{
+	struct rusage ru;
+
+	getrusage(who, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static void cpu_start(double t[2])
+{
+	t[0] = cpu_seconds(RUSAGE_SELF);
+	t[1] = cpu_seconds(RUSAGE_THREAD);
+}
+
+static void cpu_add(struct cpu_split *acc, const double t[2])
+{
+	acc->all += cpu_seconds(RUSAGE_SELF) - t[0];
+	acc->caller += cpu_seconds(RUSAGE_THREAD) - t[1];
+}
+
 static double run_encode(const struct ctx *c, size_t bs, eris_store *store,
-			 eris_read_cap *cap)
+			 eris_read_cap *cap, unsigned threads,
+			 struct cpu_split *cpu)
 {
 	eris_encode_options opts = ERIS_ENCODE_OPTIONS_INIT;
-	double t;
+	double t, c0[2];
 	int rc;
 
 	opts.block_size = (uint32_t)bs;
+	opts.threads = threads;
+	cpu_start(c0);
 	t = bench_now();
 	rc = eris_encode(cap, store, &opts, c->content, c->size);
 	t = bench_now() - t;
+	if (cpu)
+		cpu_add(cpu, c0);
 	if (rc < 0)
 		bench_die("eris_encode", rc);
 	return t;
 }
 
 static double run_decode(const struct ctx *c, eris_store *store,
-			 const eris_read_cap *cap)
+			 const eris_read_cap *cap, unsigned threads,
+			 struct cpu_split *cpu)
 {
 	eris_decoder *dec;
 	size_t done = 0, got;
-	double t = bench_now();
-	int rc = eris_decoder_new(&dec, store, cap);
+	double c0[2], t;
+	int rc;
+
+	cpu_start(c0);
+	t = bench_now();
+	rc = eris_decoder_new(&dec, store, cap);
 
 	if (rc < 0)
 		bench_die("eris_decoder_new", rc);
+	if ((rc = eris_decoder_set_threads(dec, threads)) < 0)
+		bench_die("eris_decoder_set_threads", rc);
 	while (done < c->size) {
 		size_t want = c->size - done;
 
@@ -365,6 +417,8 @@ static double run_decode(const struct ctx *c, eris_store *store,
 		done += got;
 	}
 	t = bench_now() - t;
+	if (cpu)
+		cpu_add(cpu, c0);
 	eris_decoder_free(dec);
 	if (done != c->size) {
 		fprintf(stderr, "eris-bench: decoded %zu of %zu bytes\n", done,
@@ -394,11 +448,13 @@ struct result {
 	size_t bs;
 	struct samples bound_enc, own_enc, enc_null, enc_mem;
 	struct samples bound_dec, own_dec, dec, verify;
+	struct samples enc_threads, dec_threads; /* on c->threads */
+	struct cpu_split enc1_cpu, dec1_cpu, enc_cpu, dec_cpu;
 };
 
 static void measure(const struct ctx *c, struct result *r)
 {
-	eris_read_cap cap, cap_mem;
+	eris_read_cap cap, cap_mem, cap_threads;
 	char urn[ERIS_URN_BUFSIZE];
 	eris_store *store = NULL;
 	int rc;
@@ -406,17 +462,22 @@ static void measure(const struct ctx *c, struct result *r)
 	for (int rep = 0; rep < c->reps; rep++) {
 		add(&r->bound_enc, bound_encode(c, r->bs));
 		add(&r->own_enc, own_encode(c, r->bs));
-		add(&r->enc_null, run_encode(c, r->bs, NULL, &cap));
+		add(&r->enc_null,
+		    run_encode(c, r->bs, NULL, &cap, 1, &r->enc1_cpu));
+		add(&r->enc_threads, run_encode(c, r->bs, NULL, &cap_threads,
+						c->threads, &r->enc_cpu));
 		eris_store_free(store);
 		if ((rc = eris_store_new_mem(&store)) < 0)
 			bench_die("eris_store_new_mem", rc);
-		add(&r->enc_mem, run_encode(c, r->bs, store, &cap_mem));
+		add(&r->enc_mem,
+		    run_encode(c, r->bs, store, &cap_mem, 1, NULL));
 		add(&r->bound_dec, bound_decode(c, r->bs));
 		add(&r->own_dec, own_decode(c, r->bs));
-		add(&r->dec, run_decode(c, store, &cap_mem));
+		add(&r->dec, run_decode(c, store, &cap_mem, 1, &r->dec1_cpu));
 		if (rep == 0) {
 			/* Not timed: the codec must be right to count. */
 			if (memcmp(&cap, &cap_mem, sizeof(cap)) != 0 ||
+			    memcmp(&cap, &cap_threads, sizeof(cap)) != 0 ||
 			    memcmp(c->out, c->content, c->size) != 0) {
 				fprintf(stderr, "eris-bench: %zu-byte blocks: "
 					"round trip mismatch\n", r->bs);
@@ -434,6 +495,14 @@ static void measure(const struct ctx *c, struct result *r)
 			fflush(stdout);
 		}
 		add(&r->verify, run_verify(store, &cap_mem));
+		memset(c->out, 0, c->size);
+		add(&r->dec_threads, run_decode(c, store, &cap_mem, c->threads,
+						&r->dec_cpu));
+		if (rep == 0 && memcmp(c->out, c->content, c->size) != 0) {
+			fprintf(stderr, "eris-bench: %zu-byte blocks: %u-thread "
+				"decode mismatch\n", r->bs, c->threads);
+			exit(1);
+		}
 	}
 	eris_store_free(store);
 }
@@ -453,6 +522,7 @@ enum prim {
 	ERIS_B2B_MANY,
 	ERIS_B2B_MANY_KEYED,
 	SODIUM_CHACHA,
+	ERIS_CHACHA,
 	NPRIM
 };
 
@@ -467,6 +537,7 @@ static const char *const prim_name[NPRIM] = {
 	"BLAKE2b-256 unkeyed, liberis, 8 at once",
 	"BLAKE2b-256 keyed,   liberis, 8 at once",
 	"ChaCha20-IETF,       libsodium",
+	"ChaCha20-IETF,       liberis (as in use)",
 };
 
 static double run_prim(const struct ctx *c, enum prim p, size_t bs)
@@ -517,6 +588,10 @@ static double run_prim(const struct ctx *c, enum prim p, size_t bs)
 				many[i] = in + off + i * bs;
 			eris__blake2b_many(many, lanes, bs,
 					   p == ERIS_B2B_MANY ? NULL : &k, out);
+			break;
+		case ERIS_CHACHA:
+			eris__chacha20(c->scratch, in + off, bs, key, 0);
+			out[0][0] = c->scratch[0];
 			break;
 		default:
 			crypto_stream_chacha20_ietf_xor_ic(c->scratch, in + off,
@@ -579,10 +654,30 @@ static void row(const char *what, size_t bytes, const struct samples *s,
 	printf("\n");
 }
 
+/* The CPU split of the N-thread runs and the speed-up it projects. */
+static void cpu_row(const char *what, unsigned threads,
+		      const struct cpu_split *one, const struct cpu_split *n)
+{
+	double others = n->all - n->caller;
+	double busiest = n->caller;
+	double up;
+
+	if (threads > 1 && others / (threads - 1) > busiest)
+		busiest = others / (threads - 1);
+	up = busiest > 0 ? one->all / busiest : 0;
+	printf("  %s CPU on %u threads: caller %.0f%%, others %.0f%%; "
+	       "%+.1f%% CPU vs 1 thread; on idle cores: %.2fx\n",
+	       what, threads, 100.0 * n->caller / n->all,
+	       100.0 * others / n->all, 100.0 * (n->all / one->all - 1), up);
+}
+
 static void report(const struct ctx *c, const struct result *r)
 {
 	double enc_ratio = best(&r->bound_enc) / best(&r->enc_null);
 	double dec_ratio = best(&r->bound_dec) / best(&r->dec);
+	double enc_up = best(&r->enc_null) / best(&r->enc_threads);
+	double dec_up = best(&r->dec) / best(&r->dec_threads);
+	char what[64];
 
 	printf("\n%zu-byte blocks, %zu MiB (MiB/s of content)\n", r->bs,
 	       c->size >> 20);
@@ -604,16 +699,54 @@ static void report(const struct ctx *c, const struct result *r)
 	    &r->own_dec);
 	row("verify (eris_verify, no output)", c->size, &r->verify, NULL,
 	    NULL);
+	snprintf(what, sizeof(what), "encode, no store, %u threads",
+		 c->threads);
+	row(what, c->size, &r->enc_threads, &r->bound_enc, NULL);
+	snprintf(what, sizeof(what), "decode, %u threads", c->threads);
+	row(what, c->size, &r->dec_threads, &r->bound_dec, NULL);
 	printf("  encoder/bound %.1f%%: %s    decoder/bound %.1f%%: %s\n",
 	       100.0 * enc_ratio, enc_ratio >= 0.9 ? "PASS" : "BELOW",
 	       100.0 * dec_ratio, dec_ratio >= 0.9 ? "PASS" : "BELOW");
+	printf("  %u threads / 1 thread: encode %.2fx, decode %.2fx (best), "
+	       "%.2fx, %.2fx (median)\n",
+	       c->threads, enc_up, dec_up,
+	       median(&r->enc_null) / median(&r->enc_threads),
+	       median(&r->dec) / median(&r->dec_threads));
+	cpu_row("encode", c->threads, &r->enc1_cpu, &r->enc_cpu);
+	cpu_row("decode", c->threads, &r->dec1_cpu, &r->dec_cpu);
+}
+
+/* One line per block size: the table. */
+static void summary(const struct ctx *c, const struct result *res, int n)
+{
+	printf("\nsummary (best MiB/s, x single-thread bound; speed-up "
+	       "%u/1 threads)\n", c->threads);
+	printf("  %-6s %18s %18s %7s  %18s %18s %7s\n", "block",
+	       "encode 1 thread", "encode N threads", "N/1", "decode 1 thread",
+	       "decode N threads", "N/1");
+	for (int s = 0; s < n; s++) {
+		const struct result *r = &res[s];
+		double be = best(&r->bound_enc), bd = best(&r->bound_dec);
+
+		printf("  %-6zu %10.1f (%.2fx) %10.1f (%.2fx) %6.2fx  "
+		       "%10.1f (%.2fx) %10.1f (%.2fx) %6.2fx\n",
+		       r->bs, mibs(c->size, best(&r->enc_null)),
+		       be / best(&r->enc_null),
+		       mibs(c->size, best(&r->enc_threads)),
+		       be / best(&r->enc_threads),
+		       best(&r->enc_null) / best(&r->enc_threads),
+		       mibs(c->size, best(&r->dec)), bd / best(&r->dec),
+		       mibs(c->size, best(&r->dec_threads)),
+		       bd / best(&r->dec_threads),
+		       best(&r->dec) / best(&r->dec_threads));
+	}
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: eris-bench [--size MIB] [--reps N] [--block 1k|32k|both]\n"
-		"                  [--prim-size MIB] [--no-prim]\n"
+		"                  [--prim-size MIB] [--no-prim] [--threads N]\n"
 		"  --size MIB       content length in MiB (default 1024, the\n"
 		"                   1 GiB vector; the URN is checked at 1024)\n"
 		"  --reps N         rounds per measurement, best and median\n"
@@ -621,7 +754,9 @@ static void usage(FILE *f)
 		"  --block SIZE     block sizes to run (default both)\n"
 		"  --prim-size MIB  bytes per primitive comparison (default\n"
 		"                   256, at most --size)\n"
-		"  --no-prim        skip the libsodium/libb2 comparison\n",
+		"  --no-prim        skip the libsodium/libb2 comparison\n"
+		"  --threads N      threads for the multi-thread rows "
+		"(default 2)\n",
 		MAX_REPS);
 }
 
@@ -674,6 +809,7 @@ int main(int argc, char **argv)
 
 	bench_name = "eris-bench";
 	c.reps = 3;
+	c.threads = 2;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -690,6 +826,8 @@ int main(int argc, char **argv)
 			size_mib = parse_num(v, 1, 1L << 20);
 		} else if (strcmp(a, "--reps") == 0) {
 			c.reps = (int)parse_num(v, 1, MAX_REPS);
+		} else if (strcmp(a, "--threads") == 0) {
+			c.threads = (unsigned)parse_num(v, 1, 256);
 		} else if (strcmp(a, "--prim-size") == 0) {
 			prim_mib = parse_num(v, 1, 1L << 20);
 		} else if (strcmp(a, "--block") == 0) {
@@ -728,8 +866,8 @@ int main(int argc, char **argv)
 #endif
 	       ERIS_BENCH_BUILD_TYPE, ERIS_BENCH_C_FLAGS);
 	cpu_model(cpu, sizeof(cpu));
-	printf("CPU: %s; one thread; wall clock; best and median of %d "
-	       "interleaved rounds\n", cpu, c.reps);
+	printf("CPU: %s; one thread and %u threads; wall clock; best and "
+	       "median of %d interleaved rounds\n", cpu, c.threads, c.reps);
 
 	t = bench_now();
 	c.content = make_stream(c.size);
@@ -739,8 +877,8 @@ int main(int argc, char **argv)
 	printf("content: %zu MiB of the \"%s\" stream, generated in %.2f s\n",
 	       c.size >> 20, VECTOR_NAME, bench_now() - t);
 	self_check(c.content, c.size);
-	printf("liberis BLAKE2b: %s; ChaCha20: libsodium\n",
-	       eris__blake2b_path());
+	printf("liberis BLAKE2b: %s; ChaCha20: %s\n", eris__blake2b_path(),
+	       eris__chacha20_path());
 	fflush(stdout);
 
 	memset(res, 0, sizeof(res));
@@ -751,6 +889,7 @@ int main(int argc, char **argv)
 	}
 	for (int s = 0; s < nsizes; s++)
 		report(&c, &res[s]);
+	summary(&c, res, nsizes);
 
 	if (do_prim) {
 		primitives(&c, sizes, nsizes, prim);
@@ -795,6 +934,10 @@ int main(int argc, char **argv)
 			    best(&prim[s][ERIS_B2B_MANY_KEYED]);
 			printf("  liberis 8 at once / libsodium, %5zu B: "
 			       "unkeyed %.2fx, keyed %.2fx\n", sizes[s], u, k);
+			printf("  ChaCha20 liberis / libsodium, %5zu B: %.2fx\n",
+			       sizes[s],
+			       best(&prim[s][SODIUM_CHACHA]) /
+				       best(&prim[s][ERIS_CHACHA]));
 		}
 	}
 	free(c.scratch);

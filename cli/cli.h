@@ -113,6 +113,13 @@ int cli_parse_u64(const char *cmd, const char *what, const char *s,
 /* Parse "1k"/"1024"/"32k"/"32768" (k or K, optional "iB"). 0 or -1. */
 int cli_parse_block_size(const char *cmd, const char *s, uint32_t *out);
 
+/* --threads N: 1 to CLI_MAX_THREADS. Prints the error itself; -1. */
+#define CLI_MAX_THREADS 256
+int cli_parse_threads(const char *cmd, const char *s, unsigned *out);
+
+/* The default thread count: the online CPUs. */
+unsigned cli_default_threads(void);
+
 /* Parse exactly 64 hex digits into a 32-byte secret. 0 or -1. */
 int cli_parse_secret(const char *cmd, const char *s,
 		     uint8_t out[ERIS_SECRET_BYTES]);

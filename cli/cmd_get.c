@@ -13,12 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_STORE = 256, OPT_OFFSET, OPT_LENGTH };
+enum { OPT_STORE = 256, OPT_OFFSET, OPT_LENGTH, OPT_THREADS };
 
 static const struct option get_options[] = {
 	{ "store", required_argument, NULL, OPT_STORE },
 	{ "offset", required_argument, NULL, OPT_OFFSET },
 	{ "length", required_argument, NULL, OPT_LENGTH },
+	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "output", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -74,7 +75,8 @@ int cmd_get(int argc, char **argv)
 	static const char cmd[] = "get";
 	const char *store_spec = NULL, *out_path = NULL;
 	uint64_t offset = 0, length = 0, size, start, end;
-	int have_length = 0, quiet = 0, c, ret;
+	int have_length = 0, quiet = 0, c, ret, rc;
+	unsigned threads = 0;
 	eris_store *store = NULL;
 	eris_decoder *dec = NULL;
 	eris_read_cap cap;
@@ -96,6 +98,10 @@ int cmd_get(int argc, char **argv)
 				return cli_try_help(cmd);
 			have_length = 1;
 			break;
+		case OPT_THREADS:
+			if (cli_parse_threads(cmd, optarg, &threads) < 0)
+				return cli_try_help(cmd);
+			break;
 		case 'o':
 			out_path = optarg;
 			break;
@@ -115,6 +121,12 @@ int cmd_get(int argc, char **argv)
 	ret = cli_open_content(cmd, store_spec, &cap, &store, &dec);
 	if (ret != EXIT_OK)
 		return ret;
+	rc = eris_decoder_set_threads(dec, threads ? threads
+						   : cli_default_threads());
+	if (rc < 0) {
+		ret = cli_lib_error(cmd, rc);
+		goto out;
+	}
 
 	/* The range to write; past the end it is empty. */
 	size = eris_decoder_length(dec);

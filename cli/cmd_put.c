@@ -28,14 +28,22 @@ struct encode_params {
 	int secret_mode;     /* 0 null secret, 1 --secret, 2 --random-secret */
 	uint8_t secret[ERIS_SECRET_BYTES];
 	int quiet;
+	unsigned threads; /* 0: all CPUs */
 };
 
-enum { OPT_BLOCK_SIZE = 256, OPT_SECRET, OPT_RANDOM_SECRET, OPT_STORE };
+enum {
+	OPT_BLOCK_SIZE = 256,
+	OPT_SECRET,
+	OPT_RANDOM_SECRET,
+	OPT_STORE,
+	OPT_THREADS
+};
 
 static const struct option put_options[] = {
 	{ "block-size", required_argument, NULL, OPT_BLOCK_SIZE },
 	{ "secret", required_argument, NULL, OPT_SECRET },
 	{ "random-secret", no_argument, NULL, OPT_RANDOM_SECRET },
+	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "store", required_argument, NULL, OPT_STORE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -47,6 +55,7 @@ static const struct option sum_options[] = {
 	{ "block-size", required_argument, NULL, OPT_BLOCK_SIZE },
 	{ "secret", required_argument, NULL, OPT_SECRET },
 	{ "random-secret", no_argument, NULL, OPT_RANDOM_SECRET },
+	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -88,6 +97,10 @@ static int parse_options(const char *cmd, int argc, char **argv,
 			break;
 		case OPT_STORE:
 			*store = optarg;
+			break;
+		case OPT_THREADS:
+			if (cli_parse_threads(cmd, optarg, &p->threads) < 0)
+				return cli_try_help(cmd);
 			break;
 		case 'q':
 			p->quiet = 1;
@@ -160,6 +173,7 @@ static int encode_fd(const char *cmd, const char *path, int fd,
 		eris_secret_random(random_secret);
 		opts.secret = random_secret;
 	}
+	opts.threads = p->threads ? p->threads : cli_default_threads();
 	rc = eris_encoder_new(&enc, store, &opts);
 	if (rc < 0) {
 		ret = cli_lib_error(cmd, rc);

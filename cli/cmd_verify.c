@@ -3,11 +3,50 @@
  * named by each URN is in the store and passes the decoding rules R1-R6,
  * without producing the content. One result line per URN on stdout.
  */
+#define _GNU_SOURCE /* getopt_long */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h> /* optind */
+#include <unistd.h>
+
+enum { OPT_STORE = 256, OPT_THREADS };
+
+static const struct option verify_options[] = {
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Returns -1 to go on, or an exit code to stop with. */
+static int parse_options(const char *cmd, int argc, char **argv,
+			 const char **store, unsigned *threads, int *quiet)
+{
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":qh", verify_options, NULL)) !=
+	       -1) {
+		switch (c) {
+		case OPT_STORE:
+			*store = optarg;
+			break;
+		case OPT_THREADS:
+			if (cli_parse_threads(cmd, optarg, threads) < 0)
+				return cli_try_help(cmd);
+			break;
+		case 'q':
+			*quiet = 1;
+			break;
+		default:
+			return cli_help_or_bad_option(cmd, c, argv);
+		}
+	}
+	return -1;
+}
 
 /* eris_verify reports the leaves checked so far; show them as bytes. */
 static void on_progress(uint64_t leaves, void *payload)
@@ -19,7 +58,7 @@ static void on_progress(uint64_t leaves, void *payload)
 
 /* Verify one capability; prints its result line, returns an exit code. */
 static int verify_one(const char *urn, const eris_read_cap *cap,
-		      eris_store *store, int quiet)
+		      eris_store *store, unsigned threads, int quiet)
 {
 	char msg[768];
 	uint64_t blocks = 0;
@@ -38,8 +77,8 @@ static int verify_one(const char *urn, const eris_read_cap *cap,
 		}
 	}
 	if (rc == ERIS_OK)
-		rc = eris_verify(store, cap, &blocks, on_progress,
-				 (void *)cap);
+		rc = eris_verify_threads(store, cap, threads, &blocks,
+					 on_progress, (void *)cap);
 	progress_clear();
 	if (rc < 0) {
 		printf("%s: FAILED: %s\n", urn,
@@ -59,8 +98,9 @@ int cmd_verify(int argc, char **argv)
 	eris_store *store = NULL;
 	eris_read_cap *caps;
 	int quiet = 0, n, failed = 0, ret;
+	unsigned threads = 0;
 
-	ret = cli_parse_store_options(cmd, argc, argv, &store_spec, &quiet);
+	ret = parse_options(cmd, argc, argv, &store_spec, &threads, &quiet);
 	if (ret >= 0)
 		return ret;
 	n = argc - optind;
@@ -85,11 +125,13 @@ int cmd_verify(int argc, char **argv)
 		}
 	}
 
+	if (threads == 0)
+		threads = cli_default_threads();
 	ret = cli_open_store(cmd, store_spec, 0, &store);
 	if (ret == EXIT_OK) {
 		for (int i = 0; i < n; i++) {
 			int r = verify_one(argv[optind + i], &caps[i], store,
-					   quiet);
+					   threads, quiet);
 
 			fflush(stdout);
 			if (r != EXIT_OK)

@@ -83,6 +83,9 @@ static const char put_help[] =
 	"      --random-secret    use a fresh random secret: a URN nobody can\n"
 	"                         derive from the content\n"
 	"      --store STORE      where to put the blocks (created if needed)\n"
+	"      --threads N        hash and encrypt on N threads (default: all\n"
+	"                         CPUs; 1: the calling thread only); the URN\n"
+	"                         and the blocks are the same for any N\n"
 	"  -q, --quiet            no progress display\n"
 	"  -h, --help             show this help\n"
 	"--secret and --random-secret exclude each other. A secret given on\n"
@@ -99,6 +102,9 @@ static const char sum_help[] =
 	"      --secret HEX       convergence secret: exactly 64 hexadecimal\n"
 	"                         digits (32 bytes); default: the null secret\n"
 	"      --random-secret    a fresh random secret for each FILE\n"
+	"      --threads N        hash and encrypt on N threads (default: all\n"
+	"                         CPUs; 1: the calling thread only); the URN\n"
+	"                         and the blocks are the same for any N\n"
 	"  -q, --quiet            no progress display\n"
 	"  -h, --help             show this help\n";
 
@@ -112,6 +118,8 @@ static const char get_help[] =
 	"      --offset N      start at byte N (decimal; default 0); an offset\n"
 	"                      at or past the end gives empty output\n"
 	"      --length N      write at most N bytes (default: up to the end)\n"
+	"      --threads N     check and decrypt on N threads (default: all\n"
+	"                      CPUs; 1: the calling thread only)\n"
 	"  -o, --output FILE   write to FILE instead: the content goes to a\n"
 	"                      temporary file in the same directory, renamed\n"
 	"                      to FILE only once all of it is verified; on\n"
@@ -129,6 +137,9 @@ static const char verify_help[] =
 	"\n"
 	"Options:\n"
 	"      --store STORE   where to read the blocks from\n"
+	"      --threads N     check on N threads (default: all CPUs; 1: the\n"
+	"                      calling thread only); the verdict is the same\n"
+	"                      for any N\n"
 	"  -q, --quiet         no progress display, no OK lines (only "
 	"failures)\n"
 	"  -h, --help          show this help\n";

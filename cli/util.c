@@ -218,6 +218,29 @@ int cli_parse_block_size(const char *cmd, const char *s, uint32_t *out)
 	return -1;
 }
 
+int cli_parse_threads(const char *cmd, const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = s[0] >= '0' && s[0] <= '9' ? strtoul(s, &end, 10) : 0;
+	if (n < 1 || n > CLI_MAX_THREADS || errno || *end != '\0') {
+		cli_error(cmd, "invalid thread count '%s' (1 to %d)", s,
+			  CLI_MAX_THREADS);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
+unsigned cli_default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > CLI_MAX_THREADS ? CLI_MAX_THREADS : (unsigned)n;
+}
+
 static int hex_value(char c)
 {
 	if (c >= '0' && c <= '9')

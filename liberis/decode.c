@@ -23,8 +23,17 @@
  *
  * Cache: one decrypted node per level (the path to the last leaf read),
  * one decrypted leaf for partial-leaf reads, and the last leaf.
+ *
+ * Batches: runs of whole leaves are read in batches split into tasks of
+ * at most 16 KiB of leaves, never across a level-1 node. A task fetches
+ * its leaves with one get_many, checks and decrypts them; with 1 KiB
+ * blocks it first loads and checks the level-1 node itself. Tasks run on
+ * the decoder's pool (eris_decoder_set_threads) or inline, each records
+ * its first failure (code and message), and the first failing task in
+ * content order is reported: the same error for any thread count.
  */
 #include "internal.h"
+#include "pool.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,8 +43,15 @@
 #define MAX_LEVEL_1K 14
 #define MAX_LEVEL_32K 6
 #define MAX_LEVELS (MAX_LEVEL_1K + 1)
-/* Whole leaves are fetched in batches of this many bytes. */
-#define BATCH_BYTES (256u * 1024u)
+/* Whole leaves are fetched in batches of this many bytes per thread (at
+ * least four threads' worth with a pool, at most MAX_BATCH_BYTES)... */
+#define BATCH_BYTES ((size_t)256 << 10)
+#define MAX_BATCH_BYTES ((size_t)8 << 20)
+/* ... and checked in tasks of at most this many bytes of leaves; 16 KiB
+ * is one level-1 node's worth of 1 KiB leaves. */
+#define TASK_BYTES ((size_t)16 << 10)
+/* Threads beyond this add nothing but memory. */
+#define MAX_THREADS 256
 
 struct eris_decoder {
 	eris_store *store;
@@ -60,14 +76,34 @@ struct eris_decoder {
 	uint64_t leaf_idx;
 	uint8_t *last;     /* decrypted last leaf */
 
-	/* Batched leaf fetches, allocated on first use. */
+	/* Batched leaf fetches, allocated on first use: per leaf of a batch
+	 * a buffer, its reference, length and fetch result; per task its
+	 * level-1 node (when the task loads it) and outcome. */
+	eris__pool *pool;
+	unsigned threads;
 	size_t batch_max;
 	uint8_t *batch_mem;
 	uint8_t **batch_bufs;
 	uint8_t (*batch_refs)[ERIS_REF_BYTES];
-	uint8_t (*batch_keys)[ERIS_KEY_BYTES];
 	size_t *batch_lens;
 	int *batch_rcs;
+	size_t task_max;
+	struct leaf_task *tasks;
+	uint8_t *task_nodes; /* 2 blocks per task: cipher, plain */
+};
+
+/* Check (and decrypt) leaves [first, first + n) of one level-1 node,
+ * which sit at `slot`.. of the batch. The node is loaded by the task
+ * itself (`load`, from `pair`) or already decrypted at `pairs`. */
+struct leaf_task {
+	uint64_t first;
+	size_t n, slot;
+	uint64_t node;
+	int load;
+	uint8_t pair[64];
+	const uint8_t *pairs; /* the pair of leaf `first` */
+	int rc;
+	char msg[512]; /* the error message when rc < 0 */
 };
 
 static int is_zero(const uint8_t *p, size_t n)
@@ -126,19 +162,25 @@ static int check_block(const eris_decoder *dec, const uint8_t *ref,
 	}
 }
 
-/* Fetch, verify and decrypt one block into `out`. */
+/* Fetch into `cipher`, verify and decrypt one block into `out`. */
+static int fetch_block(const eris_decoder *dec, const uint8_t *ref,
+		       const uint8_t *key, unsigned level, uint64_t idx,
+		       uint8_t *cipher, uint8_t *out)
+{
+	size_t len = 0;
+	int rc = eris__store_get_raw(dec->store, ref, cipher, dec->bs, &len);
+
+	rc = check_block(dec, ref, cipher, len, rc, level, idx, NULL);
+	if (rc < 0)
+		return rc;
+	eris__chacha20(out, cipher, dec->bs, key, (uint8_t)level);
+	return ERIS_OK;
+}
+
 static int deref(eris_decoder *dec, const uint8_t *ref, const uint8_t *key,
 		 unsigned level, uint64_t idx, uint8_t *out)
 {
-	size_t len = 0;
-	int rc = eris__store_get_raw(dec->store, ref, dec->cipher, dec->bs,
-				     &len);
-
-	rc = check_block(dec, ref, dec->cipher, len, rc, level, idx, NULL);
-	if (rc < 0)
-		return rc;
-	eris__chacha20(out, dec->cipher, dec->bs, key, (uint8_t)level);
-	return ERIS_OK;
+	return fetch_block(dec, ref, key, level, idx, dec->cipher, out);
 }
 
 /* R5: count the pairs of a decrypted internal node. */
@@ -170,6 +212,18 @@ static int parse_node(const eris_decoder *dec, const uint8_t *node,
 	return ERIS_OK;
 }
 
+/* R5: every node but the right-most of its level is full. */
+static int check_count(unsigned level, uint64_t idx, size_t count,
+		       size_t expected)
+{
+	if (count == expected)
+		return ERIS_OK;
+	return eris_error_set(ERIS_ENODE,
+			      "R5 malformed internal node: level-%u node %llu "
+			      "holds %zu pairs, expected %zu",
+			      level, (unsigned long long)idx, count, expected);
+}
+
 /* Make node[level] hold the node with index `idx` (level < L), loading
  * ancestors as needed. */
 static int load_node(eris_decoder *dec, unsigned level, uint64_t idx)
@@ -197,13 +251,9 @@ static int load_node(eris_decoder *dec, unsigned level, uint64_t idx)
 	expected = idx == dec->right_idx[level] ? dec->right_count[level]
 						: dec->arity;
 	if (expected == 0) /* right-most path being walked by open */
-		dec->right_count[level] = expected = count;
-	if (count != expected)
-		return eris_error_set(ERIS_ENODE,
-				      "R5 malformed internal node: level-%u "
-				      "node %llu holds %zu pairs, expected %zu",
-				      level, (unsigned long long)idx, count,
-				      expected);
+		dec->right_count[level] = count;
+	else if ((rc = check_count(level, idx, count, expected)) < 0)
+		return rc;
 	dec->node_idx[level] = idx;
 	return ERIS_OK;
 }
@@ -327,6 +377,7 @@ int eris_decoder_new(eris_decoder **out, eris_store *store,
 	dec->arity = dec->bs / 64;
 	dec->levels = cap->level;
 	dec->leaf_idx = UINT64_MAX;
+	dec->threads = 1;
 	dec->cipher = eris__malloc(dec->bs);
 	dec->leaf = eris__malloc(dec->bs);
 	dec->last = eris__malloc(dec->bs);
@@ -354,49 +405,111 @@ uint64_t eris_decoder_length(const eris_decoder *dec)
 	return dec ? dec->length : 0;
 }
 
+static void batch_free(eris_decoder *dec)
+{
+	eris__free(dec->batch_mem);
+	eris__free(dec->batch_bufs);
+	eris__free(dec->batch_refs);
+	eris__free(dec->batch_lens);
+	eris__free(dec->batch_rcs);
+	eris__free(dec->tasks);
+	if (dec->task_nodes)
+		eris_memzero(dec->task_nodes, dec->task_max * 2 * dec->bs);
+	eris__free(dec->task_nodes);
+	dec->batch_mem = NULL;
+	dec->batch_bufs = NULL;
+	dec->batch_refs = NULL;
+	dec->batch_lens = NULL;
+	dec->batch_rcs = NULL;
+	dec->tasks = NULL;
+	dec->task_nodes = NULL;
+	dec->batch_max = dec->task_max = 0;
+}
+
+/* Leaves per task: a SIMD group at least, one level-1 node of 1 KiB
+ * leaves. */
+static size_t task_leaves(const eris_decoder *dec)
+{
+	size_t n = TASK_BYTES / dec->bs;
+
+	return n < ERIS__B2B_MAX_LANES ? ERIS__B2B_MAX_LANES : n;
+}
+
 static int batch_alloc(eris_decoder *dec)
 {
-	size_t n = BATCH_BYTES / dec->bs;
+	size_t bytes = BATCH_BYTES * (dec->threads > 1 && dec->threads < 4
+					      ? 4
+					      : dec->threads);
+	size_t n, tasks;
 
+	if (bytes > MAX_BATCH_BYTES)
+		bytes = MAX_BATCH_BYTES;
+	n = bytes / dec->bs;
+	/* Each level-1 node boundary can cut one task short. */
+	tasks = n / task_leaves(dec) + n / dec->arity + 2;
 	dec->batch_mem = eris__malloc(n * dec->bs);
 	dec->batch_bufs = eris__calloc(n, sizeof(*dec->batch_bufs));
 	dec->batch_refs = eris__calloc(n, sizeof(*dec->batch_refs));
-	dec->batch_keys = eris__calloc(n, sizeof(*dec->batch_keys));
 	dec->batch_lens = eris__calloc(n, sizeof(*dec->batch_lens));
 	dec->batch_rcs = eris__calloc(n, sizeof(*dec->batch_rcs));
+	dec->tasks = eris__calloc(tasks, sizeof(*dec->tasks));
+	/* Tasks load their level-1 node only when one task covers it. */
+	if (dec->arity <= task_leaves(dec))
+		dec->task_nodes = eris__malloc(tasks * 2 * dec->bs);
+	dec->task_max = tasks;
 	if (!dec->batch_mem || !dec->batch_bufs || !dec->batch_refs ||
-	    !dec->batch_keys || !dec->batch_lens || !dec->batch_rcs)
+	    !dec->batch_lens || !dec->batch_rcs || !dec->tasks ||
+	    (dec->arity <= task_leaves(dec) && !dec->task_nodes)) {
+		batch_free(dec);
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
+	}
 	for (size_t i = 0; i < n; i++)
 		dec->batch_bufs[i] = dec->batch_mem + i * dec->bs;
 	dec->batch_max = n;
 	return ERIS_OK;
 }
 
-/* Fetch and verify `n` whole leaves from `first` (never the last leaf) in
- * one batch; decrypt them to `out` unless it is NULL (verify only). */
-static int fetch_leaves(eris_decoder *dec, uint64_t first, size_t n,
-			uint8_t *out)
+/* One batch's work, shared by its tasks. */
+struct batch_job {
+	eris_decoder *dec;
+	uint8_t *out; /* decrypted leaves go here; NULL to only verify */
+};
+
+/* The level-1 node of a task that loads it: R1-R3 and R5. */
+static int task_node(const eris_decoder *dec, const struct leaf_task *task,
+		     uint8_t *cipher, uint8_t *node)
 {
-	const uint8_t *pair = NULL;
+	size_t count;
+	int rc = fetch_block(dec, task->pair, task->pair + ERIS_REF_BYTES, 1,
+			     task->node, cipher, node);
+
+	if (rc == ERIS_OK)
+		rc = parse_node(dec, node, 1, task->node, &count);
+	if (rc == ERIS_OK)
+		rc = check_count(1, task->node, count,
+				 task->node == dec->right_idx[1]
+					 ? dec->right_count[1]
+					 : dec->arity);
+	return rc;
+}
+
+/* R1-R3 on the task's leaves, in order; each leaf is decrypted once it
+ * passed. Any thread may run it: it reads the decoder and writes only
+ * the task's own slots. */
+static int task_leaves_check(const eris_decoder *dec,
+			     const struct leaf_task *task,
+			     const uint8_t *pairs, uint8_t *out)
+{
+	size_t s = task->slot, n = task->n;
 	int rc;
 
-	if (dec->batch_max == 0 && (rc = batch_alloc(dec)) < 0)
-		return rc;
-	if (n > dec->batch_max)
-		n = dec->batch_max;
-	for (size_t j = 0; j < n; j++) {
-		if ((rc = leaf_pair(dec, first + j, &pair)) < 0)
-			return rc;
-		memcpy(dec->batch_refs[j], pair, ERIS_REF_BYTES);
-		memcpy(dec->batch_keys[j], pair + ERIS_REF_BYTES,
-		       ERIS_KEY_BYTES);
-	}
+	for (size_t j = 0; j < n; j++)
+		memcpy(dec->batch_refs[s + j], pairs + j * 64, ERIS_REF_BYTES);
 	rc = eris__store_get_many_raw(dec->store, n,
 				      (const uint8_t(*)[ERIS_REF_BYTES])
-					      dec->batch_refs,
-				      dec->batch_bufs, dec->bs, dec->batch_lens,
-				      dec->batch_rcs);
+					      dec->batch_refs + s,
+				      dec->batch_bufs + s, dec->bs,
+				      dec->batch_lens + s, dec->batch_rcs + s);
 	if (rc < 0)
 		return rc;
 	for (size_t g = 0; g < n; g += ERIS__B2B_MAX_LANES) {
@@ -408,33 +521,173 @@ static int fetch_leaves(eris_decoder *dec, uint64_t first, size_t n,
 		size_t k = 0;
 
 		/* Hash the group's fetched full-size blocks side by side
-		 * (SIMD lanes); check_block then checks them one by one, in
-		 * order, exactly as before. */
+		 * (SIMD lanes), then check them one by one, in order. */
 		for (size_t j = g; j < end; j++)
-			if (dec->batch_rcs[j] == ERIS_OK &&
-			    dec->batch_lens[j] == dec->bs)
-				in[k++] = dec->batch_bufs[j];
+			if (dec->batch_rcs[s + j] == ERIS_OK &&
+			    dec->batch_lens[s + j] == dec->bs)
+				in[k++] = dec->batch_bufs[s + j];
 		eris__blake2b_many(in, k, dec->bs, NULL, digests);
 		k = 0;
 		for (size_t j = g; j < end; j++) {
 			const uint8_t *hashed = NULL;
 
-			if (dec->batch_rcs[j] == ERIS_OK &&
-			    dec->batch_lens[j] == dec->bs)
+			if (dec->batch_rcs[s + j] == ERIS_OK &&
+			    dec->batch_lens[s + j] == dec->bs)
 				hashed = digests[k++];
-			rc = check_block(dec, dec->batch_refs[j],
-					 dec->batch_bufs[j], dec->batch_lens[j],
-					 dec->batch_rcs[j], 0, first + j,
-					 hashed);
+			rc = check_block(dec, dec->batch_refs[s + j],
+					 dec->batch_bufs[s + j],
+					 dec->batch_lens[s + j],
+					 dec->batch_rcs[s + j], 0,
+					 task->first + j, hashed);
 			if (rc < 0)
 				return rc;
 			if (out)
-				eris__chacha20(out + j * dec->bs,
-					       dec->batch_bufs[j], dec->bs,
-					       dec->batch_keys[j], 0);
+				eris__chacha20(out + (s + j) * dec->bs,
+					       dec->batch_bufs[s + j], dec->bs,
+					       pairs + j * 64 + ERIS_REF_BYTES,
+					       0);
 		}
 	}
+	return ERIS_OK;
+}
+
+static void run_task(void *arg, size_t t)
+{
+	const struct batch_job *job = arg;
+	const eris_decoder *dec = job->dec;
+	struct leaf_task *task = &dec->tasks[t];
+	const uint8_t *pairs = task->pairs;
+	int rc = ERIS_OK;
+
+	if (task->load) {
+		uint8_t *cipher = dec->task_nodes + t * 2 * dec->bs;
+		uint8_t *node = cipher + dec->bs;
+
+		rc = task_node(dec, task, cipher, node);
+		pairs = node + (task->first % dec->arity) * 64;
+	}
+	if (rc == ERIS_OK)
+		rc = task_leaves_check(dec, task, pairs, job->out);
+	task->rc = rc;
+	if (rc < 0) /* the message is this thread's: keep it for the caller */
+		snprintf(task->msg, sizeof(task->msg), "%s", eris_error_last());
+}
+
+/* Split the batch of `n` leaves from `first` into tasks along level-1
+ * nodes. A node in the cache is shared by its tasks; with 1 KiB blocks a
+ * task covers a whole node and loads it itself; otherwise the node is
+ * loaded here, and the batch stops at its end. The nodes above level 1
+ * are loaded here. Where a load fails the batch ends before it (the next
+ * batch reports it), so the first failure in content order is the one
+ * reported, whatever the threads. Returns the number of tasks; *n may
+ * shrink. */
+static int plan_batch(eris_decoder *dec, uint64_t first, size_t *n)
+{
+	size_t per = task_leaves(dec), slot = 0, t = 0;
+	int rc;
+
+	while (slot < *n) {
+		uint64_t idx = first + slot, g = idx / dec->arity;
+		uint64_t end = (g + 1) * dec->arity;
+		size_t glen = (size_t)((end < first + *n ? end : first + *n) -
+				       idx);
+		int load = 0;
+		const uint8_t *pairs = NULL;
+
+		if (dec->node_idx[1] != g && dec->arity <= per) {
+			/* levels >= 2 here: a level-1 root is always cached */
+			if ((rc = load_node(dec, 2, g / dec->arity)) < 0)
+				goto cut;
+			load = 1;
+		} else if (dec->node_idx[1] != g) {
+			if (slot > 0) {
+				*n = slot;
+				break;
+			}
+			if ((rc = load_node(dec, 1, g)) < 0)
+				return rc;
+		}
+		if (!load)
+			pairs = dec->node[1] + (idx % dec->arity) * 64;
+		for (size_t done = 0; done < glen; done += per, t++) {
+			struct leaf_task *task = &dec->tasks[t];
+
+			task->first = idx + done;
+			task->slot = slot + done;
+			task->n = glen - done < per ? glen - done : per;
+			task->node = g;
+			task->load = load;
+			task->rc = ERIS_OK;
+			if (load)
+				memcpy(task->pair,
+				       dec->node[2] + (g % dec->arity) * 64, 64);
+			else
+				task->pairs = pairs + done * 64;
+		}
+		slot += glen;
+	}
+	return (int)t;
+cut:
+	if (slot == 0)
+		return rc;
+	eris_error_clear();
+	*n = slot;
+	return (int)t;
+}
+
+/* Fetch and verify `n` whole leaves from `first` (never the last leaf) in
+ * one batch; decrypt them to `out` unless it is NULL (verify only).
+ * Returns the number of leaves done, or the first error in content
+ * order. */
+static int fetch_leaves(eris_decoder *dec, uint64_t first, size_t n,
+			uint8_t *out)
+{
+	struct batch_job job = { dec, out };
+	int rc, tasks;
+
+	if (dec->batch_max == 0 && (rc = batch_alloc(dec)) < 0)
+		return rc;
+	if (n > dec->batch_max)
+		n = dec->batch_max;
+	if ((tasks = plan_batch(dec, first, &n)) < 0)
+		return tasks;
+	eris__pool_run(dec->pool, (size_t)tasks, run_task, &job);
+	for (int t = 0; t < tasks; t++)
+		if (dec->tasks[t].rc < 0)
+			return eris_error_set(dec->tasks[t].rc, "%s",
+					      dec->tasks[t].msg);
+	/* Keep the last level-1 node a task loaded (and checked) in the
+	 * cache: the next small read likely needs it. */
+	if (tasks > 0 && dec->tasks[tasks - 1].load) {
+		memcpy(dec->node[1],
+		       dec->task_nodes + (size_t)(tasks - 1) * 2 * dec->bs +
+			       dec->bs,
+		       dec->bs);
+		dec->node_idx[1] = dec->tasks[tasks - 1].node;
+	}
 	return (int)n;
+}
+
+int eris_decoder_set_threads(eris_decoder *dec, unsigned threads)
+{
+	eris__pool *pool;
+	int rc;
+
+	if (dec == NULL)
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	if (threads < 1)
+		threads = 1;
+	if (threads > MAX_THREADS)
+		threads = MAX_THREADS;
+	if (threads == dec->threads)
+		return ERIS_OK;
+	if ((rc = eris__pool_new(&pool, threads)) < 0)
+		return rc;
+	eris__pool_free(dec->pool);
+	dec->pool = pool;
+	dec->threads = threads;
+	batch_free(dec); /* sized for the thread count: reallocated */
+	return ERIS_OK;
 }
 
 /* A pointer to the decrypted leaf `idx`, through the one-leaf cache. */
@@ -547,12 +800,8 @@ void eris_decoder_free(eris_decoder *dec)
 			eris_memzero(dec->node[l], dec->bs);
 			eris__free(dec->node[l]);
 		}
-	eris__free(dec->batch_mem);
-	eris__free(dec->batch_bufs);
-	eris__free(dec->batch_refs);
-	eris__free(dec->batch_keys);
-	eris__free(dec->batch_lens);
-	eris__free(dec->batch_rcs);
+	eris__pool_free(dec->pool);
+	batch_free(dec);
 	eris__free(dec);
 }
 

@@ -64,6 +64,18 @@ ERIS_EXTERN int eris_decoder_seek(eris_decoder *dec, uint64_t offset);
 /** The current position. */
 ERIS_EXTERN uint64_t eris_decoder_tell(const eris_decoder *dec);
 
+/**
+ * Check and decrypt whole leaves on `threads` threads (1, the default,
+ * means the calling thread only): each batch of leaves (and, for 1 KiB
+ * blocks, their level-1 nodes) is fetched with the store's batched get
+ * and checked by the threads in parallel. The store is then called from
+ * several threads at once (the built-in stores allow it). Contents and
+ * errors are the same for every thread count: the first failing block in
+ * content order is the one reported, with the same code and message.
+ * @return ERIS_OK, ERIS_EINVAL, ERIS_ENOMEM, ERIS_ERROR (no threads)
+ */
+ERIS_EXTERN int eris_decoder_set_threads(eris_decoder *dec, unsigned threads);
+
 /** Free the decoder. NULL is allowed. */
 ERIS_EXTERN void eris_decoder_free(eris_decoder *dec);
 
@@ -78,6 +90,14 @@ ERIS_EXTERN int eris_verify(eris_store *store, const eris_read_cap *cap,
 			    uint64_t *out_blocks,
 			    void (*progress)(uint64_t blocks, void *payload),
 			    void *payload);
+
+/** eris_verify() on `threads` threads, as eris_decoder_set_threads(). */
+ERIS_EXTERN int eris_verify_threads(eris_store *store,
+				    const eris_read_cap *cap, unsigned threads,
+				    uint64_t *out_blocks,
+				    void (*progress)(uint64_t blocks,
+						     void *payload),
+				    void *payload);
 
 /**
  * Visit the reference of every block of the content, each with its tree

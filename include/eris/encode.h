@@ -6,10 +6,18 @@
  *     eris_encoder_free at any point.
  *
  * Memory stays O(level x block size) whatever the content length: one open
- * node per tree level. Every encrypted block is put into the store as soon
- * as it is complete (the store may be NULL to only compute the capability).
+ * node per tree level, plus a batch of leaves (8 leaves; 1 MiB with
+ * threads). The encrypted blocks of a batch are put into the store as soon
+ * as the batch is encoded (the store may be NULL to only compute the
+ * capability).
  * A failed store put leaves the encoder failed: later calls return
  * ERIS_EFAILED. One encoder is not to be used by two threads at once.
+ *
+ * Threads: with `threads` > 1 in the options, the encoder hashes and
+ * encrypts a batch of leaves (1 MiB of content) on that many threads while
+ * the tree is built in order on the calling thread. The read capability,
+ * the blocks and the order of the store puts are the same for every thread
+ * count; the store is only called from the calling thread.
  */
 #ifndef ERIS_ENCODE_H
 #define ERIS_ENCODE_H
@@ -33,11 +41,15 @@ typedef struct eris_encode_options {
 	 * secret. Copied by eris_encoder_new(); wiped when the encoder is
 	 * freed. */
 	const uint8_t *secret;
+	/** Threads to hash and encrypt with (version 2): 0 or 1 means the
+	 * calling thread only. */
+	unsigned threads;
 } eris_encode_options;
 
-#define ERIS_ENCODE_OPTIONS_VERSION 1
+/* Version 1 structures (without `threads`) are still accepted. */
+#define ERIS_ENCODE_OPTIONS_VERSION 2
 #define ERIS_ENCODE_OPTIONS_INIT                                            \
-	{ ERIS_ENCODE_OPTIONS_VERSION, ERIS_BLOCK_SIZE_32K, NULL }
+	{ ERIS_ENCODE_OPTIONS_VERSION, ERIS_BLOCK_SIZE_32K, NULL, 0 }
 
 /**
  * Create an encoder.
@@ -46,7 +58,8 @@ typedef struct eris_encode_options {
  * @param store  where blocks go (borrowed; must outlive the encoder), or
  *               NULL to store nothing
  * @param opts   options, or NULL for the defaults (32 KiB, null secret)
- * @return ERIS_OK, ERIS_EINVAL (bad block size/version), ERIS_ENOMEM
+ * @return ERIS_OK, ERIS_EINVAL (bad block size/version), ERIS_ENOMEM,
+ *         ERIS_ERROR (threads could not be started)
  */
 ERIS_EXTERN int eris_encoder_new(eris_encoder **out, eris_store *store,
 				 const eris_encode_options *opts);

@@ -62,6 +62,22 @@ const char *eris__blake2b_path(void);
 void eris__chacha20(uint8_t *out, const uint8_t *in, size_t len,
 		    const uint8_t key[32], uint8_t level);
 
+/* ChaCha20 16 blocks at a time with AVX-512F (chacha20_avx512.c), used by
+ * eris__chacha20 where the CPU has it unless $ERIS_CHACHA20=libsodium.
+ * It XORs the keystream from block `counter` into the first
+ * len / 1024 * 1024 bytes and returns that count (the caller finishes
+ * the rest); counter + len / 64 must not pass 2^32. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) &&      \
+	!defined(ERIS_NO_AVX512)
+#define ERIS__CHACHA20_HAVE_AVX512 1
+size_t eris__chacha20_x16_avx512(uint8_t *out, const uint8_t *in,
+				 size_t len, const uint8_t key[32],
+				 const uint8_t nonce[12], uint32_t counter);
+#endif
+
+/* The ChaCha20 in use: "avx512 (16 blocks)" or "libsodium". */
+const char *eris__chacha20_path(void);
+
 /* Constant-time equality of 32 bytes: 1 if equal. */
 int eris__equal32(const uint8_t a[32], const uint8_t b[32]);
 

@@ -1483,6 +1483,98 @@ START_TEST(test_quiet)
 }
 END_TEST
 
+/* --threads: the same URNs, content, verdicts and errors on any count;
+ * bad counts are usage errors. */
+START_TEST(test_threads_option)
+{
+	static const char *const counts[] = { "1", "2", "3", "8" };
+	static const char *const cmds[] = { "put", "sum", "get", "verify" };
+	size_t len = 3 * 1024 * 1024 + 123, got;
+	uint8_t *data = clirun_random_bytes(len, 21), *back;
+	char *u1, *u, *root, *b1, *b2, *err1, *vout1;
+	clirun_result r;
+
+	clirun_write_file(T("f"), data, len);
+	u1 = put_file(T("f"), "--block-size=1k", "--threads=1");
+	for (size_t i = 1; i < 4; i++) {
+		char opt[32];
+
+		snprintf(opt, sizeof(opt), "--threads=%s", counts[i]);
+		u = put_file(T("f"), "--block-size=1k", opt);
+		ck_assert_str_eq(u, u1);
+		free(u);
+		r = clirun_run("sum", "--block-size", "1k", "--threads",
+			       counts[i], T("f"), NULL);
+		ck_status(r, 0);
+		ck_assert(strncmp(r.out, u1, strlen(u1)) == 0);
+		clirun_free(&r);
+		r = clirun_run("get", "--threads", counts[i], "-o", T("back"),
+			       u1, NULL);
+		ck_status(r, 0);
+		clirun_free(&r);
+		back = clirun_read_file(T("back"), &got);
+		ck_assert_uint_eq(got, len);
+		ck_assert(memcmp(back, data, len) == 0);
+		free(back);
+		r = clirun_run("verify", "--threads", counts[i], u1, NULL);
+		ck_status(r, 0);
+		ck_contains(r.out, ": OK (");
+		clirun_free(&r);
+	}
+
+	/* Two blocks gone: the same first failure whatever the count. */
+	root = root_ref_of(u1);
+	b1 = some_block(store_dir, root);
+	ck_assert_int_eq(unlink(b1), 0);
+	b2 = some_block(store_dir, root);
+	ck_assert_int_eq(unlink(b2), 0);
+	r = clirun_run("get", "--threads", "1", u1, NULL);
+	ck_status(r, 1);
+	ck_contains(r.err, "R1");
+	err1 = strdup(r.err);
+	clirun_free(&r);
+	r = clirun_run("verify", "--threads", "1", u1, NULL);
+	ck_status(r, 1);
+	ck_contains(r.out, "FAILED: R1");
+	vout1 = strdup(r.out);
+	clirun_free(&r);
+	for (size_t i = 1; i < 4; i++) {
+		r = clirun_run("get", "--threads", counts[i], u1, NULL);
+		ck_status(r, 1);
+		ck_assert_str_eq(r.err, err1);
+		clirun_free(&r);
+		r = clirun_run("verify", "--threads", counts[i], u1, NULL);
+		ck_status(r, 1);
+		ck_assert_str_eq(r.out, vout1);
+		clirun_free(&r);
+	}
+
+	/* Bad counts; the option in every command's help. */
+	for (size_t c = 0; c < 4; c++) {
+		static const char *const bad[] = { "0", "-1", "abc", "257",
+						   "2x" };
+
+		for (size_t i = 0; i < 5; i++) {
+			r = clirun_run(cmds[c], "--threads", bad[i], u1, NULL);
+			ck_status(r, 2);
+			ck_contains(r.err, "invalid thread count");
+			clirun_free(&r);
+		}
+		r = clirun_run(cmds[c], "--help", NULL);
+		ck_status(r, 0);
+		ck_contains(r.out, "--threads N");
+		clirun_free(&r);
+	}
+	free(err1);
+	free(vout1);
+	free(b1);
+	free(b2);
+	free(root);
+	free(u1);
+	free(data);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -1518,6 +1610,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_info_json);
 	tcase_add_test(tc, test_stdout_full);
 	tcase_add_test(tc, test_quiet);
+	tcase_add_test(tc, test_threads_option);
 	suite_add_tcase(s, tc);
 	return s;
 }

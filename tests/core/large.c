@@ -8,7 +8,8 @@
  * vectors the blocks are also kept and the content decoded back and
  * compared with the regenerated stream.
  *
- * Usage: test_large 100MiB | 1GiB | 256GiB
+ * Usage: test_large 100MiB | 1GiB | 256GiB [THREADS]
+ * THREADS: encode, decode and verify on that many threads.
  */
 #include "testutil.h"
 
@@ -41,6 +42,7 @@ static const large_vector vectors[] = {
 };
 
 static const large_vector *which;
+static unsigned threads = 1;
 
 /* Chunk `i` of the stream: CHUNK bytes at offset i * CHUNK. */
 static void stream_chunk(uint8_t *buf, size_t len, const uint8_t key[32],
@@ -70,6 +72,7 @@ START_TEST(test_large_vector)
 	if (which->decode)
 		ck_assert_eris(eris_store_new_mem(&store), ERIS_OK);
 	opts.block_size = which->block_size;
+	opts.threads = threads;
 	ck_assert_eris(eris_encoder_new(&enc, store, &opts), ERIS_OK);
 	for (uint64_t off = 0; off < which->size; off += CHUNK) {
 		stream_chunk(chunk, CHUNK, key, off);
@@ -85,6 +88,7 @@ START_TEST(test_large_vector)
 
 		ck_assert_eris(eris_decoder_new(&dec, store, &cap), ERIS_OK);
 		ck_assert_uint_eq(eris_decoder_length(dec), which->size);
+		ck_assert_eris(eris_decoder_set_threads(dec, threads), ERIS_OK);
 		for (uint64_t off = 0; off < which->size; off += CHUNK) {
 			stream_chunk(chunk, CHUNK, key, off);
 			ck_assert_eris(eris_decoder_read(dec, back, CHUNK, &got),
@@ -98,7 +102,8 @@ START_TEST(test_large_vector)
 			       ERIS_OK);
 		ck_assert_uint_eq(got, 0);
 		eris_decoder_free(dec);
-		ck_assert_eris(eris_verify(store, &cap, NULL, NULL, NULL),
+		ck_assert_eris(eris_verify_threads(store, &cap, threads, NULL,
+					       NULL, NULL),
 			       ERIS_OK);
 		eris_store_free(store);
 	}
@@ -112,14 +117,18 @@ int main(int argc, char **argv)
 	Suite *s = suite_create("large");
 	TCase *tc = tcase_create("large");
 
-	for (size_t i = 0; argc == 2 && i < sizeof(vectors) / sizeof(vectors[0]);
+	for (size_t i = 0;
+	     (argc == 2 || argc == 3) && i < sizeof(vectors) / sizeof(vectors[0]);
 	     i++)
 		if (strcmp(argv[1], vectors[i].arg) == 0)
 			which = &vectors[i];
 	if (which == NULL) {
-		fprintf(stderr, "usage: %s 100MiB|1GiB|256GiB\n", argv[0]);
+		fprintf(stderr, "usage: %s 100MiB|1GiB|256GiB [THREADS]\n",
+			argv[0]);
 		return 2;
 	}
+	if (argc == 3)
+		threads = (unsigned)atoi(argv[2]);
 	/* No wall-clock limit for the test itself (ctest has its own). */
 	tcase_set_timeout(tc, 0);
 	tcase_add_test(tc, test_large_vector);

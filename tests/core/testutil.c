@@ -92,6 +92,13 @@ static int ts_put(eris_store_backend *b, const uint8_t *ref,
 
 	if (++ts->puts == ts->fail_put_at)
 		return eris_error_set(ERIS_ERROR, "injected put failure");
+	if (ts->put_log_len == ts->put_log_cap) {
+		ts->put_log_cap = ts->put_log_cap ? 2 * ts->put_log_cap : 64;
+		ts->put_log = realloc(ts->put_log,
+				      ts->put_log_cap * sizeof(*ts->put_log));
+		ck_assert_ptr_nonnull(ts->put_log);
+	}
+	memcpy(ts->put_log[ts->put_log_len++], ref, ERIS_REF_BYTES);
 	if (test_store_find(ts, ref))
 		return ERIS_OK;
 	if ((ts->count + 1) * 2 > ts->capacity)
@@ -113,6 +120,7 @@ static void ts_free(eris_store_backend *b)
 	for (size_t i = 0; i < ts->capacity; i++)
 		free(ts->slots[i].data);
 	free(ts->slots);
+	free(ts->put_log);
 	free(ts);
 }
 

@@ -24,9 +24,13 @@ typedef struct {
 	eris_store_backend parent;
 	test_block *slots;
 	size_t capacity, count;
-	uint64_t gets, puts;
+	_Atomic uint64_t gets; /* decoders may get from several threads */
+	uint64_t puts;
 	/* Fail the Nth get/put (1-based) with ERIS_ERROR; 0 = never. */
 	uint64_t fail_get_at, fail_put_at;
+	/* The reference of every put, in order, repeats included. */
+	uint8_t (*put_log)[ERIS_REF_BYTES];
+	size_t put_log_len, put_log_cap;
 } test_store;
 
 /* Create a test store; *out_backend stays valid while the store lives. */

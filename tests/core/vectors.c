@@ -9,7 +9,10 @@
  * spec digest's table (§4.4) names for the official vectors 13-24, or the
  * rule in the "x-expected-error" field of our own vectors.
  *
- * Usage: test_vectors DIR
+ * Usage: test_vectors DIR [THREADS]
+ * With THREADS, encoding, decoding and verifying run on that many threads
+ * (eris_encode_options.threads, eris_decoder_set_threads,
+ * eris_verify_threads): the same URNs, blocks and errors are expected.
  */
 #include "testutil.h"
 
@@ -22,6 +25,7 @@
 #define MAX_FILES 512
 
 static const char *vector_dir;
+static unsigned threads = 1;
 static char *files[MAX_FILES];
 static int nfiles;
 
@@ -162,6 +166,7 @@ static void check_positive(const cJSON *json, const char *file)
 	ck_assert_int_eq(secret_len, 32);
 	opts.block_size = (uint32_t)int_field(json, "block-size");
 	opts.secret = secret;
+	opts.threads = threads;
 
 	/* Encode: same URN, exactly the same block set. */
 	ck_assert_eris(eris_encode(&cap, out, &opts, content, content_len),
@@ -194,6 +199,7 @@ static void check_positive(const cJSON *json, const char *file)
 
 	/* Decode from the vector's own blocks. */
 	ck_assert_eris(eris_decoder_new(&dec, in, &expected), ERIS_OK);
+	ck_assert_eris(eris_decoder_set_threads(dec, threads), ERIS_OK);
 	ck_assert_int_eq(eris_decoder_length(dec), content_len);
 	back = malloc(content_len + 1);
 	ck_assert_eris(eris_decoder_pread(dec, back, content_len + 1, 0, &got),
@@ -210,7 +216,8 @@ static void check_positive(const cJSON *json, const char *file)
 		ck_assert(len == 0 || memcmp(back, content + off, len) == 0);
 	}
 	eris_decoder_free(dec);
-	ck_assert_eris(eris_verify(in, &expected, &nblocks, NULL, NULL),
+	ck_assert_eris(eris_verify_threads(in, &expected, threads, &nblocks,
+				       NULL, NULL),
 		       ERIS_OK);
 	ck_assert_uint_ge(nblocks, ts->count);
 
@@ -264,6 +271,8 @@ static void check_negative(const cJSON *json, const char *file)
 	ck_assert_msg(expected != 0, "%s: no expected error known", file);
 	/* Decoding: the first failure, at open or while reading. */
 	rc = eris_decoder_new(&dec, store, &cap);
+	if (rc == ERIS_OK)
+		ck_assert_eris(eris_decoder_set_threads(dec, threads), ERIS_OK);
 	if (rc == ERIS_OK) {
 		uint64_t len = eris_decoder_length(dec);
 
@@ -277,7 +286,9 @@ static void check_negative(const cJSON *json, const char *file)
 		      eris_strerror(expected));
 	/* The message names the rule. */
 	ck_assert_ptr_nonnull(strstr(eris_error_last(), eris_error_rule(rc)));
-	ck_assert_eris(eris_verify(store, &cap, NULL, NULL, NULL), expected);
+	ck_assert_eris(eris_verify_threads(store, &cap, threads, NULL, NULL,
+				       NULL),
+		       expected);
 	eris_store_free(store);
 }
 
@@ -302,11 +313,13 @@ int main(int argc, char **argv)
 	Suite *s = suite_create("vectors");
 	TCase *tc = tcase_create("vectors");
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s VECTOR-DIR\n", argv[0]);
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: %s VECTOR-DIR [THREADS]\n", argv[0]);
 		return 2;
 	}
 	vector_dir = argv[1];
+	if (argc == 3)
+		threads = (unsigned)atoi(argv[2]);
 	list_files();
 	if (nfiles == 0) {
 		fprintf(stderr, "no *.json vectors in %s\n", vector_dir);
