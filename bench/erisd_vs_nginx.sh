@@ -6,16 +6,33 @@
 # Usage: bench/erisd_vs_nginx.sh [OPTION]... [BUILD_DIR]   (default ./build)
 #   --duration S    seconds per wrk run (default 5)
 #   --reps R        runs per server and block size, interleaved (default 3);
-#                   the table shows the median run (by requests/s)
+#                   the table shows the median run (by requests/s) and
+#                   the median server CPU time per request (user +
+#                   system, all threads and worker processes): on a
+#                   shared machine a steadier figure than requests/s
 #   --connections C wrk connections (default 64)
 #   --threads T     wrk threads (default 2)
 #   --mib1k M       MiB of content encoded with 1 KiB blocks (default 4)
 #   --mib32k M      MiB of content encoded with 32 KiB blocks (default 64)
 #   --dir DIR       scratch parent directory (default $TMPDIR or /tmp)
+#   --warmup S      seconds of wrk per server and size before the measured
+#                   runs (default 3): fills erisd's cache and nginx's page
+#                   cache alike
+#   --cache SIZE    erisd --cache-size for the cached servers (default
+#                   256M: every block fits)
+#   --baseline BIN  also measure another erisd binary (say, an older
+#                   build) as base-sqlite and base-sqlite-io2, in the
+#                   same interleaved runs: a before/after comparison
+#   --servers LIST  measure only these servers (comma-separated names
+#                   from the list below; all are still started and
+#                   checked)
 #
 # Servers (all on 127.0.0.1, all traffic loopback):
-#   erisd --store sqlite:…   erisd --store dir:…   (one io_uring loop thread
-#   + 2 store workers, erisd's defaults)
+#   erisd-sqlite, erisd-dir: erisd --store sqlite:… / dir:… with the cache
+#     of verified blocks (one io_uring loop thread + 2 store workers)
+#   erisd-sqlite-nocache, erisd-dir-nocache: the same with --cache-size 0
+#     (every block read from the store and re-hashed)
+#   erisd-sqlite-io2: erisd-sqlite with --io-threads 2 (two io_uring loops)
 #   nginx serving the same dir: store, worker_processes 1 and 2
 # Needs wrk, nginx (NGINX=/path, default /usr/sbin/nginx), curl, cmp.
 set -euo pipefail
@@ -27,6 +44,10 @@ threads=2
 mib1k=4
 mib32k=64
 scratch_parent=${TMPDIR:-/tmp}
+warmup=3
+cache=256M
+baseline=
+only=
 build=./build
 NGINX=${NGINX:-/usr/sbin/nginx}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,7 +64,11 @@ while [ $# -gt 0 ]; do
 	--mib1k) mib1k=$2; shift 2 ;;
 	--mib32k) mib32k=$2; shift 2 ;;
 	--dir) scratch_parent=$2; shift 2 ;;
-	-h|--help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--warmup) warmup=$2; shift 2 ;;
+	--cache) cache=$2; shift 2 ;;
+	--baseline) baseline=$2; shift 2 ;;
+	--servers) only=$2; shift 2 ;;
+	-h|--help) sed -n '2,37s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	-*) die "unknown option $1" ;;
 	*) build=$1; shift ;;
 	esac
@@ -54,6 +79,7 @@ erisd=$build/bin/erisd
 [ -x "$eris" ] || die "no $eris (build first)"
 [ -x "$erisd" ] || die "no $erisd (build first)"
 [ -x "$NGINX" ] || die "no nginx at $NGINX"
+[ -z "$baseline" ] || [ -x "$baseline" ] || die "no $baseline"
 for t in wrk curl cmp head awk sort; do
 	command -v "$t" >/dev/null || die "needs $t"
 done
@@ -94,12 +120,16 @@ for size in 1k 32k; do
 done
 
 # ---------------------------------------------------------------- servers
-# start_erisd NAME STORE: starts erisd on a free port, sets url_NAME.
-declare -A url
+# start_erisd NAME STORE [OPTION...]: starts erisd on a free port, sets
+# url[NAME].
+declare -A url spid
 start_erisd() {
-	local name=$1 store=$2 log=$tmp/erisd-$1.log port=''
-	"$erisd" --listen 127.0.0.1:0 --store "$store" 2>"$log" &
+	local name=$1 store=$2 log=$tmp/erisd-$1.log port='' bin=$erisd
+	shift 2
+	case $name in base-*) bin=$baseline ;; esac
+	"$bin" --listen 127.0.0.1:0 --store "$store" "$@" 2>"$log" &
 	pids+=($!)
+	spid[$name]=$!
 	for _ in $(seq 100); do
 		port=$(sed -n 's/.*erisd: listening on .*:\([0-9][0-9]*\).*/\1/p' "$log" | head -n1)
 		[ -n "$port" ] && break
@@ -157,6 +187,7 @@ EOF
 		for _ in $(seq 50); do
 			if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
 				pids+=("$pid")
+				spid[$name]=$pid
 				url[$name]=http://127.0.0.1:$port
 				return 0
 			fi
@@ -170,9 +201,20 @@ EOF
 	die "nginx ($name) did not start"
 }
 
-servers=(erisd-sqlite erisd-dir nginx-w1 nginx-w2)
-start_erisd erisd-sqlite "sqlite:$tmp/blocks.sqlite"
-start_erisd erisd-dir "dir:$tmp/dir"
+servers=(erisd-sqlite erisd-dir erisd-sqlite-nocache erisd-dir-nocache
+	erisd-sqlite-io2 nginx-w1 nginx-w2)
+start_erisd erisd-sqlite "sqlite:$tmp/blocks.sqlite" --cache-size "$cache"
+start_erisd erisd-dir "dir:$tmp/dir" --cache-size "$cache"
+start_erisd erisd-sqlite-nocache "sqlite:$tmp/blocks.sqlite" --cache-size 0
+start_erisd erisd-dir-nocache "dir:$tmp/dir" --cache-size 0
+start_erisd erisd-sqlite-io2 "sqlite:$tmp/blocks.sqlite" --cache-size "$cache" \
+	--io-threads 2
+if [ -n "$baseline" ]; then
+	servers+=(base-sqlite base-sqlite-io2)
+	start_erisd base-sqlite "sqlite:$tmp/blocks.sqlite" --cache-size "$cache"
+	start_erisd base-sqlite-io2 "sqlite:$tmp/blocks.sqlite" \
+		--cache-size "$cache" --io-threads 2
+fi
 start_nginx nginx-w1 1
 start_nginx nginx-w2 2
 
@@ -191,6 +233,12 @@ for size in 1k 32k; do
 	done < <(awk 'NR % 97 == 1' "$tmp/paths$size" | head -n 8)
 done
 echo "checked: all servers return 200 and identical bytes" >&2
+if [ -n "$only" ]; then
+	IFS=, read -r -a servers <<<"$only"
+	for s in "${servers[@]}"; do
+		[ -n "${url[$s]:-}" ] || die "no server $s"
+	done
+fi
 
 # ---------------------------------------------------------------- runs
 # run_wrk SERVER SIZE REP: one wrk run; records "rps p99_ms" in a file.
@@ -201,11 +249,25 @@ to_ms() {
 		else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 }
 		else print v }'
 }
+# cpu_ticks SERVER: user + system clock ticks of the server so far (the
+# process and its children: nginx's workers).
+cpu_ticks() {
+	local p t=0 v
+	for p in "${spid[$1]}" $(pgrep -P "${spid[$1]}" || true); do
+		v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)
+		t=$((t + v))
+	done
+	echo "$t"
+}
+hz=$(getconf CLK_TCK)
 run_wrk() {
-	local s=$1 size=$2 rep=$3 out=$tmp/wrk-$1-$2-$3.txt rps p99 bad
+	local s=$1 size=$2 rep=$3 out=$tmp/wrk-$1-$2-$3.txt rps p99 bad t0 t1 n cpu
+	t0=$(cpu_ticks "$s")
 	wrk -t"$threads" -c"$conns" -d"${duration}s" --latency -s "$lua" \
 		"${url[$s]}" -- "$tmp/paths$size" >"$out" 2>&1 || true
+	t1=$(cpu_ticks "$s")
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+	n=$(awk '/ requests in / { print $1 }' "$out")
 	p99=$(awk '$1 == "99%" { print $2 }' "$out")
 	bad=$(awk '/Non-2xx or 3xx responses:/ { print $5 }' "$out")
 	if [ -z "$rps" ] || [ -z "$p99" ]; then
@@ -216,11 +278,25 @@ run_wrk() {
 	if grep -q 'Socket errors' "$out"; then
 		echo "  warning: $s $size: $(grep 'Socket errors' "$out")" >&2
 	fi
+	cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="${n:-0}" \
+		'BEGIN { print (n > 0 ? d * 1e6 / hz / n : 0) }')
 	printf '%s %s\n' "$rps" "$(to_ms "$p99")" >>"$tmp/res-$s-$size"
-	printf '  %-13s %-4s run %d: %10.0f req/s  p99 %s\n' "$s" "$size" "$rep" "$rps" "$p99" >&2
+	echo "$cpu" >>"$tmp/cpu-$s-$size"
+	printf '  %-13s %-4s run %d: %10.0f req/s  p99 %-8s CPU %.1f us/req\n' \
+		"$s" "$size" "$rep" "$rps" "$p99" "$cpu" >&2
 }
 
+if [ "$warmup" -gt 0 ]; then
+	echo "warm-up: ${warmup}s of wrk per server and size" >&2
+	for size in 1k 32k; do
+		for s in "${servers[@]}"; do
+			wrk -t"$threads" -c"$conns" -d"${warmup}s" -s "$lua" \
+				"${url[$s]}" -- "$tmp/paths$size" >/dev/null 2>&1 || true
+		done
+	done
+fi
 echo "wrk -t$threads -c$conns -d${duration}s, $reps interleaved runs per server and size" >&2
+echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for size in 1k 32k; do
 	for rep in $(seq "$reps"); do
 		for s in "${servers[@]}"; do
@@ -233,26 +309,48 @@ done
 median() { sort -n "$1" | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'; }
 
 echo
-echo "| server | 1 KiB req/s | 1 KiB p99 ms | 32 KiB req/s | 32 KiB p99 ms |"
-echo "| --- | ---: | ---: | ---: | ---: |"
-declare -A rps p99
+echo "| server | 1 KiB req/s | 1 KiB p99 ms | 1 KiB CPU us/req | 32 KiB req/s | 32 KiB p99 ms | 32 KiB CPU us/req |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+declare -A rps p99 cpu
 for s in "${servers[@]}"; do
 	line="| $s"
 	for size in 1k 32k; do
 		read -r r p < <(median "$tmp/res-$s-$size")
 		rps[$s-$size]=$r
 		p99[$s-$size]=$p
-		line+=$(printf ' | %.0f | %.2f' "$r" "$p")
+		cpu[$s-$size]=$(median "$tmp/cpu-$s-$size")
+		line+=$(printf ' | %.0f | %.2f | %.1f' "$r" "$p" "${cpu[$s-$size]}")
 	done
 	echo "$line |"
 done
 echo
 echo "| ratio (req/s) | 1 KiB | 32 KiB |"
 echo "| --- | ---: | ---: |"
-for e in erisd-sqlite erisd-dir; do
+erisds=(erisd-sqlite erisd-dir erisd-sqlite-nocache erisd-dir-nocache
+	erisd-sqlite-io2)
+[ -z "$baseline" ] || erisds+=(base-sqlite base-sqlite-io2)
+for e in "${erisds[@]}"; do
+	[ -n "${rps[$e-1k]:-}" ] || continue
 	for n in nginx-w1 nginx-w2; do
+		[ -n "${rps[$n-1k]:-}" ] || continue
 		printf '| %s / %s | %.2f | %.2f |\n' "$e" "$n" \
 			"$(awk -v a="${rps[$e-1k]}" -v b="${rps[$n-1k]}" 'BEGIN { print a / b }')" \
 			"$(awk -v a="${rps[$e-32k]}" -v b="${rps[$n-32k]}" 'BEGIN { print a / b }')"
 	done
 done
+if [ -n "$baseline" ]; then
+	echo
+	echo "| this build / baseline | 1 KiB req/s | 32 KiB req/s | 1 KiB CPU/req | 32 KiB CPU/req |"
+	echo "| --- | ---: | ---: | ---: | ---: |"
+	for p in "erisd-sqlite base-sqlite" "erisd-sqlite-io2 base-sqlite-io2"; do
+		set -- $p
+		[ -n "${rps[$1-1k]:-}" ] && [ -n "${rps[$2-1k]:-}" ] || continue
+		printf '| %s / %s | %.2f | %.2f | %.2f | %.2f |\n' "$1" "$2" \
+			"$(awk -v a="${rps[$1-1k]}" -v b="${rps[$2-1k]}" 'BEGIN { print a / b }')" \
+			"$(awk -v a="${rps[$1-32k]}" -v b="${rps[$2-32k]}" 'BEGIN { print a / b }')" \
+			"$(awk -v a="${cpu[$1-1k]}" -v b="${cpu[$2-1k]}" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
+			"$(awk -v a="${cpu[$1-32k]}" -v b="${cpu[$2-32k]}" 'BEGIN { print (b > 0 ? a / b : 0) }')"
+	done
+fi
+echo
+echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -71,16 +71,28 @@ static void access_log(const erisd_config *cfg, const cmd_peer *peer,
 	fflush(cfg->access_log);
 }
 
+/* The Date header's value, formatted once a second per thread. */
+static const char *http_date(void)
+{
+	static _Thread_local time_t last = (time_t)-1;
+	static _Thread_local char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (now != last) {
+		gmtime_r(&now, &tm);
+		strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		last = now;
+	}
+	return date;
+}
+
 /* Start the head: status line, Date, Server. */
 static void head_start(cmd_response *resp, int status)
 {
-	char date[64];
-	struct tm tm;
-	time_t now = time(NULL);
+	const char *date = http_date();
 	int n;
 
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	n = snprintf(resp->head, sizeof resp->head,
 		     "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: erisd/%s\r\n",
 		     status, http_reason(status), date, ERIS_VERSION);
@@ -241,9 +253,23 @@ static void put_block(const erisd_config *cfg, cmd_state *st,
 	head_end(resp, req);
 }
 
+void cmd_block_head(const http_request *req, size_t len,
+		    cmd_response *resp)
+{
+	head_start(resp, 200);
+	head_add(resp, "Content-Type: application/octet-stream\r\n"
+		       "Content-Length: %zu\r\n"
+		       "Cache-Control: public, max-age=31536000, immutable\r\n",
+		 len);
+	head_end(resp, req);
+	resp->body_len = req->method == HTTP_HEAD ? 0 : len;
+}
+
 static void get_block(const erisd_config *cfg, cmd_state *st,
 		      const http_request *req, cmd_response *resp)
 {
+	const erisd_cache_entry *hit;
+	char why[320];
 	size_t len = 0;
 	int rc;
 
@@ -253,24 +279,33 @@ static void get_block(const erisd_config *cfg, cmd_state *st,
 		error_response(resp, req, 500, "out of memory", st);
 		return;
 	}
-	rc = eris_store_get(READ_STORE(cfg), req->ref, st->block,
-			    ERIS_BLOCK_SIZE_MAX, &len);
-	if (rc == ERIS_ENOTFOUND) {
-		error_response(resp, req, 404, "no such block", st);
-		return;
+	/* A cached block was verified when it entered: no re-hash. */
+	hit = cfg->cache ? erisd_cache_get(cfg->cache, req->ref) : NULL;
+	if (hit) {
+		len = erisd_cache_len(hit);
+		memcpy(st->block, erisd_cache_data(hit), len);
+		erisd_cache_release(cfg->cache, hit);
+	} else {
+		rc = eris_store_get(READ_STORE(cfg), req->ref, st->block,
+				    ERIS_BLOCK_SIZE_MAX, &len);
+		if (rc == ERIS_ENOTFOUND) {
+			error_response(resp, req, 404, "no such block", st);
+			return;
+		}
+		if (rc != ERIS_OK) {
+			snprintf(why, sizeof why, "%s%s%s",
+				 eris_error_rule(rc) ? eris_error_rule(rc) : "",
+				 eris_error_rule(rc) ? ": " : "",
+				 eris_error_last());
+			error_response(resp, req, 500, why, st);
+			return;
+		}
+		/* eris_store_get() hashed it against req->ref. */
+		if (cfg->cache)
+			erisd_cache_put(cfg->cache, req->ref, st->block, len);
 	}
-	if (rc != ERIS_OK) {
-		error_response(resp, req, 500, eris_error_last(), st);
-		return;
-	}
-	head_start(resp, 200);
-	head_add(resp, "Content-Type: application/octet-stream\r\n"
-		       "Content-Length: %zu\r\n"
-		       "Cache-Control: public, max-age=31536000, immutable\r\n",
-		 len);
-	head_end(resp, req);
+	cmd_block_head(req, len, resp);
 	resp->body = st->block;
-	resp->body_len = req->method == HTTP_HEAD ? 0 : len;
 }
 
 /* Decode the next piece of [st->next, st->end) into st->chunk. */

@@ -6,6 +6,7 @@
 #ifndef ERISD_CMD_H
 #define ERISD_CMD_H
 
+#include "cache.h"
 #include "proto.h"
 
 #include <eris/eris.h>
@@ -26,7 +27,9 @@ typedef struct erisd_config {
 	unsigned max_connections;
 	unsigned idle_timeout;   /* seconds */
 	unsigned header_timeout; /* seconds */
-	unsigned workers;
+	unsigned workers;        /* per I/O thread */
+	unsigned io_threads;     /* io_uring loops (--io-threads) */
+	erisd_cache *cache;      /* verified blocks (--cache-size), or NULL */
 } erisd_config;
 
 /* Per-connection state that outlives one call: the buffers the response
@@ -86,6 +89,12 @@ void cmd_continue(const erisd_config *cfg, cmd_state *st,
 /* An error answer to a request the parser rejected (always closes). */
 void cmd_error(const erisd_config *cfg, const cmd_peer *peer, int status,
 	       cmd_response *resp);
+
+/* The head of a 200 answer to a GET/HEAD of a block of `len` bytes
+ * (resp->body is left to the caller; resp->body_len is set). Pure and
+ * cheap: the loop answers cache hits with it on its own thread. */
+void cmd_block_head(const http_request *req, size_t len,
+		    cmd_response *resp);
 
 /* Free what `st` holds (the decoder, the buffers). */
 void cmd_state_free(cmd_state *st);

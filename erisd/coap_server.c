@@ -42,12 +42,16 @@
  * it reassembles; the PUT handler refuses anything but the two block
  * sizes, and libcoap drops incomplete bodies after a timeout.
  *
+ * The answers themselves come from coap_handler.c (no libcoap there, so
+ * that the fuzzer reaches them); this file maps PDUs to and from them.
+ *
  * Threads: the store is used only from the server's thread (plus the
  * caller's own use of it, so it must be thread-safe if the caller keeps
  * using it: the built-in stores are). The loop wakes at least every
  * 100 ms to check the stop flag.
  */
 #include "coap_server.h"
+#include "coap_handler.h"
 
 #include <eris/eris.h>
 #include <eris/sys/store_backend.h> /* eris_error_set */
@@ -85,33 +89,22 @@ static void set_code(coap_pdu_t *response, coap_pdu_code_t code)
 	coap_pdu_set_code(response, code);
 }
 
-/* The reference from the request's Uri-Query: 1 and `ref` filled in, or
- * 0 when it is missing, repeated or malformed. */
-static int query_ref(const coap_pdu_t *request, uint8_t ref[ERIS_REF_BYTES])
+/* The Uri-Query options of `request`: how many, and the first. */
+static void query_of(const coap_pdu_t *request, erisd_coap_request *req)
 {
 	coap_opt_iterator_t it;
 	coap_opt_filter_t filter;
 	coap_opt_t *opt;
-	int seen = 0, ok = 0;
 
 	coap_option_filter_clear(&filter);
 	coap_option_filter_set(&filter, COAP_OPTION_URI_QUERY);
 	coap_option_iterator_init(request, &it, &filter);
 	while ((opt = coap_option_next(&it)) != NULL) {
-		size_t len = coap_opt_length(opt);
-		const uint8_t *v = coap_opt_value(opt);
-
-		if (seen++)
-			return 0;
-		if (len == ERIS_REF_BYTES) {
-			memcpy(ref, v, ERIS_REF_BYTES);
-			ok = 1;
-		} else if (len == ERIS_REF_BASE32_LEN) {
-			ok = eris_base32_decode(ref, ERIS_REF_BYTES,
-						(const char *)v, len) == ERIS_OK;
+		if (req->n_queries++ == 0) {
+			req->query = coap_opt_value(opt);
+			req->query_len = coap_opt_length(opt);
 		}
 	}
-	return ok;
 }
 
 static void release_block(coap_session_t *session, void *p)
@@ -125,35 +118,23 @@ static void on_get(coap_resource_t *resource, coap_session_t *session,
 		   coap_pdu_t *response)
 {
 	erisd_coap *srv = coap_resource_get_userdata(resource);
-	uint8_t ref[ERIS_REF_BYTES];
-	uint8_t *buf;
-	size_t len = 0;
-	int rc;
+	erisd_coap_request req;
+	erisd_coap_response resp;
 
-	if (!query_ref(request, ref)) {
-		set_code(response, COAP_RESPONSE_CODE_BAD_REQUEST);
+	memset(&req, 0, sizeof req);
+	req.method = ERISD_COAP_GET;
+	query_of(request, &req);
+	erisd_coap_handle(srv->store, srv->writable, &req, &resp);
+	set_code(response, (coap_pdu_code_t)COAP_RESPONSE_CODE(resp.code));
+	if (!resp.payload)
 		return;
-	}
-	buf = malloc(ERIS_BLOCK_SIZE_MAX);
-	if (buf == NULL) {
-		set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
-		return;
-	}
-	rc = eris_store_get(srv->store, ref, buf, ERIS_BLOCK_SIZE_MAX, &len);
-	if (rc != ERIS_OK) {
-		free(buf);
-		set_code(response, rc == ERIS_ENOTFOUND
-					   ? COAP_RESPONSE_CODE_NOT_FOUND
-					   : COAP_RESPONSE_CODE_INTERNAL_ERROR);
-		return;
-	}
-	set_code(response, COAP_RESPONSE_CODE_CONTENT);
-	/* libcoap owns buf from here (freed by release_block), sending it
-	 * in Block2 pieces if it does not fit one message. */
+	/* libcoap owns the block from here (freed by release_block),
+	 * sending it in Block2 pieces if it does not fit one message. */
 	if (!coap_add_data_large_response(
 		    resource, session, request, response, query,
-		    COAP_MEDIATYPE_APPLICATION_OCTET_STREAM, -1, 0, len, buf,
-		    release_block, buf))
+		    COAP_MEDIATYPE_APPLICATION_OCTET_STREAM, -1, 0,
+		    resp.payload_len, resp.payload, release_block,
+		    resp.payload))
 		set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
 }
 
@@ -162,30 +143,23 @@ static void on_put(coap_resource_t *resource, coap_session_t *session,
 		   coap_pdu_t *response)
 {
 	erisd_coap *srv = coap_resource_get_userdata(resource);
-	uint8_t ref[ERIS_REF_BYTES];
+	erisd_coap_request req;
+	erisd_coap_response resp;
 	const uint8_t *data = NULL;
 	size_t len = 0, offset = 0, total = 0;
 
 	(void)session;
 	(void)query;
-	if (!srv->writable) {
-		set_code(response, COAP_RESPONSE_CODE_FORBIDDEN);
-		return;
-	}
+	memset(&req, 0, sizeof req);
+	req.method = ERISD_COAP_PUT;
 	if (!coap_get_data_large(request, &len, &data, &offset, &total))
 		len = total = offset = 0;
-	if (offset != 0 || total != len ||
-	    (len != ERIS_BLOCK_SIZE_1K && len != ERIS_BLOCK_SIZE_MAX)) {
-		set_code(response, COAP_RESPONSE_CODE_NOT_ACCEPTABLE);
-		return;
-	}
-	crypto_generichash(ref, sizeof(ref), data, len, NULL, 0);
-	if (eris_store_put(srv->store, ref, data, len) != ERIS_OK ||
-	    eris_store_flush(srv->store) != ERIS_OK) {
-		set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
-		return;
-	}
-	set_code(response, COAP_RESPONSE_CODE_CREATED);
+	req.payload = data;
+	req.payload_len = len;
+	req.payload_partial = offset != 0 || total != len;
+	erisd_coap_handle(srv->store, srv->writable, &req, &resp);
+	free(resp.payload);
+	set_code(response, (coap_pdu_code_t)COAP_RESPONSE_CODE(resp.code));
 }
 
 static void *loop(void *p)

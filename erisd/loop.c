@@ -56,6 +56,18 @@
  * SIGTERM/SIGINT (a signalfd read through the ring): stop accepting,
  * close connections that wait for or are reading a request's head, let
  * every request whose head has arrived finish, then return.
+ *
+ * Fast path: a GET/HEAD of a block in the cache of verified blocks
+ * (cache.c) is answered on this thread, with no worker, no store access
+ * and no re-hash; the entry stays pinned until its bytes are sent. A
+ * 32 KiB block goes out with sendfile from the cache's memfd (no copy).
+ * Every response is first offered to the (non-blocking) socket at once;
+ * only what it does not take goes through the ring.
+ *
+ * --io-threads N: N independent loops (ring, connections, workers) accept
+ * on the same listening socket; they share only the read-only config, the
+ * store and the cache (both thread-safe). The first loop reads the
+ * signalfd and wakes the others to drain through their eventfds.
  */
 #define _GNU_SOURCE
 #include "loop.h"
@@ -66,10 +78,12 @@
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -129,10 +143,19 @@ typedef struct conn {
 	int job_status;         /* JOB_ERROR */
 	struct conn *job_next;
 	struct conn *prev, *next; /* all connections */
+	const erisd_cache_entry *hit; /* pinned while resp.body points in */
+	int body_fd;            /* >= 0: resp.body is also there, at body_off */
+	off_t body_off;         /* (the cache's memfd: sent with sendfile) */
 } conn;
+
+struct loops;
 
 typedef struct loop {
 	const erisd_config *cfg;
+	struct loops *all;      /* every loop of the daemon (--io-threads) */
+	unsigned max_conns;     /* this loop's share of --max-connections */
+	int failed;             /* a fatal error ended this loop */
+	int ring_ok;            /* `ring` was set up */
 	struct io_uring ring;
 	int listen_fd, event_fd, signal_fd;
 	int accepting;          /* an accept is in flight */
@@ -153,6 +176,15 @@ typedef struct loop {
 	pthread_t *threads;
 	unsigned nthreads;
 } loop;
+
+/* The loops of the daemon: one per --io-threads, each with its own ring,
+ * connections and workers. Only the first reads the signalfd; it raises
+ * `stop` and wakes the others through their eventfds. */
+typedef struct loops {
+	atomic_int stop;
+	loop *v;
+	unsigned n;
+} loops;
 
 static const char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -304,8 +336,19 @@ static void job_submit(loop *l, conn *c, enum job_kind kind, int status)
 static void arm_accept(loop *l);
 static void advance(loop *l, conn *c);
 
+/* Unpin the cached block the last response was sent from, if any. */
+static void release_hit(loop *l, conn *c)
+{
+	if (c->hit) {
+		erisd_cache_release(l->cfg->cache, c->hit);
+		c->hit = NULL;
+	}
+	c->body_fd = -1;
+}
+
 static void conn_free(loop *l, conn *c)
 {
+	release_hit(l, c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -408,9 +451,9 @@ static void arm_recv(loop *l, conn *c)
 	link_timeout(l, c, sqe, ns);
 }
 
-static void arm_send(loop *l, conn *c)
+/* Point c->msg at what is left to send. */
+static void fill_msg(conn *c)
 {
-	struct io_uring_sqe *sqe;
 	size_t off = c->sent;
 	int n = 0;
 
@@ -436,14 +479,91 @@ static void arm_send(loop *l, conn *c)
 	memset(&c->msg, 0, sizeof c->msg);
 	c->msg.msg_iov = c->iov;
 	c->msg.msg_iovlen = (size_t)n;
+}
+
+static void arm_send(loop *l, conn *c)
+{
+	struct io_uring_sqe *sqe;
+
+	fill_msg(c);
 	sqe = get_sqe(l);
 	io_uring_prep_sendmsg(sqe, c->fd, &c->msg, MSG_NOSIGNAL);
 	set_data(sqe, c, OP_SEND);
 	link_timeout(l, c, sqe, (uint64_t)l->cfg->idle_timeout * 1000000000u);
 }
 
-/* Begin the next request: drop the bytes of the one just answered. */
-static void next_request(loop *l, conn *c)
+static size_t send_total(const conn *c)
+{
+	return c->state == SEND_CONTINUE ? sizeof continue_line - 1
+					 : c->resp.head_len + c->resp.body_len;
+}
+
+/*
+ * Send a response whose body is in the cache's memfd: the head (flagged
+ * MSG_MORE, so that it leaves with the body's first bytes), then the body
+ * with sendfile, which hands the socket the memfd's pages instead of
+ * copying them (cache.c makes sure those pages are never rewritten). The
+ * socket is non-blocking, so this never waits: 1 if all was sent, 0 if
+ * the rest must go through the ring (by sendmsg, from the cache's
+ * mapping of the same bytes).
+ */
+static int send_file(conn *c)
+{
+	size_t total = send_total(c), head = c->resp.head_len;
+	ssize_t n;
+
+	if (c->sent < head) {
+		n = send(c->fd, c->resp.head + c->sent, head - c->sent,
+			 MSG_DONTWAIT | MSG_NOSIGNAL |
+				 (c->resp.body_len ? MSG_MORE : 0));
+		if (n <= 0)
+			return 0;
+		c->sent += (size_t)n;
+		if (c->sent < head)
+			return 0;
+	}
+	while (c->sent < total) {
+		off_t off = c->body_off + (off_t)(c->sent - head);
+
+		n = sendfile(c->fd, c->body_fd, &off, total - c->sent);
+		if (n <= 0)
+			return 0;
+		c->sent += (size_t)n;
+	}
+	return 1;
+}
+
+/*
+ * Send the response (c->state SEND) at once if the socket takes it all,
+ * which is the common case and saves a trip through the ring: 1 if all
+ * was sent. Otherwise (a full socket buffer, a partial send or an error)
+ * the rest goes through an io_uring send, which also reports the error,
+ * and 0.
+ */
+static int send_now(loop *l, conn *c)
+{
+	size_t total = send_total(c);
+	ssize_t n;
+
+	if (c->body_fd >= 0 && c->state == SEND) {
+		if (send_file(c))
+			return 1;
+		arm_send(l, c);
+		return 0;
+	}
+	fill_msg(c);
+	n = sendmsg(c->fd, &c->msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n > 0)
+		c->sent += (size_t)n;
+	if (c->sent == total)
+		return 1;
+	arm_send(l, c);
+	return 0;
+}
+
+/* Drop the bytes of the request just answered and get ready for the
+ * next one (c->state READ_HEAD); -1 if the connection is closing. */
+static int consume_request(loop *l, conn *c)
 {
 	size_t rest = c->in_len - c->need;
 
@@ -456,7 +576,7 @@ static void next_request(loop *l, conn *c)
 		c->in_cap = 0;
 		if (grow(c, IN_MIN) < 0) {
 			conn_close(l, c);
-			return;
+			return -1;
 		}
 	}
 	http_parser_init(&c->parser);
@@ -464,14 +584,52 @@ static void next_request(loop *l, conn *c)
 						     1000000000u
 				: 0;
 	c->state = READ_HEAD;
-	advance(l, c);
+	return 0;
 }
 
-/* Make progress with the bytes we have. */
+/* Begin the next request. */
+static void next_request(loop *l, conn *c)
+{
+	if (consume_request(l, c) == 0)
+		advance(l, c);
+}
+
+/*
+ * Answer a GET/HEAD of a cached block right here, without a worker:
+ * 1 if c->resp now holds the answer (its body pinned in the cache).
+ * With an access log the worker answers (from the cache too), so that
+ * this thread never waits for a file.
+ */
+static int answer_hit(loop *l, conn *c)
+{
+	const erisd_cache_entry *e;
+
+	if (!l->cfg->cache || l->cfg->access_log ||
+	    c->req.kind != TARGET_BLOCK || c->req.method == HTTP_PUT)
+		return 0;
+	e = erisd_cache_get(l->cfg->cache, c->req.ref);
+	if (!e)
+		return 0;
+	memset(&c->resp, 0, sizeof c->resp);
+	c->resp.close = !c->req.keep_alive;
+	cmd_block_head(&c->req, erisd_cache_len(e), &c->resp);
+	c->resp.body = erisd_cache_data(e);
+	c->hit = e;
+	if (c->resp.body_len == 0 ||
+	    !erisd_cache_file(l->cfg->cache, e, &c->body_fd, &c->body_off))
+		c->body_fd = -1;
+	return 1;
+}
+
+static void linger(loop *l, conn *c);
+
+/* Make progress with the bytes we have. Pipelined requests answered from
+ * the cache loop here rather than recurse. */
 static void advance(loop *l, conn *c)
 {
 	int rc;
 
+again:
 	if (c->state == READ_HEAD) {
 		rc = http_parse(&c->parser, c->in, c->in_len, &c->req);
 		if (rc == HTTP_NEED_MORE) {
@@ -512,6 +670,20 @@ static void advance(loop *l, conn *c)
 			else
 				arm_recv(l, c);
 			return;
+		}
+		if (answer_hit(l, c)) {
+			c->state = SEND;
+			c->sent = 0;
+			if (!send_now(l, c))
+				return; /* on_send takes over */
+			release_hit(l, c);
+			if (c->resp.close || l->draining) {
+				linger(l, c);
+				return;
+			}
+			if (consume_request(l, c) < 0)
+				return;
+			goto again;
 		}
 		job_submit(l, c, JOB_HANDLE, 0);
 	}
@@ -565,6 +737,8 @@ static void linger(loop *l, conn *c)
 	arm_recv(l, c);
 }
 
+static void sent_all(loop *l, conn *c);
+
 static void on_send(loop *l, conn *c, int res)
 {
 	size_t total;
@@ -574,13 +748,18 @@ static void on_send(loop *l, conn *c, int res)
 		return;
 	}
 	c->sent += (size_t)res;
-	total = c->state == SEND_CONTINUE
-			? sizeof continue_line - 1
-			: c->resp.head_len + c->resp.body_len;
+	total = send_total(c);
 	if (c->sent < total) {
 		arm_send(l, c);
 		return;
 	}
+	sent_all(l, c);
+}
+
+/* The whole of c->resp (or the 100 Continue line) is out. */
+static void sent_all(loop *l, conn *c)
+{
+	release_hit(l, c);
 	if (c->state == SEND_CONTINUE) {
 		c->state = READ_BODY;
 		advance(l, c);
@@ -612,7 +791,8 @@ static void on_job_done(loop *l, conn *c)
 	/* A head already sent (resp.more earlier) is not sent again. */
 	c->state = SEND;
 	c->sent = 0;
-	arm_send(l, c);
+	if (send_now(l, c))
+		sent_all(l, c);
 }
 
 /* ---- loop-wide operations ---------------------------------------------- */
@@ -622,13 +802,13 @@ static void arm_accept(loop *l)
 	struct io_uring_sqe *sqe;
 
 	if (l->accepting || l->draining ||
-	    l->nconns >= l->cfg->max_connections)
+	    l->nconns >= l->max_conns)
 		return;
 	l->accept_len = sizeof l->accept_addr;
 	sqe = get_sqe(l);
 	io_uring_prep_accept(sqe, l->listen_fd,
 			     (struct sockaddr *)&l->accept_addr,
-			     &l->accept_len, SOCK_CLOEXEC);
+			     &l->accept_len, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	set_data(sqe, NULL, OP_ACCEPT);
 	l->accepting = 1;
 }
@@ -677,6 +857,7 @@ static void on_accept(loop *l, int res)
 		return;
 	}
 	c->fd = res;
+	c->body_fd = -1;
 	peer_of(&c->peer, &l->accept_addr);
 	http_parser_init(&c->parser);
 	c->state = READ_HEAD;
@@ -707,10 +888,14 @@ static void arm_signal(loop *l)
 	set_data(sqe, NULL, OP_SIGNAL);
 }
 
+static void start_draining(loop *l);
+
 static void on_event(loop *l)
 {
 	conn *c, *next;
 
+	if (atomic_load(&l->all->stop))
+		start_draining(l);
 	pthread_mutex_lock(&l->mu);
 	c = l->d_head;
 	l->d_head = l->d_tail = NULL;
@@ -722,6 +907,23 @@ static void on_event(loop *l)
 	arm_event(l);
 }
 
+/* Make every other loop drain too (a signal, or a fatal error here). */
+static void wake_others(loop *l)
+{
+	uint64_t one = 1;
+	unsigned i;
+
+	atomic_store(&l->all->stop, 1);
+	for (i = 0; i < l->all->n; i++) {
+		loop *o = &l->all->v[i];
+
+		if (o != l && o->event_fd >= 0 &&
+		    write(o->event_fd, &one, sizeof one) < 0) {
+			/* EAGAIN only: a read is pending anyway. */
+		}
+	}
+}
+
 static void start_draining(loop *l)
 {
 	struct io_uring_sqe *sqe;
@@ -730,9 +932,10 @@ static void start_draining(loop *l)
 	if (l->draining)
 		return;
 	l->draining = 1;
-	if (!l->cfg->quiet)
-		fprintf(stderr, "erisd: stopping: finishing %u connection(s)\n",
-			l->nconns);
+	wake_others(l);
+	if (!l->cfg->quiet && l == &l->all->v[0])
+		fprintf(stderr, "erisd: stopping: finishing the requests "
+			"in flight\n");
 	if (l->accepting) {
 		sqe = get_sqe(l);
 		io_uring_prep_cancel64(sqe, OP_ACCEPT, 0);
@@ -846,103 +1049,190 @@ int loop_probe(char *why, size_t size)
 	return 0;
 }
 
-int loop_run(const erisd_config *cfg, int listen_fd)
+/* Set up loop `l` (zeroed, cfg/all/listen_fd/max_conns filled in): its
+ * ring, eventfd, the signalfd for the first loop, its workers. 0 or -1;
+ * loop_fini() cleans up either way. */
+static int loop_init(loop *l, int with_signals)
 {
 	struct io_uring_params params;
 	unsigned entries, i;
 	sigset_t mask;
-	loop l;
-	int rc, ret = 1;
+	int rc;
 
-	memset(&l, 0, sizeof l);
-	l.cfg = cfg;
-	l.listen_fd = listen_fd;
-	l.event_fd = l.signal_fd = -1;
-	pthread_mutex_init(&l.mu, NULL);
-	pthread_cond_init(&l.cv, NULL);
-
+	l->event_fd = l->signal_fd = -1;
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv, NULL);
 	/* Every connection has at most about four CQEs outstanding (op,
 	 * linked timeout, cancel, close). */
 	memset(&params, 0, sizeof params);
 	params.flags = IORING_SETUP_CQSIZE;
-	entries = 4 * cfg->max_connections + 64;
+	entries = 4 * l->max_conns + 64;
 	params.cq_entries = entries < 4096 ? 4096 : entries;
-	rc = io_uring_queue_init_params(1024, &l.ring, &params);
+	rc = io_uring_queue_init_params(1024, &l->ring, &params);
 	if (rc < 0) {
 		fprintf(stderr, "erisd: io_uring_queue_init: %s\n",
 			strerror(-rc));
-		goto out_sync;
+		return -1;
 	}
-	l.event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	l.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (l.event_fd < 0 || l.signal_fd < 0) {
+	l->ring_ok = 1;
+	l->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (with_signals) {
+		sigemptyset(&mask);
+		sigaddset(&mask, SIGTERM);
+		sigaddset(&mask, SIGINT);
+		l->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	}
+	if (l->event_fd < 0 || (with_signals && l->signal_fd < 0)) {
 		fprintf(stderr, "erisd: eventfd/signalfd: %s\n",
 			strerror(errno));
-		goto out_ring;
+		return -1;
 	}
-	l.threads = calloc(cfg->workers, sizeof *l.threads);
-	if (!l.threads)
-		goto out_ring;
-	for (i = 0; i < cfg->workers; i++) {
-		if (pthread_create(&l.threads[i], NULL, worker_main, &l) != 0)
+	l->threads = calloc(l->cfg->workers, sizeof *l->threads);
+	if (!l->threads)
+		return -1;
+	for (i = 0; i < l->cfg->workers; i++) {
+		if (pthread_create(&l->threads[i], NULL, worker_main, l) != 0)
 			break;
-		l.nthreads++;
+		l->nthreads++;
 	}
-	if (l.nthreads == 0) {
+	if (l->nthreads == 0) {
 		fprintf(stderr, "erisd: cannot start worker threads\n");
-		goto out_threads;
+		return -1;
 	}
+	return 0;
+}
 
-	arm_signal(&l);
-	arm_event(&l);
-	arm_accept(&l);
-	while (!(l.draining && l.nconns == 0 && l.jobs == 0)) {
+/* Serve until drained; 0, or -1 after a fatal error. */
+static int loop_serve(loop *l)
+{
+	int rc;
+
+	if (l->signal_fd >= 0)
+		arm_signal(l);
+	arm_event(l);
+	arm_accept(l);
+	if (atomic_load(&l->all->stop))
+		start_draining(l);
+	while (!(l->draining && l->nconns == 0 && l->jobs == 0)) {
 		struct io_uring_cqe *cqe;
 		unsigned head, n = 0;
 
-		rc = io_uring_submit_and_wait(&l.ring, 1);
+		rc = io_uring_submit_and_wait(&l->ring, 1);
 		if (rc < 0 && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN) {
 			fprintf(stderr, "erisd: io_uring_submit: %s\n",
 				strerror(-rc));
-			goto out_threads;
+			wake_others(l);
+			return -1;
 		}
-		io_uring_for_each_cqe(&l.ring, head, cqe) {
-			dispatch(&l, cqe);
+		io_uring_for_each_cqe(&l->ring, head, cqe) {
+			dispatch(l, cqe);
 			n++;
 		}
-		io_uring_cq_advance(&l.ring, n);
+		io_uring_cq_advance(&l->ring, n);
 	}
-	ret = 0;
+	return 0;
+}
 
-out_threads:
-	pthread_mutex_lock(&l.mu);
-	l.stop_workers = 1;
-	pthread_cond_broadcast(&l.cv);
-	pthread_mutex_unlock(&l.mu);
-	for (i = 0; i < l.nthreads; i++)
-		pthread_join(l.threads[i], NULL);
-	free(l.threads);
-	while (l.conns) { /* only after a fatal error */
-		conn *c = l.conns;
+static void loop_fini(loop *l)
+{
+	unsigned i;
 
-		l.conns = c->next;
+	pthread_mutex_lock(&l->mu);
+	l->stop_workers = 1;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	for (i = 0; i < l->nthreads; i++)
+		pthread_join(l->threads[i], NULL);
+	free(l->threads);
+	while (l->conns) { /* only after a fatal error */
+		conn *c = l->conns;
+
+		l->conns = c->next;
 		if (c->fd >= 0)
 			close(c->fd);
+		release_hit(l, c);
 		cmd_state_free(&c->st);
 		free(c->in);
 		free(c);
 	}
-out_ring:
-	if (l.event_fd >= 0)
-		close(l.event_fd);
-	if (l.signal_fd >= 0)
-		close(l.signal_fd);
-	io_uring_queue_exit(&l.ring);
-out_sync:
-	pthread_cond_destroy(&l.cv);
-	pthread_mutex_destroy(&l.mu);
+	if (l->event_fd >= 0)
+		close(l->event_fd);
+	if (l->signal_fd >= 0)
+		close(l->signal_fd);
+	if (l->ring_ok)
+		io_uring_queue_exit(&l->ring);
+	pthread_cond_destroy(&l->cv);
+	pthread_mutex_destroy(&l->mu);
+}
+
+static void *loop_thread(void *arg)
+{
+	loop *l = arg;
+
+	l->failed = loop_serve(l) != 0;
+	return NULL;
+}
+
+int loop_run(const erisd_config *cfg, int listen_fd)
+{
+	unsigned n = cfg->io_threads ? cfg->io_threads : 1, i, started = 0;
+	pthread_t *threads;
+	loops all;
+	int ret = 0;
+
+	memset(&all, 0, sizeof all);
+	atomic_init(&all.stop, 0);
+	all.n = n;
+	all.v = calloc(n, sizeof *all.v);
+	threads = calloc(n, sizeof *threads);
+	if (!all.v || !threads) {
+		free(all.v);
+		free(threads);
+		fprintf(stderr, "erisd: out of memory\n");
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		loop *l = &all.v[i];
+
+		l->cfg = cfg;
+		l->all = &all;
+		l->listen_fd = listen_fd;
+		/* --max-connections, split between the loops. */
+		l->max_conns = (cfg->max_connections + n - 1) / n;
+		l->event_fd = l->signal_fd = -1;
+	}
+	for (i = 0; i < n; i++)
+		if (loop_init(&all.v[i], i == 0) < 0)
+			break;
+	if (i < n) {
+		ret = 1;
+		for (i = 0; i < n; i++)
+			loop_fini(&all.v[i]);
+		goto out;
+	}
+	/* The first loop runs on this thread, the others on their own; all
+	 * accept on the same listening socket. */
+	for (i = 1; i < n; i++) {
+		if (pthread_create(&threads[i], NULL, loop_thread,
+				   &all.v[i]) != 0) {
+			fprintf(stderr, "erisd: cannot start an I/O thread\n");
+			atomic_store(&all.stop, 1);
+			ret = 1;
+			break;
+		}
+		started++;
+	}
+	if (loop_serve(&all.v[0]) != 0)
+		ret = 1;
+	for (i = 1; i <= started; i++) {
+		pthread_join(threads[i], NULL);
+		if (all.v[i].failed)
+			ret = 1;
+	}
+	for (i = 0; i < n; i++)
+		loop_fini(&all.v[i]);
+out:
+	free(threads);
+	free(all.v);
 	return ret;
 }

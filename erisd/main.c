@@ -17,6 +17,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,11 @@ static const char usage_text[] =
 	"  --idle-timeout S       close idle connections after S seconds (60)\n"
 	"  --header-timeout S     a request head must arrive within S seconds\n"
 	"                         of its first byte (10)\n"
-	"  --workers N            store worker threads (2)\n"
+	"  --workers N            store worker threads per I/O thread (2)\n"
+	"  --io-threads N         io_uring loops serving connections (1)\n"
+	"  --cache-size SIZE      memory for verified blocks served without\n"
+	"                         re-reading or re-hashing them (64M; K, M,\n"
+	"                         G suffixes; 0 = no cache)\n"
 	"  --upstream URL         fetch blocks this store lacks from another\n"
 	"                         erisd or EER HTTP server (repeatable: tried\n"
 	"                         in order); each is verified, stored, served\n"
@@ -74,6 +79,31 @@ static int parse_uint(const char *s, unsigned min, unsigned max,
 	if (errno || *end || v < min || v > max)
 		return -1;
 	*out = (unsigned)v;
+	return 0;
+}
+
+/* "64M", "512K", "1G", "0": bytes (binary units), -1 if malformed or
+ * beyond `max`. */
+static int parse_size(const char *s, size_t max, size_t *out)
+{
+	char *end;
+	unsigned long long v, unit = 1;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': unit = 1ull << 10; end++; break;
+	case 'm': case 'M': unit = 1ull << 20; end++; break;
+	case 'g': case 'G': unit = 1ull << 30; end++; break;
+	default: break;
+	}
+	if (*end || v > max / unit)
+		return -1;
+	*out = (size_t)(v * unit);
 	return 0;
 }
 
@@ -242,7 +272,7 @@ int main(int argc, char **argv)
 	enum {
 		O_LISTEN = 256, O_STORE, O_WRITABLE, O_TOKEN, O_MAXCONN,
 		O_IDLE, O_HEADER, O_WORKERS, O_LOG, O_QUIET, O_HELP, O_VERSION,
-		O_COAP, O_COAP_TCP, O_UPSTREAM
+		O_COAP, O_COAP_TCP, O_UPSTREAM, O_CACHE, O_IO_THREADS
 	};
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
@@ -253,6 +283,8 @@ int main(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ "header-timeout", required_argument, NULL, O_HEADER },
 		{ "workers", required_argument, NULL, O_WORKERS },
+		{ "cache-size", required_argument, NULL, O_CACHE },
+		{ "io-threads", required_argument, NULL, O_IO_THREADS },
 		{ "coap", required_argument, NULL, O_COAP },
 		{ "upstream", required_argument, NULL, O_UPSTREAM },
 		{ "coap-tcp", required_argument, NULL, O_COAP_TCP },
@@ -273,6 +305,7 @@ int main(int argc, char **argv)
 	erisd_coap *coap[2] = { NULL, NULL };
 	const char *upstream[MAX_UPSTREAMS];
 	unsigned n_upstream = 0;
+	size_t cache_size = (size_t)64 << 20;
 	int c, fd, rc, ret = EXIT_OTHER;
 
 	memset(&cfg, 0, sizeof cfg);
@@ -280,6 +313,7 @@ int main(int argc, char **argv)
 	cfg.idle_timeout = 60;
 	cfg.header_timeout = 10;
 	cfg.workers = 2;
+	cfg.io_threads = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case O_LISTEN: listen_spec = optarg; break;
@@ -302,6 +336,16 @@ int main(int argc, char **argv)
 			break;
 		case O_WORKERS:
 			if (parse_uint(optarg, 1, 64, &cfg.workers) < 0)
+				goto bad_number;
+			break;
+		case O_IO_THREADS:
+			if (parse_uint(optarg, 1, 64, &cfg.io_threads) < 0)
+				goto bad_number;
+			break;
+		case O_CACHE:
+			/* 0, or at least one 32 KiB block. */
+			if (parse_size(optarg, SIZE_MAX, &cache_size) < 0 ||
+			    (cache_size > 0 && cache_size < ERIS_BLOCK_SIZE_MAX))
 				goto bad_number;
 			break;
 		case O_LOG: log_file = optarg; break;
@@ -398,6 +442,13 @@ int main(int argc, char **argv)
 		ret = EXIT_STORE;
 		goto out_store;
 	}
+	/* Before the listening lines, which tests wait for. */
+	if (cache_size > 0 &&
+	    erisd_cache_new(&cfg.cache, cache_size) != ERIS_OK) {
+		fprintf(stderr, "erisd: cannot allocate the block cache\n");
+		ret = EXIT_OTHER;
+		goto out_coap;
+	}
 	for (int t = 0; t < 2; t++) {
 		char bound[128];
 
@@ -426,6 +477,7 @@ int main(int argc, char **argv)
 out_coap:
 	for (int t = 0; t < 2; t++)
 		erisd_coap_stop(coap[t]);
+	erisd_cache_free(cfg.cache);
 	if (eris_store_flush(cfg.store) != ERIS_OK) {
 		fprintf(stderr, "erisd: flushing the store: %s\n",
 			eris_error_last());

@@ -7,7 +7,8 @@
  *
  * Test cases (select one with CK_RUN_CASE):
  *   http  - round trips, every status of erisd(8), malformed requests,
- *           pipelining, Expect: 100-continue, timeouts, SIGTERM (seconds)
+ *           pipelining, Expect: 100-continue, timeouts, SIGTERM, the
+ *           cache of verified blocks, --io-threads (seconds)
  *   load  - 1000 concurrent keep-alive clients; kill -9 under PUT load,
  *           then every acknowledged block present after a restart
  * Exits 77 (skipped) when io_uring is unavailable, and only then.
@@ -141,7 +142,7 @@ static int daemon_stop(daemon_ *d)
 	int status, i;
 
 	kill(d->pid, SIGTERM);
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < 1200; i++) {
 		if (waitpid(d->pid, &status, WNOHANG) == d->pid)
 			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 		usleep(50000);
@@ -849,6 +850,314 @@ START_TEST(test_corrupt)
 }
 END_TEST
 
+/* Overwrite block `b32` of the dir store in `dir` with `blk` (`len`
+ * bytes) with one bit flipped. */
+static void corrupt_block(const char *dir, const char *b32,
+			  const uint8_t *blk, size_t len)
+{
+	char path[400];
+	uint8_t *bad = malloc(len);
+	FILE *f;
+
+	memcpy(bad, blk, len);
+	bad[len / 2] ^= 1;
+	snprintf(path, sizeof path, "%s/blocks/%.2s/%s", dir, b32, b32);
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(bad, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	free(bad);
+}
+
+/* GET block `b32` on `c`: the status, and with 200 the exact bytes. */
+static int get_on(client *c, const char *method, const char *b32,
+		  const uint8_t *want, size_t len)
+{
+	char urn[80];
+	response r;
+	int status;
+
+	snprintf(urn, sizeof urn, "urn:blake2b:%s", b32);
+	ck_assert_int_eq(send_all(c->fd, get_req(method, urn, NULL),
+				  strlen(get_req(method, urn, NULL))), 0);
+	ck_assert_int_eq(read_response(c, &r, method[0] == 'H'), 0);
+	status = r.status;
+	if (status == 200) {
+		ck_assert_str_eq(header(&r, "Content-Length"),
+				 len == 1024 ? "1024" : "32768");
+		if (method[0] == 'G') {
+			ck_assert_uint_eq(r.body_len, len);
+			ck_assert_mem_eq(r.body, want, len);
+		}
+	} else if (status == 500) {
+		ck_assert_ptr_nonnull(strstr((char *)r.body, "R3"));
+	}
+	response_free(&r);
+	return status;
+}
+
+#define CACHE_BLOCKS 40
+
+/*
+ * The cache of verified blocks (--cache-size). A block corrupted in the
+ * store after it was served once is still served correctly (it was
+ * verified when it entered the cache); without the cache, or once
+ * evicted, the corrupt copy gives 500 naming R3. A cache far smaller than
+ * the blocks read keeps serving the right bytes, also pipelined.
+ */
+START_TEST(test_cache)
+{
+	daemon_ d = { 0 };
+	static uint8_t big[32768], small[CACHE_BLOCKS][1024];
+	char bb32[53], sb32[CACHE_BLOCKS][53], pipe_req[8192];
+	uint8_t ref[32];
+	client *c;
+	size_t off = 0;
+	int i, round;
+
+	daemon_start(&d, NULL); /* makes d.dir */
+	ck_assert_int_eq(daemon_stop(&d), 0);
+	snprintf(d.store, sizeof d.store, "dir:%s/blocks", d.dir);
+	daemon_start(&d, "--writable", NULL); /* the default cache */
+	make_block(big, sizeof big, 4242, ref, bb32);
+	ck_assert_int_eq(put_block(d.port, big, sizeof big, bb32, NULL), 201);
+	for (i = 0; i < CACHE_BLOCKS; i++) {
+		make_block(small[i], 1024, 5000 + (uint64_t)i, ref, sb32[i]);
+		ck_assert_int_eq(put_block(d.port, small[i], 1024, sb32[i],
+					   NULL), 201);
+	}
+	c = client_new(d.port);
+	ck_assert_int_eq(get_on(c, "GET", bb32, big, sizeof big), 200);
+	ck_assert_int_eq(get_on(c, "GET", sb32[0], small[0], 1024), 200);
+	corrupt_block(d.dir, bb32, big, sizeof big);
+	corrupt_block(d.dir, sb32[0], small[0], 1024);
+	/* From the cache: the verified bytes, keep-alive, HEAD too. */
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(get_on(c, "GET", bb32, big, sizeof big), 200);
+		ck_assert_int_eq(get_on(c, "HEAD", bb32, big, sizeof big), 200);
+		ck_assert_int_eq(get_on(c, "GET", sb32[0], small[0], 1024),
+				 200);
+	}
+	client_free(c);
+	ck_assert_int_eq(daemon_stop(&d), 0);
+
+	/* No cache: the corrupt copies are refused. */
+	daemon_start(&d, "--cache-size", "0", NULL);
+	c = client_new(d.port);
+	ck_assert_int_eq(get_on(c, "GET", bb32, big, sizeof big), 500);
+	client_free(c);
+	c = client_new(d.port);
+	ck_assert_int_eq(get_on(c, "GET", sb32[0], small[0], 1024), 500);
+	client_free(c);
+	ck_assert_int_eq(daemon_stop(&d), 0);
+
+	/* With --access-log the workers answer hits, from the cache too. */
+	{
+		char path[400], log[300];
+		FILE *f;
+
+		snprintf(path, sizeof path, "%s/blocks/%.2s/%s", d.dir, bb32,
+			 bb32);
+		f = fopen(path, "wb");
+		ck_assert_ptr_nonnull(f);
+		ck_assert_uint_eq(fwrite(big, 1, sizeof big, f), sizeof big);
+		ck_assert_int_eq(fclose(f), 0);
+		snprintf(log, sizeof log, "%s/access.log", d.dir);
+		daemon_start(&d, "--access-log", log, NULL);
+	}
+	c = client_new(d.port);
+	ck_assert_int_eq(get_on(c, "GET", bb32, big, sizeof big), 200);
+	corrupt_block(d.dir, bb32, big, sizeof big);
+	ck_assert_int_eq(get_on(c, "GET", bb32, big, sizeof big), 200);
+	ck_assert_int_eq(get_on(c, "HEAD", bb32, big, sizeof big), 200);
+	client_free(c);
+	ck_assert_int_eq(daemon_stop(&d), 0);
+
+	/* A 32 KiB cache (32 small blocks) read through 40 blocks, three
+	 * times: evictions, and always the right bytes. */
+	{
+		char path[400];
+		FILE *f;
+
+		/* Repair block 0: every block is good again. */
+		snprintf(path, sizeof path, "%s/blocks/%.2s/%s", d.dir,
+			 sb32[0], sb32[0]);
+		f = fopen(path, "wb");
+		ck_assert_ptr_nonnull(f);
+		ck_assert_uint_eq(fwrite(small[0], 1, 1024, f), 1024);
+		ck_assert_int_eq(fclose(f), 0);
+	}
+	daemon_start(&d, "--cache-size", "32K", NULL);
+	c = client_new(d.port);
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < CACHE_BLOCKS; i++)
+			ck_assert_int_eq(get_on(c, "GET", sb32[i], small[i],
+						1024), 200);
+	client_free(c);
+	ck_assert_int_eq(daemon_stop(&d), 0);
+	/* A fresh 32 KiB cache: block 0 enters first, is never read again,
+	 * and 32 others enter after it, so the hand evicts it; a corrupt
+	 * copy in the store is then refused. */
+	daemon_start(&d, "--cache-size", "32K", NULL);
+	c = client_new(d.port);
+	for (i = 0; i < 33; i++)
+		ck_assert_int_eq(get_on(c, "GET", sb32[i], small[i], 1024),
+				 200);
+	corrupt_block(d.dir, sb32[0], small[0], 1024);
+	ck_assert_int_eq(get_on(c, "GET", sb32[0], small[0], 1024), 500);
+	client_free(c);
+	/* Pipelined: ten cached and uncached GETs in one write. */
+	c = client_new(d.port);
+	for (i = 1; i <= 10; i++) {
+		char urn[80];
+
+		snprintf(urn, sizeof urn, "urn:blake2b:%s", sb32[i * 3]);
+		off += (size_t)snprintf(pipe_req + off, sizeof pipe_req - off,
+					"%s", get_req("GET", urn, NULL));
+	}
+	ck_assert_int_eq(send_all(c->fd, pipe_req, off), 0);
+	for (i = 1; i <= 10; i++) {
+		response r;
+
+		ck_assert_int_eq(read_response(c, &r, 0), 0);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_uint_eq(r.body_len, 1024);
+		ck_assert_mem_eq(r.body, small[i * 3], 1024);
+		response_free(&r);
+	}
+	client_free(c);
+	ck_assert_int_eq(daemon_stop(&d), 0);
+	daemon_free(&d);
+}
+END_TEST
+
+#define RECYCLE_BLOCKS 24
+#define RECYCLE_CONNS 4
+
+/*
+ * Cache hits of 32 KiB blocks go out with sendfile from the cache's memfd;
+ * the socket keeps the memfd's pages until the peer reads them. A 64 KiB
+ * cache (two slots), 24 blocks each asked for twice in a row (a miss that
+ * fills a slot, then a hit) in one pipelined burst on each of four
+ * connections with small receive buffers, read only after every burst was
+ * sent: slots are refilled while earlier answers still wait in the
+ * sockets, and every body must still hash to the reference asked for.
+ */
+START_TEST(test_cache_recycle)
+{
+	daemon_ d = { 0 };
+	static uint8_t blk[RECYCLE_BLOCKS][32768];
+	static char req[RECYCLE_BLOCKS * 2 * 160];
+	char b32[RECYCLE_BLOCKS][53];
+	uint8_t ref[RECYCLE_BLOCKS][32], h[32];
+	client *c[RECYCLE_CONNS];
+	int i, k, small = 4096;
+
+	daemon_start(&d, "--writable", "--cache-size", "64K", NULL);
+	for (i = 0; i < RECYCLE_BLOCKS; i++) {
+		make_block(blk[i], 32768, 9000 + (uint64_t)i, ref[i], b32[i]);
+		ck_assert_int_eq(put_block(d.port, blk[i], 32768, b32[i],
+					   NULL), 201);
+	}
+	for (k = 0; k < RECYCLE_CONNS; k++) {
+		struct sockaddr_in a;
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		size_t off = 0;
+
+		ck_assert_int_ge(fd, 0);
+		/* Before connect, so that the window starts small. */
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+		memset(&a, 0, sizeof a);
+		a.sin_family = AF_INET;
+		a.sin_port = htons((uint16_t)d.port);
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a),
+				 0);
+		c[k] = calloc(1, sizeof *c[k]);
+		c[k]->fd = fd;
+		for (i = 0; i < 2 * RECYCLE_BLOCKS; i++) {
+			char urn[80];
+
+			snprintf(urn, sizeof urn, "urn:blake2b:%s",
+				 b32[(i / 2 + 5 * k) % RECYCLE_BLOCKS]);
+			off += (size_t)snprintf(req + off, sizeof req - off,
+						"%s",
+						get_req("GET", urn, NULL));
+		}
+		ck_assert_int_eq(send_all(fd, req, off), 0);
+	}
+	for (k = 0; k < RECYCLE_CONNS; k++) {
+		for (i = 0; i < 2 * RECYCLE_BLOCKS; i++) {
+			int want = (i / 2 + 5 * k) % RECYCLE_BLOCKS;
+			response r;
+
+			ck_assert_int_eq(read_response(c[k], &r, 0), 0);
+			ck_assert_int_eq(r.status, 200);
+			ck_assert_uint_eq(r.body_len, 32768);
+			crypto_generichash(h, 32, r.body, r.body_len, NULL, 0);
+			ck_assert_msg(memcmp(h, ref[want], 32) == 0,
+				      "connection %d, answer %d: the body "
+				      "does not hash to its reference", k, i);
+			response_free(&r);
+		}
+		client_free(c[k]);
+	}
+	ck_assert_int_eq(daemon_stop(&d), 0);
+	daemon_free(&d);
+}
+END_TEST
+
+#define IO_CLIENTS 16
+
+/* --io-threads 3: clients spread over three loops, each PUTting and
+ * GETting (cached and not) on its kept-alive connection, all answers
+ * right; SIGTERM with idle connections open still ends with status 0. */
+START_TEST(test_io_threads)
+{
+	daemon_ d = { 0 };
+	static uint8_t blk[IO_CLIENTS][1024];
+	char b32[IO_CLIENTS][53];
+	uint8_t ref[32];
+	client *c[IO_CLIENTS];
+	int i, round;
+
+	daemon_start(&d, "--writable", "--io-threads", "3", "--cache-size",
+		     "64K", NULL);
+	for (i = 0; i < IO_CLIENTS; i++) {
+		c[i] = client_new(d.port);
+		make_block(blk[i], 1024, 7000 + (uint64_t)i, ref, b32[i]);
+	}
+	for (round = 0; round < 5; round++) {
+		for (i = 0; i < IO_CLIENTS; i++) {
+			const char *q = put_req(b32[i], 1024, NULL);
+			response r;
+
+			if (round == 0) {
+				ck_assert_int_eq(send_all(c[i]->fd, q,
+							  strlen(q)), 0);
+				ck_assert_int_eq(send_all(c[i]->fd, blk[i],
+							  1024), 0);
+				ck_assert_int_eq(read_response(c[i], &r, 0),
+						 0);
+				ck_assert_int_eq(r.status, 201);
+				response_free(&r);
+			}
+			/* Another client's block: written by another loop. */
+			ck_assert_int_eq(get_on(c[i], "GET",
+						b32[(i + round) % IO_CLIENTS],
+						blk[(i + round) % IO_CLIENTS],
+						1024), 200);
+		}
+	}
+	ck_assert_int_eq(daemon_stop(&d), 0);
+	for (i = 0; i < IO_CLIENTS; i++) {
+		ck_assert(closed_by_server(c[i]));
+		client_free(c[i]);
+	}
+	daemon_free(&d);
+}
+END_TEST
+
 /* --max-connections: the third client waits until one of two leaves. */
 START_TEST(test_max_connections)
 {
@@ -1185,6 +1494,9 @@ int main(void)
 	tcase_add_test(tc, test_sigterm);
 	tcase_add_test(tc, test_continue_refused);
 	tcase_add_test(tc, test_corrupt);
+	tcase_add_test(tc, test_cache);
+	tcase_add_test(tc, test_cache_recycle);
+	tcase_add_test(tc, test_io_threads);
 	tcase_add_test(tc, test_max_connections);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(load, 120);

@@ -28,7 +28,7 @@ start_erisd() {
 	"$ERISD" --listen 127.0.0.1:0 --coap 127.0.0.1:0 \
 		--coap-tcp 127.0.0.1:0 "$@" 2>"$log" &
 	pid=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		grep -q '^erisd: listening on' "$log" && return 0
 		if ! kill -0 "$pid" 2>/dev/null; then
 			cat "$log" >&2

@@ -1,0 +1,75 @@
+/*
+ * cache.h - erisd's cache of verified blocks (--cache-size).
+ *
+ * A block enters only after this process hashed it against its reference
+ * (a verified eris_store_get), so serving from the cache keeps erisd's
+ * guarantee: no unverified byte is ever sent. A hit costs no store access
+ * and no re-hash. Eviction is CLOCK (second chance); the hash table is
+ * keyed with a random SipHash key so that clients cannot aim requests at
+ * one bucket. An entry handed out by erisd_cache_get() is pinned (never
+ * evicted nor freed) until erisd_cache_release().
+ *
+ * 32 KiB blocks are kept in a memfd and can be sent with sendfile(2)
+ * (erisd_cache_file); the memfd's pages are never rewritten in place, so a
+ * socket that still holds pages of an evicted block sends its old bytes
+ * (see cache.c).
+ *
+ * Thread-safe: one mutex, held for a lookup or an insert (the insert
+ * copies the block outside it).
+ */
+#ifndef ERISD_CACHE_H
+#define ERISD_CACHE_H
+
+#include <eris/eris.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct erisd_cache erisd_cache;
+typedef struct erisd_cache_entry erisd_cache_entry;
+
+/*
+ * A cache holding at most `capacity` bytes of blocks.
+ * @return ERIS_OK, ERIS_EINVAL (capacity below one 32 KiB block) or
+ *         ERIS_ENOMEM
+ */
+int erisd_cache_new(erisd_cache **out, size_t capacity);
+
+/* Free the cache. No entry may still be pinned. NULL is allowed. */
+void erisd_cache_free(erisd_cache *cache);
+
+/* The verified block `ref`, pinned, or NULL when it is not cached. */
+const erisd_cache_entry *erisd_cache_get(erisd_cache *cache,
+					 const uint8_t ref[ERIS_REF_BYTES]);
+
+/* Unpin an entry from erisd_cache_get(). */
+void erisd_cache_release(erisd_cache *cache, const erisd_cache_entry *e);
+
+/* The bytes of an entry (valid while it is pinned). */
+const uint8_t *erisd_cache_data(const erisd_cache_entry *e);
+size_t erisd_cache_len(const erisd_cache_entry *e);
+
+/*
+ * 1 if the bytes of pinned entry `e` may be sent with sendfile(2) from
+ * `*fd` at `*off` (and are also at erisd_cache_data()); 0 if they are only
+ * in memory. Once sent, the bytes stay correct in the socket even after
+ * the entry is released and evicted.
+ */
+int erisd_cache_file(const erisd_cache *cache, const erisd_cache_entry *e,
+		     int *fd, off_t *off);
+
+/*
+ * Add block `ref` (`len` bytes: 1 KiB or 32 KiB), which the caller has
+ * just verified against `ref`. Evicts unpinned entries as needed; when
+ * everything is pinned the block is simply not added. Adding a block
+ * that is there already does nothing.
+ */
+void erisd_cache_put(erisd_cache *cache, const uint8_t ref[ERIS_REF_BYTES],
+		     const uint8_t *data, size_t len);
+
+/* Statistics (for tests): blocks and bytes held now, evictions so far. */
+void erisd_cache_stats(erisd_cache *cache, size_t *blocks, size_t *bytes,
+		       uint64_t *evictions);
+
+#endif
