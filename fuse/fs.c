@@ -1,0 +1,392 @@
+/*
+ * fs.c - the fuse3 low-level operations.
+ *
+ * Content never changes, so every answer is cached by the kernel for a
+ * long time: entries, attributes, pages (keep_cache), and the absence of
+ * names that are not URNs (negative entries; the dynamic loader probes
+ * many such names in every library directory). Only a URN whose root
+ * block is missing is remembered briefly, since the block may arrive.
+ */
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define LONG_TIMEOUT 86400.0 /* one day: immutable */
+#define MISSING_TIMEOUT 1.0  /* a missing root block may arrive */
+#define URN_PREFIX "urn:eris:"
+#define SHORT_READ 1         /* not an eris code: those are <= 0 */
+
+static void log_msg(const efuse_fs *fs, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (fs->use_syslog)
+		syslog(LOG_ERR, "%s", line);
+	else
+		fprintf(stderr, "eris-fuse: %s\n", line);
+}
+
+/* The library's message names the rule (R1-R6) of a verification
+ * failure; fall back to the code's description. */
+static const char *decode_error(int rc)
+{
+	const char *msg = eris_error_last();
+
+	if (rc == SHORT_READ)
+		return "unexpected end of content";
+	return msg[0] ? msg : eris_strerror(rc);
+}
+
+static void file_attr(struct stat *st, uint64_t ino,
+		      const efuse_node_info *info)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = S_IFREG | 0555;
+	st->st_nlink = 1;
+	st->st_size = (off_t)info->size;
+	st->st_blksize = (blksize_t)info->cap.block_size;
+	st->st_blocks = (blkcnt_t)((info->size + 511) / 512);
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+}
+
+static void link_attr(struct stat *st, const efuse_dirent *link)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = link->ino;
+	st->st_mode = S_IFLNK | 0777;
+	st->st_nlink = 1;
+	st->st_size = (off_t)strlen(link->target);
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+}
+
+static void root_attr(struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = FUSE_ROOT_ID;
+	st->st_mode = S_IFDIR | 0555;
+	st->st_nlink = 2;
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+}
+
+static void reply_absent(fuse_req_t req, double timeout)
+{
+	struct fuse_entry_param e;
+
+	memset(&e, 0, sizeof(e));
+	e.ino = 0; /* a negative entry, cached for `timeout` */
+	e.entry_timeout = timeout;
+	fuse_reply_entry(req, &e);
+}
+
+/* The kernel forgets `n` lookups; the last one frees the node. */
+static void forget_one(efuse_fs *fs, fuse_ino_t ino, uint64_t n)
+{
+	if (efuse_nodes_forget(fs->nodes, ino, n))
+		efuse_pool_drop(fs->pool, ino);
+}
+
+/* Learn the size of content from its tree (a decoder, kept for reads). */
+static int content_info(efuse_fs *fs, uint64_t ino, const eris_read_cap *cap,
+			efuse_node_info *info)
+{
+	eris_decoder *dec;
+	int rc;
+
+	if (efuse_nodes_get(fs->nodes, ino, info) == 0)
+		return ERIS_OK;
+	rc = efuse_pool_take(fs->pool, ino, cap, &dec);
+	if (rc != ERIS_OK)
+		return rc;
+	memset(info, 0, sizeof(*info));
+	info->cap = *cap;
+	info->size = eris_decoder_length(dec);
+	eris_urn_format(info->urn, cap);
+	efuse_pool_give(fs->pool, ino, cap, dec);
+	return ERIS_OK;
+}
+
+static void lookup_urn(fuse_req_t req, efuse_fs *fs, const char *name)
+{
+	struct fuse_entry_param e;
+	efuse_node_info info;
+	eris_read_cap cap;
+	uint64_t ino;
+	int rc;
+
+	if (eris_urn_parse(&cap, name, strlen(name)) != ERIS_OK) {
+		reply_absent(req, LONG_TIMEOUT);
+		return;
+	}
+	ino = efuse_cap_ino(&cap);
+	rc = content_info(fs, ino, &cap, &info);
+	if (rc == ERIS_ENOTFOUND) {
+		reply_absent(req, MISSING_TIMEOUT);
+		return;
+	}
+	if (rc != ERIS_OK) {
+		log_msg(fs, "%s: cannot open: %s", name, decode_error(rc));
+		fuse_reply_err(req, EIO);
+		return;
+	}
+	rc = efuse_nodes_ref(fs->nodes, ino, &info);
+	if (rc == EEXIST)
+		log_msg(fs, "%s: inode %llu is taken by another URN", name,
+			(unsigned long long)ino);
+	if (rc != 0) {
+		fuse_reply_err(req, rc == EEXIST ? EIO : rc);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.ino = ino;
+	e.attr_timeout = LONG_TIMEOUT;
+	e.entry_timeout = LONG_TIMEOUT;
+	file_attr(&e.attr, ino, &info);
+	if (fuse_reply_entry(req, &e) != 0)
+		forget_one(fs, ino, 1); /* the kernel did not get it */
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	efuse_fs *fs = fuse_req_userdata(req);
+	const efuse_dirent *link;
+	struct fuse_entry_param e;
+
+	if (parent != FUSE_ROOT_ID) {
+		reply_absent(req, LONG_TIMEOUT);
+		return;
+	}
+	if (strncasecmp(name, URN_PREFIX, strlen(URN_PREFIX)) == 0) {
+		lookup_urn(req, fs, name);
+		return;
+	}
+	link = efuse_names_link(fs->names, name);
+	if (link == NULL) {
+		reply_absent(req, LONG_TIMEOUT);
+		return;
+	}
+	/* Links live as long as the mount: no lookup counting needed. */
+	memset(&e, 0, sizeof(e));
+	e.ino = link->ino;
+	e.attr_timeout = LONG_TIMEOUT;
+	e.entry_timeout = LONG_TIMEOUT;
+	link_attr(&e.attr, link);
+	fuse_reply_entry(req, &e);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	forget_one(fuse_req_userdata(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count,
+			    struct fuse_forget_data *forgets)
+{
+	efuse_fs *fs = fuse_req_userdata(req);
+
+	for (size_t i = 0; i < count; i++)
+		forget_one(fs, forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	efuse_fs *fs = fuse_req_userdata(req);
+	const efuse_dirent *link;
+	efuse_node_info info;
+	struct stat st;
+
+	(void)fi;
+	if (ino == FUSE_ROOT_ID)
+		root_attr(&st);
+	else if (efuse_nodes_get(fs->nodes, ino, &info) == 0)
+		file_attr(&st, ino, &info);
+	else if ((link = efuse_names_link_ino(fs->names, ino)) != NULL)
+		link_attr(&st, link);
+	else {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	fuse_reply_attr(req, &st, LONG_TIMEOUT);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	const efuse_dirent *link =
+		efuse_names_link_ino(((efuse_fs *)fuse_req_userdata(req))->names,
+				     ino);
+
+	if (link)
+		fuse_reply_readlink(req, link->target);
+	else
+		fuse_reply_err(req, EINVAL);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	efuse_fs *fs = fuse_req_userdata(req);
+	efuse_node_info info;
+
+	if (ino == FUSE_ROOT_ID) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (efuse_nodes_get(fs->nodes, ino, &info) != 0) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	fi->keep_cache = 1; /* the content cannot have changed */
+	fi->direct_io = 0;
+	fuse_reply_open(req, fi);
+}
+
+/* Read exactly `len` bytes at `off` (all inside the content). */
+static int read_content(efuse_fs *fs, fuse_ino_t ino,
+			const efuse_node_info *info, uint8_t *buf, size_t len,
+			uint64_t off)
+{
+	eris_decoder *dec;
+	size_t done = 0;
+	int rc = efuse_pool_take(fs->pool, ino, &info->cap, &dec);
+
+	if (rc != ERIS_OK)
+		return rc;
+	while (done < len) {
+		size_t got = 0;
+
+		rc = eris_decoder_pread(dec, buf + done, len - done,
+					off + done, &got);
+		if (rc == ERIS_OK && got == 0)
+			rc = SHORT_READ; /* cannot happen below the length */
+		if (rc != ERIS_OK) {
+			eris_decoder_free(dec); /* may be in a failed state */
+			return rc;
+		}
+		done += got;
+	}
+	efuse_pool_give(fs->pool, ino, &info->cap, dec);
+	return ERIS_OK;
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	efuse_fs *fs = fuse_req_userdata(req);
+	efuse_node_info info;
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	(void)fi;
+	if (efuse_nodes_get(fs->nodes, ino, &info) != 0) {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
+	if (off < 0 || (uint64_t)off >= info.size || size == 0) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	len = info.size - (uint64_t)off < size ? (size_t)(info.size - (uint64_t)off)
+					       : size;
+	buf = malloc(len);
+	if (buf == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rc = read_content(fs, ino, &info, buf, len, (uint64_t)off);
+	if (rc == ERIS_OK) {
+		fuse_reply_buf(req, (const char *)buf, len);
+	} else {
+		log_msg(fs, "%s: read of %zu bytes at offset %lld failed: %s",
+			info.urn, len, (long long)off, decode_error(rc));
+		fuse_reply_err(req, EIO);
+	}
+	eris_memzero(buf, len); /* decrypted content */
+	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	efuse_fs *fs = fuse_req_userdata(req);
+	size_t count = efuse_names_count(fs->names) + 2, used = 0;
+	char *buf;
+
+	(void)fi;
+	if (ino != FUSE_ROOT_ID) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	buf = malloc(size);
+	if (buf == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	/* Entry i is ".", "..", then the names; its offset is i + 1. */
+	for (size_t i = off < 0 ? 0 : (size_t)off; i < count; i++) {
+		struct stat st;
+		const char *name;
+		size_t need;
+
+		memset(&st, 0, sizeof(st));
+		if (i < 2) {
+			name = i == 0 ? "." : "..";
+			st.st_ino = FUSE_ROOT_ID;
+			st.st_mode = S_IFDIR;
+		} else {
+			const efuse_dirent *e = efuse_names_at(fs->names, i - 2);
+
+			name = e->name;
+			st.st_ino = e->ino;
+			st.st_mode = e->target ? S_IFLNK : S_IFREG;
+		}
+		need = fuse_add_direntry(req, buf + used, size - used, name,
+					 &st, (off_t)(i + 1));
+		if (need > size - used)
+			break;
+		used += need;
+	}
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	/* Parallel reads of one file: every read takes its own decoder. */
+	if (conn->capable & FUSE_CAP_ASYNC_READ)
+		conn->want |= FUSE_CAP_ASYNC_READ;
+}
+
+const struct fuse_lowlevel_ops efuse_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.readlink = op_readlink,
+	.open = op_open,
+	.read = op_read,
+	.readdir = op_readdir,
+};

@@ -1,0 +1,26 @@
+/*
+ * fs.h - the read-only file system: one flat directory whose files are
+ * named by URN, served with the fuse3 low-level API.
+ */
+#ifndef EFUSE_FS_H
+#define EFUSE_FS_H
+#define FUSE_USE_VERSION 35
+#include <fuse_lowlevel.h>
+
+#include "names.h"
+#include "nodes.h"
+#include "pool.h"
+
+/** Everything a request needs; the session's userdata. */
+typedef struct efuse_fs {
+	eris_store *store;   /* thread-safe (eris/store.h) */
+	efuse_nodes *nodes;
+	efuse_pool *pool;
+	efuse_names *names;  /* NULL without --manifest */
+	int use_syslog;      /* daemonized: stderr is gone */
+} efuse_fs;
+
+/** The operations (fs.c). */
+extern const struct fuse_lowlevel_ops efuse_ops;
+
+#endif
