@@ -1,0 +1,145 @@
+/*
+ * fileio.c - whole-file reads, atomic replacement, and encoding.
+ */
+#include "erispatch.h"
+
+#include <eris/encode.h>
+#include <eris/errors.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int report(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("erispatch: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+int strlist_add(strlist *l, const char *s)
+{
+	if (l->count == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 8;
+		char **n = realloc(l->items, ncap * sizeof(*n));
+		if (!n)
+			return report("out of memory");
+		l->items = n;
+		l->cap = ncap;
+	}
+	l->items[l->count] = strdup(s);
+	if (!l->items[l->count])
+		return report("out of memory");
+	l->count++;
+	return 0;
+}
+
+void strlist_free(strlist *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		free(l->items[i]);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+int read_whole_file(const char *path, uint8_t **out, size_t *len)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return report("%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return report("%s: not a regular file", path);
+	}
+	size_t size = (size_t)st.st_size;
+	uint8_t *buf = malloc(size ? size : 1);
+	if (!buf) {
+		close(fd);
+		return report("%s: out of memory", path);
+	}
+	size_t done = 0;
+	while (done < size) {
+		ssize_t n = read(fd, buf + done, size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = n < 0 ? errno : EIO;
+			free(buf);
+			close(fd);
+			return report("%s: %s", path, n < 0 ? strerror(err) :
+					 "file shrank while reading");
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	*out = buf;
+	*len = size;
+	return 0;
+}
+
+int write_file_atomic(const char *path, const uint8_t *data, size_t len,
+		      unsigned mode)
+{
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 16);
+	int fd, rc = 0;
+
+	if (!tmp)
+		return report("out of memory");
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp.XXXXXX", 12);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		rc = report("%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return rc;
+	}
+	size_t done = 0;
+	while (done < len && rc == 0) {
+		ssize_t n = write(fd, data + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = report("%s: %s", tmp, strerror(errno));
+		else
+			done += (size_t)n;
+	}
+	if (rc == 0 && (fchmod(fd, mode & 07777) != 0 || fsync(fd) != 0))
+		rc = report("%s: %s", tmp, strerror(errno));
+	if (close(fd) != 0 && rc == 0)
+		rc = report("%s: %s", tmp, strerror(errno));
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = report("%s: %s", path, strerror(errno));
+	if (rc != 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+int urn_of_buffer(char urn[ERIS_URN_BUFSIZE], const uint8_t *data,
+		  size_t len, eris_store *store, uint32_t block_size)
+{
+	eris_encode_options opts = ERIS_ENCODE_OPTIONS_INIT;
+	eris_read_cap cap;
+	int rc;
+
+	opts.block_size = block_size;
+	rc = eris_encode(&cap, store, &opts, data, len);
+	if (rc == ERIS_OK)
+		rc = eris_urn_format(urn, &cap);
+	if (rc != ERIS_OK)
+		return report("encoding failed: %s", eris_error_last());
+	return 0;
+}

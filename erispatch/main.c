@@ -1,0 +1,138 @@
+/*
+ * main.c - the erispatch command.
+ *
+ *   erispatch patch [--remove-rpath] [--genode] [--replace OLD NEW]... FILE
+ *   erispatch print-needed FILE
+ *   erispatch hook ...   (see hook.c; run by setup-hook.sh)
+ *   erispatch pack ...   (see pack.c)
+ */
+#include "erispatch.h"
+#include "elf.h"
+
+#include <eris/common.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: erispatch patch [--remove-rpath] [--genode] "
+		"[--replace OLD NEW]... FILE\n"
+		"       erispatch print-needed FILE\n"
+		"       erispatch hook [--block-size 1024|32768] [--remove-rpath] "
+		"[--genode]\n"
+		"                      --output DIR... [--input DIR...] "
+		"[--ignore NAME...]\n"
+		"       erispatch pack (--tar OUT | --bundle OUT) [--store SPEC] "
+		"MANIFEST|LIST...\n");
+	return 2;
+}
+
+static int cmd_print_needed(int argc, char **argv)
+{
+	uint8_t *data;
+	size_t len;
+	elf_file e;
+
+	if (argc != 2)
+		return usage();
+	if (read_whole_file(argv[1], &data, &len) != 0)
+		return 1;
+	if (elf_parse(&e, data, len) != 0) {
+		report("%s: %s", argv[1], elf_error());
+		free(data);
+		return 1;
+	}
+	for (size_t i = 0; i < elf_needed_count(&e); i++)
+		printf("%s\n", elf_needed(&e, i));
+	elf_release(&e);
+	free(data);
+	return 0;
+}
+
+static int cmd_patch(int argc, char **argv)
+{
+	const char **old = calloc((size_t)argc, sizeof(char *));
+	const char **new = calloc((size_t)argc, sizeof(char *));
+	const char **names = NULL;
+	size_t n_repl = 0;
+	patch_request req = { NULL, 0, 0, 0 };
+	int i, rc = 2;
+
+	if (!old || !new)
+		goto out;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--remove-rpath") == 0) {
+			req.remove_rpath = 1;
+		} else if (strcmp(argv[i], "--genode") == 0) {
+			req.genode = 1;
+		} else if (strcmp(argv[i], "--replace") == 0 && i + 2 < argc) {
+			old[n_repl] = argv[i + 1];
+			new[n_repl++] = argv[i + 2];
+			i += 2;
+		} else {
+			goto out;
+		}
+	}
+	if (i + 1 != argc)
+		goto out;
+	const char *path = argv[i];
+	uint8_t *data;
+	size_t len;
+	elf_file e;
+	rc = 1;
+	if (read_whole_file(path, &data, &len) != 0)
+		goto out;
+	if (elf_parse(&e, data, len) != 0) {
+		report("%s: %s", path, elf_error());
+		free(data);
+		goto out;
+	}
+	size_t count = elf_needed_count(&e);
+	names = calloc(count ? count : 1, sizeof(char *));
+	for (size_t k = 0; names && k < count; k++)
+		for (size_t r = 0; r < n_repl; r++)
+			if (strcmp(elf_needed(&e, k), old[r]) == 0)
+				names[k] = new[r];
+	elf_release(&e);
+	free(data);
+	if (!names) {
+		report("out of memory");
+		goto out;
+	}
+	req.new_names = names;
+	req.n_names = count;
+	int changed;
+	rc = patch_file(path, &req, &changed) == 0 ? 0 : 1;
+out:
+	free(names);
+	free(old);
+	free(new);
+	return rc == 2 ? usage() : rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage();
+	if (eris_init() != 0) {
+		report("cannot initialise the ERIS library");
+		return 1;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "patch") == 0)
+		return cmd_patch(argc - 1, argv + 1);
+	if (strcmp(cmd, "print-needed") == 0)
+		return cmd_print_needed(argc - 1, argv + 1);
+	if (strcmp(cmd, "hook") == 0)
+		return cmd_hook(argc - 1, argv + 1);
+	if (strcmp(cmd, "pack") == 0)
+		return cmd_pack(argc - 1, argv + 1);
+	if (strcmp(cmd, "--version") == 0) {
+		printf("erispatch %s\n", eris_version());
+		return 0;
+	}
+	return usage();
+}

@@ -1,0 +1,321 @@
+/*
+ * pack.c - `erispatch pack`: the boot store.
+ *
+ * From manifests (JSON or "NAME URN" lists) it collects every URN (each
+ * entry's and its closure's), takes the content of each from the file
+ * the manifest names (checking that it encodes to that URN) or, when that
+ * file is missing, from a store, and writes either
+ *   --tar OUT     a GNU tar of files named by their URN, or
+ *   --bundle OUT  a CBOR bundle of all their blocks and capabilities.
+ * Members come in URN order and carry no timestamps: the output depends
+ * only on the contents.
+ */
+#include "erispatch.h"
+#include "eris_manifest.h"
+#include "tar.h"
+
+#include <eris/bundle.h>
+#include <eris/decode.h>
+#include <eris/errors.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct item {
+	char urn[ERIS_URN_BUFSIZE];
+	char *path;
+} item;
+
+typedef struct pack {
+	item *items;
+	size_t count, cap;
+	eris_store *source; /* --store or $ERIS_STORE, may be NULL */
+	eris_store *blocks; /* --bundle: every block, in memory */
+} pack;
+
+static int add_item(pack *p, const char *path, const char *urn)
+{
+	if (p->count == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 16;
+		item *n = realloc(p->items, ncap * sizeof(*n));
+		if (!n)
+			return report("out of memory");
+		p->items = n;
+		p->cap = ncap;
+	}
+	item *it = &p->items[p->count];
+	snprintf(it->urn, sizeof(it->urn), "%s", urn);
+	it->path = strdup(path);
+	if (!it->path)
+		return report("out of memory");
+	p->count++;
+	return 0;
+}
+
+static int cmp_items(const void *a, const void *b)
+{
+	return strcmp(((const item *)a)->urn, ((const item *)b)->urn);
+}
+
+static int read_manifest(pack *p, const char *path)
+{
+	eris_manifest *m;
+	int rc = 0;
+
+	if (eris_manifest_read_file(&m, path) != 0)
+		return report("%s", eris_manifest_error());
+	for (size_t i = 0; rc == 0 && i < eris_manifest_count(m); i++) {
+		rc = add_item(p, eris_manifest_name(m, i), eris_manifest_urn(m, i));
+		for (size_t j = 0; rc == 0 &&
+		     j < eris_manifest_closure_count(m, i); j++)
+			rc = add_item(p, eris_manifest_closure_name(m, i, j),
+				      eris_manifest_closure_urn(m, i, j));
+	}
+	eris_manifest_free(m);
+	return rc;
+}
+
+/* Decode the content of `urn` from the source store. */
+static int decode_from_store(pack *p, const item *it, uint8_t **out,
+			     size_t *len)
+{
+	eris_read_cap cap;
+	eris_decoder *dec = NULL;
+	int rc;
+
+	if (!p->source)
+		return report("%s: missing, and no store given for %s", it->path,
+			      it->urn);
+	rc = eris_urn_parse(&cap, it->urn, strlen(it->urn));
+	if (rc == ERIS_OK)
+		rc = eris_decoder_new(&dec, p->source, &cap);
+	if (rc != ERIS_OK)
+		return report("%s: %s", it->urn, eris_error_last());
+	uint64_t size = eris_decoder_length(dec);
+	uint8_t *buf = size < SIZE_MAX ? malloc(size ? (size_t)size : 1) : NULL;
+	size_t got = 0;
+	if (!buf)
+		rc = report("%s: out of memory", it->urn);
+	else if ((rc = eris_decoder_pread(dec, buf, (size_t)size, 0, &got)) !=
+		 ERIS_OK || got != size)
+		rc = report("%s: %s", it->urn, eris_error_last());
+	eris_decoder_free(dec);
+	if (rc != 0) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*len = (size_t)size;
+	return 0;
+}
+
+/* The content of one item, checked against its URN; its blocks go to
+ * p->blocks when bundling. */
+static int content(pack *p, const item *it, uint8_t **out, size_t *len)
+{
+	eris_read_cap cap;
+	char urn[ERIS_URN_BUFSIZE];
+	int rc;
+
+	if (eris_urn_parse(&cap, it->urn, strlen(it->urn)) != ERIS_OK)
+		return report("%s: %s", it->urn, eris_error_last());
+	if (access(it->path, F_OK) == 0)
+		rc = read_whole_file(it->path, out, len);
+	else
+		rc = decode_from_store(p, it, out, len);
+	if (rc != 0)
+		return -1;
+	/* Re-encoding gives the blocks for a bundle and proves the content. */
+	if (urn_of_buffer(urn, *out, *len, p->blocks, cap.block_size) != 0 ||
+	    strcmp(urn, it->urn) != 0) {
+		free(*out);
+		return report("%s: content does not match %s", it->path, it->urn);
+	}
+	return 0;
+}
+
+static int write_tar(pack *p, FILE *f)
+{
+	for (size_t i = 0; i < p->count; i++) {
+		uint8_t *data;
+		size_t len;
+		if (content(p, &p->items[i], &data, &len) != 0)
+			return -1;
+		int rc = tar_add_file(f, p->items[i].urn, data, len, 0444);
+		free(data);
+		if (rc != 0)
+			return -1;
+	}
+	return tar_finish(f);
+}
+
+/* Collect the references of the in-memory store. */
+typedef struct refs {
+	uint8_t (*ref)[ERIS_REF_BYTES];
+	size_t count, cap;
+} refs;
+
+static int collect_ref(const uint8_t ref[ERIS_REF_BYTES], size_t len,
+		       void *payload)
+{
+	refs *r = payload;
+
+	(void)len;
+	if (r->count == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 256;
+		void *n = realloc(r->ref, ncap * ERIS_REF_BYTES);
+		if (!n)
+			return -1;
+		r->ref = n;
+		r->cap = ncap;
+	}
+	memcpy(r->ref[r->count++], ref, ERIS_REF_BYTES);
+	return 0;
+}
+
+static int cmp_refs(const void *a, const void *b)
+{
+	return memcmp(a, b, ERIS_REF_BYTES);
+}
+
+static int write_bundle(pack *p, int fd)
+{
+	refs r = { NULL, 0, 0 };
+	eris_bundle_writer *w = NULL;
+	int rc = 0;
+
+	if (eris_store_new_mem(&p->blocks) != ERIS_OK)
+		return report("out of memory");
+	for (size_t i = 0; rc == 0 && i < p->count; i++) {
+		uint8_t *data;
+		size_t len;
+		rc = content(p, &p->items[i], &data, &len);
+		if (rc == 0)
+			free(data);
+	}
+	if (rc == 0 && eris_store_foreach(p->blocks, collect_ref, &r) != 0)
+		rc = report("out of memory");
+	if (rc == 0) {
+		if (r.count > 1)
+			qsort(r.ref, r.count, ERIS_REF_BYTES, cmp_refs);
+		if (eris_bundle_writer_new(&w, fd, r.count, p->count) != ERIS_OK)
+			rc = report("bundle: %s", eris_error_last());
+	}
+	static uint8_t block[ERIS_BLOCK_SIZE_MAX];
+	for (size_t i = 0; rc == 0 && i < r.count; i++) {
+		size_t len;
+		if (eris_store_get(p->blocks, r.ref[i], block, sizeof(block),
+				   &len) != ERIS_OK ||
+		    eris_bundle_writer_add_block(w, r.ref[i], block, len) !=
+			    ERIS_OK)
+			rc = report("bundle: %s", eris_error_last());
+	}
+	for (size_t i = 0; rc == 0 && i < p->count; i++) {
+		eris_read_cap cap;
+		if (eris_urn_parse(&cap, p->items[i].urn,
+				   strlen(p->items[i].urn)) != ERIS_OK ||
+		    eris_bundle_writer_add_cap(w, &cap) != ERIS_OK)
+			rc = report("bundle: %s", eris_error_last());
+	}
+	if (rc == 0 && eris_bundle_writer_finish(w) != ERIS_OK)
+		rc = report("bundle: %s", eris_error_last());
+	eris_bundle_writer_free(w);
+	free(r.ref);
+	return rc;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: erispatch pack (--tar OUT | --bundle OUT) "
+		"[--store SPEC] MANIFEST|LIST...\n");
+	return 2;
+}
+
+int cmd_pack(int argc, char **argv)
+{
+	pack p;
+	const char *tar = NULL, *bundle = NULL, *spec = getenv("ERIS_STORE");
+	int i, rc = 0;
+
+	memset(&p, 0, sizeof(p));
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (i + 1 >= argc)
+			return usage();
+		if (strcmp(argv[i], "--tar") == 0)
+			tar = argv[++i];
+		else if (strcmp(argv[i], "--bundle") == 0)
+			bundle = argv[++i];
+		else if (strcmp(argv[i], "--store") == 0)
+			spec = argv[++i];
+		else
+			return usage();
+	}
+	if (!tar == !bundle || i == argc)
+		return usage();
+	for (; rc == 0 && i < argc; i++)
+		rc = read_manifest(&p, argv[i]);
+	/* One member per URN. */
+	if (rc == 0 && p.count > 1) {
+		qsort(p.items, p.count, sizeof(item), cmp_items);
+		size_t kept = 1;
+		for (size_t k = 1; k < p.count; k++) {
+			if (strcmp(p.items[k].urn, p.items[kept - 1].urn) == 0)
+				free(p.items[k].path);
+			else
+				p.items[kept++] = p.items[k];
+		}
+		p.count = kept;
+	}
+	if (rc == 0 && spec && *spec &&
+	    eris_store_open(&p.source, spec, 0) != ERIS_OK)
+		rc = report("store %s: %s", spec, eris_error_last());
+
+	const char *out = tar ? tar : bundle;
+	char *tmp = malloc(strlen(out) + 16);
+	int fd = -1, made = 0;
+	if (rc == 0 && !tmp)
+		rc = report("out of memory");
+	if (rc == 0) {
+		sprintf(tmp, "%s.tmp.XXXXXX", out);
+		fd = mkstemp(tmp);
+		made = fd >= 0;
+		if (fd < 0)
+			rc = report("%s: %s", tmp, strerror(errno));
+	}
+	if (rc == 0 && tar) {
+		FILE *f = fdopen(fd, "wb");
+		if (!f) {
+			rc = report("%s: %s", tmp, strerror(errno));
+		} else {
+			fd = -1;
+			rc = write_tar(&p, f);
+			if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+				rc = report("%s: %s", tmp, strerror(errno));
+			if (fclose(f) != 0 && rc == 0)
+				rc = report("%s: %s", tmp, strerror(errno));
+		}
+	} else if (rc == 0) {
+		rc = write_bundle(&p, fd);
+		if (rc == 0 && fsync(fd) != 0)
+			rc = report("%s: %s", tmp, strerror(errno));
+	}
+	if (fd >= 0 && close(fd) != 0 && rc == 0)
+		rc = report("%s: %s", tmp, strerror(errno));
+	if (rc == 0 && chmod(tmp, 0644) != 0)
+		rc = report("%s: %s", tmp, strerror(errno));
+	if (rc == 0 && rename(tmp, out) != 0)
+		rc = report("%s: %s", out, strerror(errno));
+	if (rc != 0 && made)
+		unlink(tmp);
+	free(tmp);
+	for (size_t k = 0; k < p.count; k++)
+		free(p.items[k].path);
+	free(p.items);
+	eris_store_free(p.blocks);
+	eris_store_free(p.source);
+	return rc == 0 ? 0 : 1;
+}
