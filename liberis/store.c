@@ -205,10 +205,11 @@ static size_t scheme_length(const char *spec)
 }
 
 /* Split a composite's member list at unescaped ','; "\\," stands for a
- * literal ','. Returns the number of members (at most `max`) or -1. */
+ * literal ','. Returns the number of members (at most `max`), or -1 for
+ * too many, or ERIS_ENOMEM (whose message is set). */
 static int split_members(const char *list, char **members, int max)
 {
-	int n = 0;
+	int n = 0, oom;
 	size_t len = strlen(list);
 	char *cur = eris__malloc(len + 1), *w = cur;
 
@@ -229,10 +230,11 @@ static int split_members(const char *list, char **members, int max)
 		}
 	}
 	/* too many members, or out of memory: free what was split */
+	oom = cur == NULL;
 	eris__free(cur);
 	while (n > 0)
 		eris__free(members[--n]);
-	return -1;
+	return oom ? eris_error_set(ERIS_ENOMEM, "out of memory") : -1;
 }
 
 #define MAX_MEMBERS 16
@@ -247,11 +249,12 @@ static int open_composite(eris_store **out, const char *kind,
 	int n = split_members(list, names, MAX_MEMBERS), rc = ERIS_OK;
 	int opened = 0;
 
+	if (n == ERIS_ENOMEM)
+		return n;
 	if (n < 0)
 		return eris_error_set(ERIS_ESTORE,
-				      "%s: too many stores (at most %d) or out "
-				      "of memory",
-				      kind, MAX_MEMBERS);
+				      "%s: too many stores (at most %d)", kind,
+				      MAX_MEMBERS);
 	if (cache ? n != 2 : n < 1)
 		rc = eris_error_set(ERIS_ESTORE,
 				    cache ? "cache: needs two stores: "
