@@ -14,6 +14,7 @@
  * counted and never fail.
  */
 #include "clirun.h"
+#include "decode_check.h"
 
 #include <eris/eris.h>
 
@@ -203,35 +204,8 @@ END_TEST
  * a failure every byte must still be the marker or the right byte. */
 static int op_decode(void *arg)
 {
-	eris_decoder *dec = NULL;
-	uint8_t *buf = malloc(CONTENT_LEN);
-	size_t got = 0;
-	int rc;
-
 	(void)arg;
-	ck_assert_ptr_nonnull(buf);
-	memset(buf, 0xA5, CONTENT_LEN);
-	rc = eris_decoder_new(&dec, honest, &cap);
-	if (rc == ERIS_OK) {
-		rc = eris_decoder_pread(dec, buf, CONTENT_LEN, 0, &got);
-		eris_decoder_free(dec);
-	}
-	if (rc == ERIS_OK) {
-		ck_assert_uint_eq(got, CONTENT_LEN);
-		ck_assert_mem_eq(buf, content, CONTENT_LEN);
-	} else {
-		size_t i = 0;
-
-		/* One assertion, not one per byte: Check logs each. */
-		while (i < CONTENT_LEN &&
-		       (buf[i] == 0xA5 || buf[i] == content[i]))
-			i++;
-		ck_assert_msg(i == CONTENT_LEN,
-			      "byte %zu is neither untouched nor the "
-			      "content's", i);
-	}
-	free(buf);
-	return rc;
+	return decode_check(honest, &cap, content, CONTENT_LEN);
 }
 
 START_TEST(decode_nomem)

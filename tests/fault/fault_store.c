@@ -11,6 +11,7 @@
  * A failed read never leaves unverified bytes in the caller's buffer.
  */
 #include "clirun.h"
+#include "decode_check.h"
 
 #include <eris/eris.h>
 #include <eris/sys/store_backend.h>
@@ -125,34 +126,7 @@ static void teardown(void)
  * its marker or the right bytes. */
 static int decode_all(void)
 {
-	eris_decoder *dec;
-	uint8_t *buf = malloc(CONTENT_LEN);
-	size_t got = 0;
-	int rc;
-
-	ck_assert_ptr_nonnull(buf);
-	memset(buf, 0xA5, CONTENT_LEN);
-	rc = eris_decoder_new(&dec, store, &cap);
-	if (rc == ERIS_OK) {
-		rc = eris_decoder_pread(dec, buf, CONTENT_LEN, 0, &got);
-		eris_decoder_free(dec);
-	}
-	if (rc == ERIS_OK) {
-		ck_assert_uint_eq(got, CONTENT_LEN);
-		ck_assert_mem_eq(buf, content, CONTENT_LEN);
-	} else {
-		size_t i = 0;
-
-		/* One assertion, not one per byte: Check logs each. */
-		while (i < CONTENT_LEN &&
-		       (buf[i] == 0xA5 || buf[i] == content[i]))
-			i++;
-		ck_assert_msg(i == CONTENT_LEN,
-			      "byte %zu is neither untouched nor the "
-			      "content's", i);
-	}
-	free(buf);
-	return rc;
+	return decode_check(store, &cap, content, CONTENT_LEN);
 }
 
 static int verify_all(void)
