@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "coap_server.h"
 #include "loop.h"
+#include "size_arg.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -79,31 +80,6 @@ static int parse_uint(const char *s, unsigned min, unsigned max,
 	if (errno || *end || v < min || v > max)
 		return -1;
 	*out = (unsigned)v;
-	return 0;
-}
-
-/* "64M", "512K", "1G", "0": bytes (binary units), -1 if malformed or
- * beyond `max`. */
-static int parse_size(const char *s, size_t max, size_t *out)
-{
-	char *end;
-	unsigned long long v, unit = 1;
-
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		return -1;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': unit = 1ull << 10; end++; break;
-	case 'm': case 'M': unit = 1ull << 20; end++; break;
-	case 'g': case 'G': unit = 1ull << 30; end++; break;
-	default: break;
-	}
-	if (*end || v > max / unit)
-		return -1;
-	*out = (size_t)(v * unit);
 	return 0;
 }
 
@@ -344,7 +320,7 @@ int main(int argc, char **argv)
 			break;
 		case O_CACHE:
 			/* 0, or at least one 32 KiB block. */
-			if (parse_size(optarg, SIZE_MAX, &cache_size) < 0 ||
+			if (size_arg_parse(optarg, SIZE_MAX, &cache_size) < 0 ||
 			    (cache_size > 0 && cache_size < ERIS_BLOCK_SIZE_MAX))
 				goto bad_number;
 			break;

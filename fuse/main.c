@@ -9,9 +9,10 @@
  * fuse3's (mount point, -f, -d, -s, -o ...).
  */
 #include "fs.h"
+#include "size_arg.h"
 
-#include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,41 +63,6 @@ static void usage(FILE *f)
 		"Unmount with fusermount3 -u MOUNTPOINT.\n");
 }
 
-static int parse_size(const char *s, size_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	errno = 0;
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k': case 'K':
-		shift = 10;
-		break;
-	case 'm': case 'M':
-		shift = 20;
-		break;
-	case 'g': case 'G':
-		shift = 30;
-		break;
-	default:
-		return -1;
-	}
-	if (*end != '\0' && end[1] != '\0')
-		return -1;
-	if (v > (SIZE_MAX >> shift))
-		return -1;
-	*out = (size_t)(v << shift);
-	return 0;
-}
-
 /* If `a` is the long option `name`, given as "NAME=VALUE" or as "NAME"
  * followed by VALUE, set *val (NULL when the value is missing), step *i
  * past it and return 1; else return 0. */
@@ -145,7 +111,8 @@ static int parse_options(int argc, char **argv, options *o,
 			if (val)
 				o->manifest[o->manifests++] = val;
 		} else if (value_option("--cache-size", argc, argv, &i, &val)) {
-			if (val && parse_size(val, &o->cache_size) < 0) {
+			if (val && size_arg_parse(val, SIZE_MAX,
+						  &o->cache_size) < 0) {
 				fprintf(stderr, "eris-fuse: --cache-size: not a "
 						"size: '%s'\n", val);
 				return EXIT_USAGE;
