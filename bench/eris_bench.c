@@ -38,6 +38,13 @@
  * get on idle cores: 1-thread CPU / the busiest thread's CPU (the workers
  * counted as sharing their part evenly).
  *
+ * Ceiling: what N cores of this machine give at all, in the same rounds:
+ * the content cut into N parts, each encoded (or decoded, by a decoder of
+ * its own) on one thread of its own, N such threads at once, with nothing
+ * shared but the input (and the mem: store). Their speed-up over one
+ * thread is the most any threading of the codec can reach here; the
+ * N-thread codec is reported against it too.
+ *
  * Also measured: BLAKE2b from libsodium, libb2 and liberis for 1 KiB and
  * 32 KiB inputs, keyed and unkeyed, and ChaCha20. Before any timing, each
  * BLAKE2b path of liberis the CPU supports is checked against libsodium.
@@ -56,6 +63,7 @@
 #include <sodium.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -440,6 +448,84 @@ static double run_verify(eris_store *store, const eris_read_cap *cap)
 	return t;
 }
 
+/* One part of the ceiling measurement: [off, off + len) of the content,
+ * on one thread of its own. */
+struct part {
+	const struct ctx *c;
+	size_t bs, off, len;
+	eris_store *store;          /* decode: the blocks */
+	const eris_read_cap *cap;   /* decode: the whole content's */
+	int decode;
+	int rc;
+	const char *what;
+};
+
+static void *run_part(void *arg)
+{
+	struct part *p = arg;
+	eris_encode_options opts = ERIS_ENCODE_OPTIONS_INIT;
+	eris_read_cap cap;
+	eris_decoder *dec;
+	size_t done = 0, got;
+
+	if (!p->decode) {
+		opts.block_size = (uint32_t)p->bs;
+		p->what = "eris_encode";
+		p->rc = eris_encode(&cap, NULL, &opts, p->c->content + p->off,
+				    p->len);
+		return NULL;
+	}
+	p->what = "eris_decoder_new";
+	if ((p->rc = eris_decoder_new(&dec, p->store, p->cap)) < 0)
+		return NULL;
+	p->what = "eris_decoder_pread";
+	while (done < p->len && p->rc == ERIS_OK) {
+		size_t want = p->len - done;
+
+		if (want > READ_CHUNK)
+			want = READ_CHUNK;
+		p->rc = eris_decoder_pread(dec, p->c->out + p->off + done, want,
+					   p->off + done, &got);
+		if (got == 0)
+			break;
+		done += got;
+	}
+	eris_decoder_free(dec);
+	return NULL;
+}
+
+/* The ceiling: c->threads independent one-thread runs over as many parts
+ * of the content (whole leaves each), timed together. */
+static double run_parts(const struct ctx *c, size_t bs, eris_store *store,
+			const eris_read_cap *cap, int decode)
+{
+	struct part parts[256];
+	pthread_t tids[256];
+	unsigned n = c->threads < 256 ? c->threads : 256;
+	size_t per = c->size / n / bs * bs;
+	double t;
+
+	for (unsigned i = 0; i < n; i++) {
+		parts[i] = (struct part){ c, bs, i * per,
+					  i + 1 < n ? per : c->size - i * per,
+					  store, cap, decode, ERIS_OK, "" };
+	}
+	t = bench_now();
+	for (unsigned i = 1; i < n; i++)
+		if (pthread_create(&tids[i], NULL, run_part, &parts[i]) != 0) {
+			fprintf(stderr, "eris-bench: cannot start threads\n");
+			exit(1);
+		}
+	run_part(&parts[0]);
+	for (unsigned i = 1; i < n; i++)
+		pthread_join(tids[i], NULL);
+	t = bench_now() - t;
+	for (unsigned i = 0; i < n; i++)
+		if (parts[i].rc < 0)
+			bench_die(parts[i].what, parts[i].rc);
+	return t;
+}
+
 /* ----------------------------------------------------------------------
  * One block size: all measurements interleaved, N rounds.
  */
@@ -449,6 +535,7 @@ struct result {
 	struct samples bound_enc, own_enc, enc_null, enc_mem;
 	struct samples bound_dec, own_dec, dec, verify;
 	struct samples enc_threads, dec_threads; /* on c->threads */
+	struct samples enc_parts, dec_parts;     /* the ceiling */
 	struct cpu_split enc1_cpu, dec1_cpu, enc_cpu, dec_cpu;
 };
 
@@ -466,6 +553,7 @@ static void measure(const struct ctx *c, struct result *r)
 		    run_encode(c, r->bs, NULL, &cap, 1, &r->enc1_cpu));
 		add(&r->enc_threads, run_encode(c, r->bs, NULL, &cap_threads,
 						c->threads, &r->enc_cpu));
+		add(&r->enc_parts, run_parts(c, r->bs, NULL, NULL, 0));
 		eris_store_free(store);
 		if ((rc = eris_store_new_mem(&store)) < 0)
 			bench_die("eris_store_new_mem", rc);
@@ -501,6 +589,13 @@ static void measure(const struct ctx *c, struct result *r)
 		if (rep == 0 && memcmp(c->out, c->content, c->size) != 0) {
 			fprintf(stderr, "eris-bench: %zu-byte blocks: %u-thread "
 				"decode mismatch\n", r->bs, c->threads);
+			exit(1);
+		}
+		memset(c->out, 0, c->size);
+		add(&r->dec_parts, run_parts(c, r->bs, store, &cap_mem, 1));
+		if (rep == 0 && memcmp(c->out, c->content, c->size) != 0) {
+			fprintf(stderr, "eris-bench: %zu-byte blocks: parts "
+				"decode mismatch\n", r->bs);
 			exit(1);
 		}
 	}
@@ -704,6 +799,12 @@ static void report(const struct ctx *c, const struct result *r)
 	row(what, c->size, &r->enc_threads, &r->bound_enc, NULL);
 	snprintf(what, sizeof(what), "decode, %u threads", c->threads);
 	row(what, c->size, &r->dec_threads, &r->bound_dec, NULL);
+	snprintf(what, sizeof(what), "ceiling: encode %u parts at once",
+		 c->threads);
+	row(what, c->size, &r->enc_parts, &r->bound_enc, NULL);
+	snprintf(what, sizeof(what), "ceiling: decode %u parts at once",
+		 c->threads);
+	row(what, c->size, &r->dec_parts, &r->bound_dec, NULL);
 	printf("  encoder/bound %.1f%%: %s    decoder/bound %.1f%%: %s\n",
 	       100.0 * enc_ratio, enc_ratio >= 0.9 ? "PASS" : "BELOW",
 	       100.0 * dec_ratio, dec_ratio >= 0.9 ? "PASS" : "BELOW");
@@ -712,6 +813,12 @@ static void report(const struct ctx *c, const struct result *r)
 	       c->threads, enc_up, dec_up,
 	       median(&r->enc_null) / median(&r->enc_threads),
 	       median(&r->dec) / median(&r->dec_threads));
+	printf("  ceiling (%u parts at once / 1 thread): encode %.2fx, "
+	       "decode %.2fx; %u threads reach %.0f%% and %.0f%% of it\n",
+	       c->threads, best(&r->enc_null) / best(&r->enc_parts),
+	       best(&r->dec) / best(&r->dec_parts), c->threads,
+	       100.0 * best(&r->enc_parts) / best(&r->enc_threads),
+	       100.0 * best(&r->dec_parts) / best(&r->dec_threads));
 	cpu_row("encode", c->threads, &r->enc1_cpu, &r->enc_cpu);
 	cpu_row("decode", c->threads, &r->dec1_cpu, &r->dec_cpu);
 }
@@ -721,24 +828,26 @@ static void summary(const struct ctx *c, const struct result *res, int n)
 {
 	printf("\nsummary (best MiB/s, x single-thread bound; speed-up "
 	       "%u/1 threads)\n", c->threads);
-	printf("  %-6s %18s %18s %7s  %18s %18s %7s\n", "block",
-	       "encode 1 thread", "encode N threads", "N/1", "decode 1 thread",
-	       "decode N threads", "N/1");
+	printf("  %-6s %18s %18s %7s %7s  %18s %18s %7s %7s\n", "block",
+	       "encode 1 thread", "encode N threads", "N/1", "ceiling",
+	       "decode 1 thread", "decode N threads", "N/1", "ceiling");
 	for (int s = 0; s < n; s++) {
 		const struct result *r = &res[s];
 		double be = best(&r->bound_enc), bd = best(&r->bound_dec);
 
-		printf("  %-6zu %10.1f (%.2fx) %10.1f (%.2fx) %6.2fx  "
-		       "%10.1f (%.2fx) %10.1f (%.2fx) %6.2fx\n",
+		printf("  %-6zu %10.1f (%.2fx) %10.1f (%.2fx) %6.2fx %6.2fx  "
+		       "%10.1f (%.2fx) %10.1f (%.2fx) %6.2fx %6.2fx\n",
 		       r->bs, mibs(c->size, best(&r->enc_null)),
 		       be / best(&r->enc_null),
 		       mibs(c->size, best(&r->enc_threads)),
 		       be / best(&r->enc_threads),
 		       best(&r->enc_null) / best(&r->enc_threads),
+		       best(&r->enc_null) / best(&r->enc_parts),
 		       mibs(c->size, best(&r->dec)), bd / best(&r->dec),
 		       mibs(c->size, best(&r->dec_threads)),
 		       bd / best(&r->dec_threads),
-		       best(&r->dec) / best(&r->dec_threads));
+		       best(&r->dec) / best(&r->dec_threads),
+		       best(&r->dec) / best(&r->dec_parts));
 	}
 }
 

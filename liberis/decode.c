@@ -27,7 +27,9 @@
  * Batches: runs of whole leaves are read in batches split into tasks of
  * at most 16 KiB of leaves, never across a level-1 node. A task fetches
  * its leaves with one get_many, checks and decrypts them; with 1 KiB
- * blocks it first loads and checks the level-1 node itself. Tasks run on
+ * blocks it first loads and checks the level-1 node itself. The fetched
+ * blocks go to the running thread's scratch (one task's worth, so they
+ * are still in its cache when they are hashed and decrypted). Tasks run on
  * the decoder's pool (eris_decoder_set_threads) or inline, each records
  * its first failure (code and message), and the first failing task in
  * content order is reported: the same error for any thread count.
@@ -82,7 +84,7 @@ struct eris_decoder {
 	eris__pool *pool;
 	unsigned threads;
 	size_t batch_max;
-	uint8_t *batch_mem;
+	uint8_t *batch_mem; /* per thread slot, one task's leaves */
 	uint8_t **batch_bufs;
 	uint8_t (*batch_refs)[ERIS_REF_BYTES];
 	size_t *batch_lens;
@@ -447,7 +449,8 @@ static int batch_alloc(eris_decoder *dec)
 	n = bytes / dec->bs;
 	/* Each level-1 node boundary can cut one task short. */
 	tasks = n / task_leaves(dec) + n / dec->arity + 2;
-	dec->batch_mem = eris__malloc(n * dec->bs);
+	dec->batch_mem =
+		eris__malloc(dec->threads * task_leaves(dec) * dec->bs);
 	dec->batch_bufs = eris__calloc(n, sizeof(*dec->batch_bufs));
 	dec->batch_refs = eris__calloc(n, sizeof(*dec->batch_refs));
 	dec->batch_lens = eris__calloc(n, sizeof(*dec->batch_lens));
@@ -463,8 +466,6 @@ static int batch_alloc(eris_decoder *dec)
 		batch_free(dec);
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < n; i++)
-		dec->batch_bufs[i] = dec->batch_mem + i * dec->bs;
 	dec->batch_max = n;
 	return ERIS_OK;
 }
@@ -495,16 +496,19 @@ static int task_node(const eris_decoder *dec, const struct leaf_task *task,
 
 /* R1-R3 on the task's leaves, in order; each leaf is decrypted once it
  * passed. Any thread may run it: it reads the decoder and writes only
- * the task's own slots. */
+ * the task's own slots and the scratch of its thread, `scratch`. */
 static int task_leaves_check(const eris_decoder *dec,
 			     const struct leaf_task *task,
-			     const uint8_t *pairs, uint8_t *out)
+			     const uint8_t *pairs, uint8_t *scratch,
+			     uint8_t *out)
 {
 	size_t s = task->slot, n = task->n;
 	int rc;
 
-	for (size_t j = 0; j < n; j++)
+	for (size_t j = 0; j < n; j++) {
 		memcpy(dec->batch_refs[s + j], pairs + j * 64, ERIS_REF_BYTES);
+		dec->batch_bufs[s + j] = scratch + j * dec->bs;
+	}
 	rc = eris__store_get_many_raw(dec->store, n,
 				      (const uint8_t(*)[ERIS_REF_BYTES])
 					      dec->batch_refs + s,
@@ -551,7 +555,7 @@ static int task_leaves_check(const eris_decoder *dec,
 	return ERIS_OK;
 }
 
-static void run_task(void *arg, size_t t)
+static void run_task(void *arg, size_t t, unsigned slot)
 {
 	const struct batch_job *job = arg;
 	const eris_decoder *dec = job->dec;
@@ -567,7 +571,10 @@ static void run_task(void *arg, size_t t)
 		pairs = node + (task->first % dec->arity) * 64;
 	}
 	if (rc == ERIS_OK)
-		rc = task_leaves_check(dec, task, pairs, job->out);
+		rc = task_leaves_check(dec, task, pairs,
+				       dec->batch_mem +
+					       slot * task_leaves(dec) * dec->bs,
+				       job->out);
 	task->rc = rc;
 	if (rc < 0) /* the message is this thread's: keep it for the caller */
 		snprintf(task->msg, sizeof(task->msg), "%s", eris_error_last());
@@ -679,6 +686,10 @@ int eris_decoder_set_threads(eris_decoder *dec, unsigned threads)
 		threads = 1;
 	if (threads > MAX_THREADS)
 		threads = MAX_THREADS;
+	/* More threads than tasks in the largest batch would idle. */
+	if (threads > MAX_BATCH_BYTES / (task_leaves(dec) * dec->bs))
+		threads = (unsigned)(MAX_BATCH_BYTES /
+				     (task_leaves(dec) * dec->bs));
 	if (threads == dec->threads)
 		return ERIS_OK;
 	if ((rc = eris__pool_new(&pool, threads)) < 0)

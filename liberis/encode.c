@@ -22,8 +22,21 @@
  * Leaves go in batches (8 leaves; 1 MiB with a pool). A batch is hashed
  * and encrypted by tasks that only touch their own slots (on the pool's
  * threads and the caller's), then its blocks are stored and its pairs
- * pushed in order on the calling thread, so the tree, the blocks and the
- * order of the puts never depend on the thread count.
+ * pushed in order on the calling thread ("committed"), so the tree, the
+ * blocks and the order of the puts never depend on the thread count.
+ *
+ * Pipeline: there are two batches. While the tasks of one run, the caller
+ * commits the other, or (when the content comes in small writes) copies
+ * the next leaves in: the in-order work overlaps the parallel work instead
+ * of leaving the other threads idle. A batch whose tasks read the
+ * caller's buffer is waited for before write() returns; one over the
+ * encoder's own copy may still run, and is waited for by the next write,
+ * finish or free. A store failure is reported by the call during which
+ * the commit failed.
+ *
+ * Without a store the blocks are dropped as soon as they are hashed, so a
+ * task encrypts into its thread's scratch (a few cache-hot kilobytes)
+ * instead of a batch-sized block buffer.
  *
  *    new ──> WRITING ──write──> WRITING ──finish──> FINISHED
  *              │                                      (free)
@@ -41,6 +54,34 @@
 
 enum state { WRITING, FINISHED, FAILED };
 
+/* One batch: its content (when copied in), its results, and whether they
+ * wait to be committed. */
+struct batch {
+	uint8_t *leaf;  /* content copied in: up to `batch` leaves */
+	uint8_t *block; /* with a store: the encrypted leaves, i at i * bs */
+	uint8_t (*keys)[ERIS_KEY_BYTES];
+	uint8_t (*refs)[ERIS_REF_BYTES];
+	/* Level-1 nodes made by the tasks (1 KiB blocks with a pool): per
+	 * task its node, encrypted node, key and reference; else NULL. */
+	uint8_t *node_plain, *node_cipher;
+	uint8_t (*node_keys)[ERIS_KEY_BYTES];
+	uint8_t (*node_refs)[ERIS_REF_BYTES];
+	size_t n;       /* leaves to commit; 0: none */
+	int fold;       /* the tasks made the level-1 nodes */
+};
+
+/* One batch's work, shared by the tasks. With `fold`, each task's leaves
+ * are exactly the pairs of one level-1 node, which the task builds and
+ * encrypts too (see emit_leaves). */
+struct leaf_job {
+	eris_encoder *enc;
+	struct batch *b;
+	const uint8_t *plain;
+	size_t n, per; /* leaves in all, per task */
+	size_t tasks;
+	int fold;
+};
+
 struct eris_encoder {
 	eris_store *store;
 	size_t bs;
@@ -51,22 +92,17 @@ struct eris_encoder {
 	int error;
 	uint64_t length;
 
-	/* Leaves go through in batches of up to `batch` leaves: hashed and
-	 * encrypted by the pool (or inline), then stored and pushed in
-	 * order. */
 	eris__pool *pool;
-	size_t batch;
-	uint8_t *leaf;   /* content waiting for a batch: `fill` bytes */
-	size_t fill;
-	uint8_t *block;  /* the batch's encrypted leaves */
-	uint8_t (*keys)[ERIS_KEY_BYTES];
-	uint8_t (*refs)[ERIS_REF_BYTES];
+	size_t batch;     /* leaves per batch */
+	size_t per_max;   /* leaves per task at most */
+	struct batch b[2];
+	unsigned cur;     /* the batch that takes the next leaves */
+	size_t fill;      /* bytes of content in b[cur].leaf */
+	struct leaf_job job;
+	int running;      /* job's tasks started and not waited for */
+	uint8_t *scratch; /* without a store: per thread slot, per_max
+			   * encrypted leaves */
 	uint8_t *node_block; /* one encrypted internal node */
-	/* Level-1 nodes made by the tasks (1 KiB blocks with a pool): per
-	 * task its node, encrypted node, key and reference; else NULL. */
-	uint8_t *node_plain, *node_cipher;
-	uint8_t (*node_keys)[ERIS_KEY_BYTES];
-	uint8_t (*node_refs)[ERIS_REF_BYTES];
 	uint8_t *pairs[MAX_LEVELS];
 	size_t count[MAX_LEVELS];
 };
@@ -90,24 +126,26 @@ static int fail(eris_encoder *enc, int rc)
 static int push(eris_encoder *enc, unsigned level, const uint8_t *ref,
 		const uint8_t *key);
 
-/* One batch's work, shared by the tasks. With `fold`, each task's leaves
- * are exactly the pairs of one level-1 node, which the task builds and
- * encrypts too (see emit_leaves). */
-struct leaf_job {
-	eris_encoder *enc;
-	const uint8_t *plain;
-	size_t n, per; /* leaves in all, per task */
-	int fold;
-};
+
+/* Where leaf i of the batch is encrypted to, by a task on thread slot
+ * `slot`; tasks start at multiples of job->per. */
+static uint8_t *leaf_block(const eris_encoder *enc, const struct leaf_job *job,
+			   size_t i, unsigned slot)
+{
+	if (enc->store)
+		return job->b->block + i * enc->bs;
+	return enc->scratch + (slot * enc->per_max + i % job->per) * enc->bs;
+}
 
 /* Keys, blocks and references of leaves [t * per, t * per + per), hashed
  * ERIS__B2B_MAX_LANES at a time side by side (SIMD lanes); (2), (3). A
- * task touches only its own slots of the batch arrays, so tasks run on
- * any thread. */
-static void leaf_task(void *arg, size_t t)
+ * task touches only its own slots of the batch and its thread's scratch,
+ * so tasks run on any thread. */
+static void leaf_task(void *arg, size_t t, unsigned slot)
 {
 	const struct leaf_job *job = arg;
-	eris_encoder *enc = job->enc;
+	const eris_encoder *enc = job->enc;
+	struct batch *b = job->b;
 	size_t first = t * job->per;
 	size_t last = first + job->per < job->n ? first + job->per : job->n;
 
@@ -120,64 +158,66 @@ static void leaf_task(void *arg, size_t t)
 		for (size_t i = 0; i < n; i++)
 			in[i] = job->plain + (lo + i) * enc->bs;
 		eris__blake2b_many(in, n, enc->bs, &enc->leaf_key,
-				   enc->keys + lo);
+				   b->keys + lo);
 		for (size_t i = 0; i < n; i++) {
-			uint8_t *block = enc->block + (lo + i) * enc->bs;
+			uint8_t *block = leaf_block(enc, job, lo + i, slot);
 
-			eris__chacha20(block, in[i], enc->bs, enc->keys[lo + i],
+			eris__chacha20(block, in[i], enc->bs, b->keys[lo + i],
 				       0);
 			in[i] = block;
 		}
-		eris__blake2b_many(in, n, enc->bs, NULL, enc->refs + lo);
+		eris__blake2b_many(in, n, enc->bs, NULL, b->refs + lo);
 	}
 	if (job->fold) {
 		/* The full level-1 node over these leaves, as close_node()
 		 * would make it: (4) all pairs used; (2), (3) at level 1. */
-		uint8_t *node = enc->node_plain + t * enc->bs;
-		uint8_t *block = enc->node_cipher + t * enc->bs;
+		uint8_t *node = b->node_plain + t * enc->bs;
+		uint8_t *block = b->node_cipher + t * enc->bs;
 
 		for (size_t i = first; i < last; i++) {
-			memcpy(node + (i - first) * 64, enc->refs[i],
+			memcpy(node + (i - first) * 64, b->refs[i],
 			       ERIS_REF_BYTES);
 			memcpy(node + (i - first) * 64 + ERIS_REF_BYTES,
-			       enc->keys[i], ERIS_KEY_BYTES);
+			       b->keys[i], ERIS_KEY_BYTES);
 		}
-		eris__blake2b(enc->node_keys[t], node, enc->bs);
-		eris__chacha20(block, node, enc->bs, enc->node_keys[t], 1);
-		eris__blake2b(enc->node_refs[t], block, enc->bs);
+		eris__blake2b(b->node_keys[t], node, enc->bs);
+		eris__chacha20(block, node, enc->bs, b->node_keys[t], 1);
+		eris__blake2b(b->node_refs[t], block, enc->bs);
 	}
 }
 
-/* Encode `n` (at most enc->batch) consecutive whole leaves: hash and
- * encrypt them all (in parallel), then store and push them in order, so
- * blocks, puts and pairs are the same for every thread count. When the
- * batch starts a level-1 node and holds whole ones (1 KiB blocks with a
- * pool), the tasks also make those nodes: the same puts, in the same
- * order, as leaf by leaf. */
-static int emit_leaves(eris_encoder *enc, const uint8_t *plain, size_t n)
+/* Wait for the running batch's tasks (helping with them); its results
+ * then wait to be committed. */
+static void join(eris_encoder *enc)
 {
-	struct leaf_job job = { enc, plain, n, ERIS__B2B_MAX_LANES, 0 };
-	size_t tasks;
+	if (!enc->running)
+		return;
+	eris__pool_wait(enc->pool, enc->job.tasks, leaf_task, &enc->job);
+	enc->running = 0;
+	enc->job.b->n = enc->job.n;
+	enc->job.b->fold = enc->job.fold;
+}
+
+/* Store the blocks of a batch whose tasks are done and push its pairs, in
+ * order: the same puts and pairs as leaf by leaf. Then wipe its keys. */
+static int commit(eris_encoder *enc, struct batch *b)
+{
+	size_t n = b->n, tasks = b->fold ? n / enc->arity : 0;
 	int rc = ERIS_OK;
 
-	if (enc->node_plain && enc->count[0] == 0 && n % enc->arity == 0) {
-		job.per = enc->arity;
-		job.fold = 1;
-	}
-	tasks = (n + job.per - 1) / job.per;
-	eris__pool_run(enc->pool, tasks, leaf_task, &job);
+	b->n = 0;
 	for (size_t i = 0; i < n && rc == ERIS_OK; i++) {
 		if (enc->store) {
-			rc = eris__store_put_trusted(enc->store, enc->refs[i],
-						     enc->block + i * enc->bs,
+			rc = eris__store_put_trusted(enc->store, b->refs[i],
+						     b->block + i * enc->bs,
 						     enc->bs);
 			if (rc < 0) {
 				fail(enc, rc);
 				break;
 			}
 		}
-		if (!job.fold) {
-			rc = push(enc, 0, enc->refs[i], enc->keys[i]);
+		if (!b->fold) {
+			rc = push(enc, 0, b->refs[i], b->keys[i]);
 			continue;
 		}
 		if ((i + 1) % enc->arity != 0)
@@ -185,23 +225,50 @@ static int emit_leaves(eris_encoder *enc, const uint8_t *plain, size_t n)
 		/* The level-1 node these leaves complete: task i / arity's. */
 		if (enc->store) {
 			rc = eris__store_put_trusted(
-				enc->store, enc->node_refs[i / enc->arity],
-				enc->node_cipher + i / enc->arity * enc->bs,
+				enc->store, b->node_refs[i / enc->arity],
+				b->node_cipher + i / enc->arity * enc->bs,
 				enc->bs);
 			if (rc < 0) {
 				fail(enc, rc);
 				break;
 			}
 		}
-		rc = push(enc, 1, enc->node_refs[i / enc->arity],
-			  enc->node_keys[i / enc->arity]);
+		rc = push(enc, 1, b->node_refs[i / enc->arity],
+			  b->node_keys[i / enc->arity]);
 	}
-	eris_memzero(enc->keys, n * sizeof(*enc->keys));
-	if (job.fold) {
-		eris_memzero(enc->node_plain, tasks * enc->bs);
-		eris_memzero(enc->node_keys, tasks * sizeof(*enc->node_keys));
+	eris_memzero(b->keys, n * sizeof(*b->keys));
+	if (tasks > 0) {
+		eris_memzero(b->node_plain, tasks * enc->bs);
+		eris_memzero(b->node_keys, tasks * sizeof(*b->node_keys));
 	}
 	return rc;
+}
+
+/* Encode `n` (at most enc->batch) consecutive whole leaves at `plain`
+ * into batch b[cur]: start its tasks, then commit the batch before it
+ * while they run. When the batch starts a level-1 node and holds whole
+ * ones (1 KiB blocks with a pool), the tasks also make those nodes. The
+ * tasks may still run on return: join() before `plain` goes away. */
+static int emit_leaves(eris_encoder *enc, const uint8_t *plain, size_t n)
+{
+	struct batch *b = &enc->b[enc->cur], *other = &enc->b[enc->cur ^ 1];
+	struct leaf_job *job = &enc->job;
+	size_t pending;
+
+	join(enc); /* the other batch: its tasks are done */
+	/* The pairs this batch starts at: the other batch's still count. */
+	pending = enc->count[0] + (other->fold ? 0 : other->n);
+	*job = (struct leaf_job){ enc, b, plain, n, ERIS__B2B_MAX_LANES, 0, 0 };
+	if (b->node_plain && n % enc->arity == 0 &&
+	    pending % enc->arity == 0) {
+		job->per = enc->arity;
+		job->fold = 1;
+	}
+	job->tasks = (n + job->per - 1) / job->per;
+	eris__pool_start(enc->pool, job->tasks, leaf_task, job);
+	enc->running = 1;
+	enc->cur ^= 1;
+	return commit(enc, other);
 }
 
 /* Close the node collecting level-`level` pairs: zero-fill (4), encrypt
@@ -250,13 +317,61 @@ static int push(eris_encoder *enc, unsigned level, const uint8_t *ref,
 	return ERIS_OK;
 }
 
+static int batch_alloc(eris_encoder *enc, struct batch *b, int fold)
+{
+	size_t tasks = enc->batch / enc->arity;
+
+	b->leaf = eris__malloc(enc->batch * enc->bs);
+	b->keys = eris__calloc(enc->batch, sizeof(*b->keys));
+	b->refs = eris__calloc(enc->batch, sizeof(*b->refs));
+	if (enc->store)
+		b->block = eris__malloc(enc->batch * enc->bs);
+	if (fold) {
+		b->node_plain = eris__malloc(tasks * enc->bs);
+		b->node_cipher = eris__malloc(tasks * enc->bs);
+		b->node_keys = eris__calloc(tasks, sizeof(*b->node_keys));
+		b->node_refs = eris__calloc(tasks, sizeof(*b->node_refs));
+	}
+	if (!b->leaf || !b->keys || !b->refs || (enc->store && !b->block) ||
+	    (fold && (!b->node_plain || !b->node_cipher || !b->node_keys ||
+		      !b->node_refs)))
+		return ERIS_ENOMEM;
+	return ERIS_OK;
+}
+
+static void batch_free(const eris_encoder *enc, struct batch *b)
+{
+	size_t tasks = enc->batch / enc->arity;
+
+	if (b->leaf) {
+		eris_memzero(b->leaf, enc->batch * enc->bs);
+		eris__free(b->leaf);
+	}
+	if (b->keys) {
+		eris_memzero(b->keys, enc->batch * sizeof(*b->keys));
+		eris__free(b->keys);
+	}
+	eris__free(b->refs);
+	eris__free(b->block);
+	if (b->node_plain) {
+		eris_memzero(b->node_plain, tasks * enc->bs);
+		eris__free(b->node_plain);
+	}
+	eris__free(b->node_cipher);
+	if (b->node_keys) {
+		eris_memzero(b->node_keys, tasks * sizeof(*b->node_keys));
+		eris__free(b->node_keys);
+	}
+	eris__free(b->node_refs);
+}
+
 int eris_encoder_new(eris_encoder **out, eris_store *store,
 		     const eris_encode_options *opts)
 {
 	eris_encode_options defaults = ERIS_ENCODE_OPTIONS_INIT;
 	eris_encoder *enc;
 	unsigned threads = 1;
-	int rc, nomem = 0;
+	int rc, fold;
 
 	if (out == NULL)
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
@@ -286,23 +401,20 @@ int eris_encoder_new(eris_encoder **out, eris_store *store,
 	eris__blake2b_key_init(&enc->leaf_key, enc->secret);
 	/* One SIMD group on one thread; enough for every thread else. */
 	enc->batch = threads > 1 ? BATCH_BYTES / enc->bs : ERIS__B2B_MAX_LANES;
-	enc->leaf = eris__malloc(enc->batch * enc->bs);
-	enc->block = eris__malloc(enc->batch * enc->bs);
-	enc->keys = eris__calloc(enc->batch, sizeof(*enc->keys));
-	enc->refs = eris__calloc(enc->batch, sizeof(*enc->refs));
+	/* A task takes a SIMD group, or (1 KiB blocks with a pool) a whole
+	 * level-1 node; threads beyond the tasks of a batch would idle. */
+	fold = threads > 1 && enc->arity * enc->bs <= TASK_BYTES;
+	enc->per_max = fold ? enc->arity : ERIS__B2B_MAX_LANES;
+	if (threads > enc->batch / enc->per_max)
+		threads = (unsigned)(enc->batch / enc->per_max);
+	rc = batch_alloc(enc, &enc->b[0], fold);
+	if (rc == ERIS_OK)
+		rc = batch_alloc(enc, &enc->b[1], fold);
 	enc->node_block = eris__malloc(enc->bs);
-	if (threads > 1 && enc->arity * enc->bs <= TASK_BYTES) {
-		size_t tasks = enc->batch / enc->arity;
-
-		enc->node_plain = eris__malloc(tasks * enc->bs);
-		enc->node_cipher = eris__malloc(tasks * enc->bs);
-		enc->node_keys = eris__calloc(tasks, sizeof(*enc->node_keys));
-		enc->node_refs = eris__calloc(tasks, sizeof(*enc->node_refs));
-		nomem = !enc->node_plain || !enc->node_cipher ||
-			!enc->node_keys || !enc->node_refs;
-	}
-	if (nomem || enc->leaf == NULL || enc->block == NULL || enc->keys == NULL ||
-	    enc->refs == NULL || enc->node_block == NULL) {
+	if (store == NULL)
+		enc->scratch = eris__malloc(threads * enc->per_max * enc->bs);
+	if (rc < 0 || enc->node_block == NULL ||
+	    (store == NULL && enc->scratch == NULL)) {
 		eris_encoder_free(enc);
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	}
@@ -333,7 +445,7 @@ int eris_encoder_write(eris_encoder *enc, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	size_t room, direct;
-	int rc;
+	int rc = ERIS_OK;
 
 	if (data == NULL && len > 0)
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
@@ -344,7 +456,8 @@ int eris_encoder_write(eris_encoder *enc, const void *data, size_t len)
 	/* Whole leaves straight from the caller's buffer, no copy (1); with
 	 * a pool only whole batches, so that every thread gets work. */
 	direct = enc->pool ? room : enc->bs;
-	while (len > 0) {
+	while (len > 0 && rc == ERIS_OK) {
+		uint8_t *leaf = enc->b[enc->cur].leaf;
 		size_t take;
 
 		if (enc->fill == 0 && len >= direct) {
@@ -352,48 +465,60 @@ int eris_encoder_write(eris_encoder *enc, const void *data, size_t len)
 
 			if (n > enc->batch)
 				n = enc->batch;
-			if ((rc = emit_leaves(enc, p, n)) < 0)
-				return rc;
+			rc = emit_leaves(enc, p, n);
 			p += n * enc->bs;
 			len -= n * enc->bs;
 			continue;
 		}
 		take = room - enc->fill < len ? room - enc->fill : len;
-		memcpy(enc->leaf + enc->fill, p, take);
+		memcpy(leaf + enc->fill, p, take);
 		enc->fill += take;
 		p += take;
 		len -= take;
 		if (enc->fill == room) {
 			enc->fill = 0;
-			if ((rc = emit_leaves(enc, enc->leaf, enc->batch)) < 0)
-				return rc;
+			rc = emit_leaves(enc, leaf, enc->batch);
 		}
 	}
-	return ERIS_OK;
+	/* Tasks over the caller's buffer end before it is given back; those
+	 * over a copy run on while the caller fetches more content. */
+	if (enc->running && enc->job.plain != enc->job.b->leaf)
+		join(enc);
+	return rc;
 }
 
 int eris_encoder_finish(eris_read_cap *out, eris_encoder *enc)
 {
 	unsigned level;
 	size_t whole, rest;
+	uint8_t *tail;
 	int rc;
 
 	if (out == NULL)
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
 	if ((rc = check_writing(enc)) < 0)
 		return rc;
-	/* The whole leaves still waiting, then the last one. */
+	/* The whole leaves still waiting, then the last one, padded (1) in
+	 * the other batch's buffer: the 0x80 and zeros may be the last
+	 * leaf's only bytes. */
 	whole = enc->fill / enc->bs;
 	rest = enc->fill % enc->bs;
+	tail = enc->b[enc->cur].leaf + whole * enc->bs;
 	enc->fill = 0;
-	if (whole > 0 && (rc = emit_leaves(enc, enc->leaf, whole)) < 0)
-		return rc;
-	memmove(enc->leaf, enc->leaf + whole * enc->bs, rest);
-	/* (1): 0x80 then zeros; the last leaf may be padding only. */
-	enc->leaf[rest] = 0x80;
-	memset(enc->leaf + rest + 1, 0, enc->bs - rest - 1);
-	if ((rc = emit_leaves(enc, enc->leaf, 1)) < 0)
-		return rc;
+	if (whole > 0 &&
+	    (rc = emit_leaves(enc, enc->b[enc->cur].leaf, whole)) < 0)
+		goto out;
+	if (whole > 0) {
+		memcpy(enc->b[enc->cur].leaf, tail, rest);
+		tail = enc->b[enc->cur].leaf;
+	}
+	tail[rest] = 0x80;
+	memset(tail + rest + 1, 0, enc->bs - rest - 1);
+	if ((rc = emit_leaves(enc, tail, 1)) < 0)
+		goto out;
+	join(enc);
+	if ((rc = commit(enc, &enc->b[enc->cur ^ 1])) < 0)
+		goto out;
 	/* (5): close partial nodes bottom-up until one pair remains on top. */
 	for (level = 0;; level++) {
 		int top = 1;
@@ -415,6 +540,9 @@ int eris_encoder_finish(eris_read_cap *out, eris_encoder *enc)
 	       ERIS_KEY_BYTES);
 	enc->state = FINISHED;
 	return ERIS_OK;
+out:
+	join(enc);
+	return rc;
 }
 
 uint64_t eris_encoder_length(const eris_encoder *enc)
@@ -426,24 +554,14 @@ void eris_encoder_free(eris_encoder *enc)
 {
 	if (enc == NULL)
 		return;
+	join(enc); /* tasks may still read a batch */
 	eris_memzero(enc->secret, sizeof(enc->secret));
 	eris_memzero(&enc->leaf_key, sizeof(enc->leaf_key));
 	eris__pool_free(enc->pool);
-	if (enc->leaf) {
-		eris_memzero(enc->leaf, enc->batch * enc->bs);
-		eris__free(enc->leaf);
-	}
-	eris__free(enc->block);
-	if (enc->keys) {
-		eris_memzero(enc->keys, enc->batch * sizeof(*enc->keys));
-		eris__free(enc->keys);
-	}
-	eris__free(enc->refs);
+	batch_free(enc, &enc->b[0]);
+	batch_free(enc, &enc->b[1]);
+	eris__free(enc->scratch);
 	eris__free(enc->node_block);
-	eris__free(enc->node_plain);
-	eris__free(enc->node_cipher);
-	eris__free(enc->node_keys);
-	eris__free(enc->node_refs);
 	for (unsigned l = 0; l < MAX_LEVELS; l++)
 		if (enc->pairs[l]) {
 			eris_memzero(enc->pairs[l], enc->bs);
