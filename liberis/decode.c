@@ -78,20 +78,29 @@ struct eris_decoder {
 	uint64_t leaf_idx;
 	uint8_t *last;     /* decrypted last leaf */
 
-	/* Batched leaf fetches, allocated on first use: per leaf of a batch
-	 * a buffer, its reference, length and fetch result; per task its
-	 * level-1 node (when the task loads it) and outcome. */
+	/* Batched leaf fetches, allocated on first use: two batches (one
+	 * planned while the other runs) and per thread slot room for one
+	 * task's fetched blocks. */
 	eris__pool *pool;
 	unsigned threads;
-	size_t batch_max;
-	uint8_t *batch_mem; /* per thread slot, one task's leaves */
-	uint8_t **batch_bufs;
-	uint8_t (*batch_refs)[ERIS_REF_BYTES];
-	size_t *batch_lens;
-	int *batch_rcs;
-	size_t task_max;
+	size_t batch_max, task_max; /* leaves and tasks per batch */
+	struct batch *batch[2];
+	uint8_t *scratch;
+};
+
+/* One batch: per leaf a buffer, its reference, length and fetch result;
+ * per task its description, outcome and level-1 node (when the task
+ * loads it). */
+struct batch {
+	uint64_t first;
+	size_t n;   /* leaves */
+	size_t ntasks;
+	uint8_t **bufs;
+	uint8_t (*refs)[ERIS_REF_BYTES];
+	size_t *lens;
+	int *rcs;
 	struct leaf_task *tasks;
-	uint8_t *task_nodes; /* 2 blocks per task: cipher, plain */
+	uint8_t *nodes; /* 2 blocks per task: cipher, plain */
 };
 
 /* Check (and decrypt) leaves [first, first + n) of one level-1 node,
@@ -409,22 +418,24 @@ uint64_t eris_decoder_length(const eris_decoder *dec)
 
 static void batch_free(eris_decoder *dec)
 {
-	eris__free(dec->batch_mem);
-	eris__free(dec->batch_bufs);
-	eris__free(dec->batch_refs);
-	eris__free(dec->batch_lens);
-	eris__free(dec->batch_rcs);
-	eris__free(dec->tasks);
-	if (dec->task_nodes)
-		eris_memzero(dec->task_nodes, dec->task_max * 2 * dec->bs);
-	eris__free(dec->task_nodes);
-	dec->batch_mem = NULL;
-	dec->batch_bufs = NULL;
-	dec->batch_refs = NULL;
-	dec->batch_lens = NULL;
-	dec->batch_rcs = NULL;
-	dec->tasks = NULL;
-	dec->task_nodes = NULL;
+	for (int i = 0; i < 2; i++) {
+		struct batch *b = dec->batch[i];
+
+		if (b == NULL)
+			continue;
+		eris__free(b->bufs);
+		eris__free(b->refs);
+		eris__free(b->lens);
+		eris__free(b->rcs);
+		eris__free(b->tasks);
+		if (b->nodes)
+			eris_memzero(b->nodes, dec->task_max * 2 * dec->bs);
+		eris__free(b->nodes);
+		eris__free(b);
+		dec->batch[i] = NULL;
+	}
+	eris__free(dec->scratch);
+	dec->scratch = NULL;
 	dec->batch_max = dec->task_max = 0;
 }
 
@@ -443,26 +454,35 @@ static int batch_alloc(eris_decoder *dec)
 					      ? 4
 					      : dec->threads);
 	size_t n, tasks;
+	/* Tasks load their level-1 node only when one task covers it. */
+	int load = dec->arity <= task_leaves(dec);
+	int ok = 1;
 
 	if (bytes > MAX_BATCH_BYTES)
 		bytes = MAX_BATCH_BYTES;
 	n = bytes / dec->bs;
 	/* Each level-1 node boundary can cut one task short. */
 	tasks = n / task_leaves(dec) + n / dec->arity + 2;
-	dec->batch_mem =
-		eris__malloc(dec->threads * task_leaves(dec) * dec->bs);
-	dec->batch_bufs = eris__calloc(n, sizeof(*dec->batch_bufs));
-	dec->batch_refs = eris__calloc(n, sizeof(*dec->batch_refs));
-	dec->batch_lens = eris__calloc(n, sizeof(*dec->batch_lens));
-	dec->batch_rcs = eris__calloc(n, sizeof(*dec->batch_rcs));
-	dec->tasks = eris__calloc(tasks, sizeof(*dec->tasks));
-	/* Tasks load their level-1 node only when one task covers it. */
-	if (dec->arity <= task_leaves(dec))
-		dec->task_nodes = eris__malloc(tasks * 2 * dec->bs);
 	dec->task_max = tasks;
-	if (!dec->batch_mem || !dec->batch_bufs || !dec->batch_refs ||
-	    !dec->batch_lens || !dec->batch_rcs || !dec->tasks ||
-	    (dec->arity <= task_leaves(dec) && !dec->task_nodes)) {
+	dec->scratch = eris__malloc(dec->threads * task_leaves(dec) * dec->bs);
+	for (int i = 0; i < 2 && ok; i++) {
+		struct batch *b = eris__calloc(1, sizeof(*b));
+
+		dec->batch[i] = b;
+		ok = b != NULL;
+		if (!ok)
+			break;
+		b->bufs = eris__calloc(n, sizeof(*b->bufs));
+		b->refs = eris__calloc(n, sizeof(*b->refs));
+		b->lens = eris__calloc(n, sizeof(*b->lens));
+		b->rcs = eris__calloc(n, sizeof(*b->rcs));
+		b->tasks = eris__calloc(tasks, sizeof(*b->tasks));
+		if (load)
+			b->nodes = eris__malloc(tasks * 2 * dec->bs);
+		ok = b->bufs && b->refs && b->lens && b->rcs && b->tasks &&
+		     (!load || b->nodes);
+	}
+	if (!ok || dec->scratch == NULL) {
 		batch_free(dec);
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	}
@@ -473,6 +493,7 @@ static int batch_alloc(eris_decoder *dec)
 /* One batch's work, shared by its tasks. */
 struct batch_job {
 	eris_decoder *dec;
+	struct batch *b;
 	uint8_t *out; /* decrypted leaves go here; NULL to only verify */
 };
 
@@ -497,7 +518,7 @@ static int task_node(const eris_decoder *dec, const struct leaf_task *task,
 /* R1-R3 on the task's leaves, in order; each leaf is decrypted once it
  * passed. Any thread may run it: it reads the decoder and writes only
  * the task's own slots and the scratch of its thread, `scratch`. */
-static int task_leaves_check(const eris_decoder *dec,
+static int task_leaves_check(const eris_decoder *dec, struct batch *b,
 			     const struct leaf_task *task,
 			     const uint8_t *pairs, uint8_t *scratch,
 			     uint8_t *out)
@@ -506,14 +527,14 @@ static int task_leaves_check(const eris_decoder *dec,
 	int rc;
 
 	for (size_t j = 0; j < n; j++) {
-		memcpy(dec->batch_refs[s + j], pairs + j * 64, ERIS_REF_BYTES);
-		dec->batch_bufs[s + j] = scratch + j * dec->bs;
+		memcpy(b->refs[s + j], pairs + j * 64, ERIS_REF_BYTES);
+		b->bufs[s + j] = scratch + j * dec->bs;
 	}
 	rc = eris__store_get_many_raw(dec->store, n,
 				      (const uint8_t(*)[ERIS_REF_BYTES])
-					      dec->batch_refs + s,
-				      dec->batch_bufs + s, dec->bs,
-				      dec->batch_lens + s, dec->batch_rcs + s);
+					      b->refs + s,
+				      b->bufs + s, dec->bs,
+				      b->lens + s, b->rcs + s);
 	if (rc < 0)
 		return rc;
 	for (size_t g = 0; g < n; g += ERIS__B2B_MAX_LANES) {
@@ -527,27 +548,27 @@ static int task_leaves_check(const eris_decoder *dec,
 		/* Hash the group's fetched full-size blocks side by side
 		 * (SIMD lanes), then check them one by one, in order. */
 		for (size_t j = g; j < end; j++)
-			if (dec->batch_rcs[s + j] == ERIS_OK &&
-			    dec->batch_lens[s + j] == dec->bs)
-				in[k++] = dec->batch_bufs[s + j];
+			if (b->rcs[s + j] == ERIS_OK &&
+			    b->lens[s + j] == dec->bs)
+				in[k++] = b->bufs[s + j];
 		eris__blake2b_many(in, k, dec->bs, NULL, digests);
 		k = 0;
 		for (size_t j = g; j < end; j++) {
 			const uint8_t *hashed = NULL;
 
-			if (dec->batch_rcs[s + j] == ERIS_OK &&
-			    dec->batch_lens[s + j] == dec->bs)
+			if (b->rcs[s + j] == ERIS_OK &&
+			    b->lens[s + j] == dec->bs)
 				hashed = digests[k++];
-			rc = check_block(dec, dec->batch_refs[s + j],
-					 dec->batch_bufs[s + j],
-					 dec->batch_lens[s + j],
-					 dec->batch_rcs[s + j], 0,
+			rc = check_block(dec, b->refs[s + j],
+					 b->bufs[s + j],
+					 b->lens[s + j],
+					 b->rcs[s + j], 0,
 					 task->first + j, hashed);
 			if (rc < 0)
 				return rc;
 			if (out)
 				eris__chacha20(out + (s + j) * dec->bs,
-					       dec->batch_bufs[s + j], dec->bs,
+					       b->bufs[s + j], dec->bs,
 					       pairs + j * 64 + ERIS_REF_BYTES,
 					       0);
 		}
@@ -559,20 +580,21 @@ static void run_task(void *arg, size_t t, unsigned slot)
 {
 	const struct batch_job *job = arg;
 	const eris_decoder *dec = job->dec;
-	struct leaf_task *task = &dec->tasks[t];
+	struct batch *b = job->b;
+	struct leaf_task *task = &b->tasks[t];
 	const uint8_t *pairs = task->pairs;
 	int rc = ERIS_OK;
 
 	if (task->load) {
-		uint8_t *cipher = dec->task_nodes + t * 2 * dec->bs;
+		uint8_t *cipher = b->nodes + t * 2 * dec->bs;
 		uint8_t *node = cipher + dec->bs;
 
 		rc = task_node(dec, task, cipher, node);
 		pairs = node + (task->first % dec->arity) * 64;
 	}
 	if (rc == ERIS_OK)
-		rc = task_leaves_check(dec, task, pairs,
-				       dec->batch_mem +
+		rc = task_leaves_check(dec, b, task, pairs,
+				       dec->scratch +
 					       slot * task_leaves(dec) * dec->bs,
 				       job->out);
 	task->rc = rc;
@@ -580,23 +602,32 @@ static void run_task(void *arg, size_t t, unsigned slot)
 		snprintf(task->msg, sizeof(task->msg), "%s", eris_error_last());
 }
 
-/* Split the batch of `n` leaves from `first` into tasks along level-1
- * nodes. A node in the cache is shared by its tasks; with 1 KiB blocks a
- * task covers a whole node and loads it itself; otherwise the node is
- * loaded here, and the batch stops at its end. The nodes above level 1
- * are loaded here. Where a load fails the batch ends before it (the next
- * batch reports it), so the first failure in content order is the one
- * reported, whatever the threads. Returns the number of tasks; *n may
- * shrink. */
-static int plan_batch(eris_decoder *dec, uint64_t first, size_t *n)
+/* Split the batch of at most `n` leaves from `first` into tasks along
+ * level-1 nodes, into b. A node in the cache is shared by its tasks; with
+ * 1 KiB blocks a task covers a whole node and loads it itself; otherwise
+ * the node is loaded here, and the batch stops at its end. The nodes
+ * above level 1 are loaded here. Where a load fails the batch ends before
+ * it (the next batch reports it), so the first failure in content order
+ * is the one reported, whatever the threads.
+ *
+ * With `running` another batch's tasks are under way and may read the
+ * cached level-1 node: then a batch that would have to load one is not
+ * planned (0 is returned, b->n = 0), to be planned once they are done.
+ * Returns the number of tasks, or an error. */
+static int plan_batch(eris_decoder *dec, struct batch *b, uint64_t first,
+		      uint64_t n, int running)
 {
 	size_t per = task_leaves(dec), slot = 0, t = 0;
 	int rc;
 
-	while (slot < *n) {
+	if (n > dec->batch_max)
+		n = dec->batch_max;
+	b->first = first;
+	b->n = (size_t)n;
+	while (slot < b->n) {
 		uint64_t idx = first + slot, g = idx / dec->arity;
 		uint64_t end = (g + 1) * dec->arity;
-		size_t glen = (size_t)((end < first + *n ? end : first + *n) -
+		size_t glen = (size_t)((end < first + b->n ? end : first + b->n) -
 				       idx);
 		int load = 0;
 		const uint8_t *pairs = NULL;
@@ -608,7 +639,11 @@ static int plan_batch(eris_decoder *dec, uint64_t first, size_t *n)
 			load = 1;
 		} else if (dec->node_idx[1] != g) {
 			if (slot > 0) {
-				*n = slot;
+				b->n = slot;
+				break;
+			}
+			if (running) {
+				b->n = 0;
 				break;
 			}
 			if ((rc = load_node(dec, 1, g)) < 0)
@@ -617,7 +652,7 @@ static int plan_batch(eris_decoder *dec, uint64_t first, size_t *n)
 		if (!load)
 			pairs = dec->node[1] + (idx % dec->arity) * 64;
 		for (size_t done = 0; done < glen; done += per, t++) {
-			struct leaf_task *task = &dec->tasks[t];
+			struct leaf_task *task = &b->tasks[t];
 
 			task->first = idx + done;
 			task->slot = slot + done;
@@ -633,46 +668,81 @@ static int plan_batch(eris_decoder *dec, uint64_t first, size_t *n)
 		}
 		slot += glen;
 	}
+	b->ntasks = t;
 	return (int)t;
 cut:
 	if (slot == 0)
 		return rc;
 	eris_error_clear();
-	*n = slot;
+	b->n = slot;
+	b->ntasks = t;
 	return (int)t;
 }
 
-/* Fetch and verify `n` whole leaves from `first` (never the last leaf) in
- * one batch; decrypt them to `out` unless it is NULL (verify only).
- * Returns the number of leaves done, or the first error in content
- * order. */
-static int fetch_leaves(eris_decoder *dec, uint64_t first, size_t n,
-			uint8_t *out)
+/* Fetch and verify the `n` whole leaves from `first` (never the last
+ * leaf), batch by batch; decrypt them to `out` unless it is NULL (verify
+ * only). While one batch's tasks run, the caller plans the next (loading
+ * the nodes above its leaves). `progress`, when not NULL, is told the
+ * index of the next leaf after each batch. Returns ERIS_OK, or the first
+ * error in content order: a batch's before the next plan's. */
+static int fetch_run(eris_decoder *dec, uint64_t first, uint64_t n,
+		     uint8_t *out, void (*progress)(uint64_t, void *),
+		     void *payload)
 {
-	struct batch_job job = { dec, out };
-	int rc, tasks;
+	struct batch *cur, *next;
+	uint64_t end = first + n;
+	char msg[sizeof(((struct leaf_task *)0)->msg)];
+	int rc;
 
 	if (dec->batch_max == 0 && (rc = batch_alloc(dec)) < 0)
 		return rc;
-	if (n > dec->batch_max)
-		n = dec->batch_max;
-	if ((tasks = plan_batch(dec, first, &n)) < 0)
-		return tasks;
-	eris__pool_run(dec->pool, (size_t)tasks, run_task, &job);
-	for (int t = 0; t < tasks; t++)
-		if (dec->tasks[t].rc < 0)
-			return eris_error_set(dec->tasks[t].rc, "%s",
-					      dec->tasks[t].msg);
-	/* Keep the last level-1 node a task loaded (and checked) in the
-	 * cache: the next small read likely needs it. */
-	if (tasks > 0 && dec->tasks[tasks - 1].load) {
-		memcpy(dec->node[1],
-		       dec->task_nodes + (size_t)(tasks - 1) * 2 * dec->bs +
-			       dec->bs,
-		       dec->bs);
-		dec->node_idx[1] = dec->tasks[tasks - 1].node;
+	cur = dec->batch[0];
+	next = dec->batch[1];
+	if ((rc = plan_batch(dec, cur, first, n, 0)) < 0)
+		return rc;
+	for (;;) {
+		struct batch_job job = {
+			dec, cur,
+			out ? out + (size_t)(cur->first - first) * dec->bs : NULL
+		};
+		uint64_t after = cur->first + cur->n;
+		int planned = 0;
+
+		eris__pool_start(dec->pool, cur->ntasks, run_task, &job);
+		if (after < end) {
+			planned = plan_batch(dec, next, after, end - after, 1);
+			if (planned < 0) /* ours: kept until cur is checked */
+				snprintf(msg, sizeof(msg), "%s",
+					 eris_error_last());
+		}
+		eris__pool_wait(dec->pool, cur->ntasks, run_task, &job);
+		for (size_t t = 0; t < cur->ntasks; t++)
+			if (cur->tasks[t].rc < 0)
+				return eris_error_set(cur->tasks[t].rc, "%s",
+						      cur->tasks[t].msg);
+		if (progress)
+			progress(after, payload);
+		if (after == end)
+			break;
+		if (planned < 0)
+			return eris_error_set(planned, "%s", msg);
+		if (next->n == 0 &&
+		    (rc = plan_batch(dec, next, after, end - after, 0)) < 0)
+			return rc;
+		job.b = cur; /* swap: next runs, cur is planned into */
+		cur = next;
+		next = job.b;
 	}
-	return (int)n;
+	/* Keep the last level-1 node a task loaded (and checked) in the
+	 * cache: the next small read likely needs it. Only now, as planned
+	 * batches may point into the cache. */
+	if (cur->ntasks > 0 && cur->tasks[cur->ntasks - 1].load) {
+		memcpy(dec->node[1],
+		       cur->nodes + (cur->ntasks - 1) * 2 * dec->bs + dec->bs,
+		       dec->bs);
+		dec->node_idx[1] = cur->tasks[cur->ntasks - 1].node;
+	}
+	return ERIS_OK;
 }
 
 int eris_decoder_set_threads(eris_decoder *dec, unsigned threads)
@@ -753,10 +823,10 @@ int eris_decoder_pread(eris_decoder *dec, void *buf, size_t len,
 
 			if (n > dec->last_leaf - idx)
 				n = dec->last_leaf - idx;
-			rc = fetch_leaves(dec, idx, (size_t)n, dst + done);
+			rc = fetch_run(dec, idx, n, dst + done, NULL, NULL);
 			if (rc < 0)
 				return rc;
-			done += (size_t)rc * dec->bs;
+			done += (size_t)n * dec->bs;
 			continue;
 		}
 		if ((rc = cached_leaf(dec, idx, &leaf)) < 0)
@@ -823,22 +893,14 @@ int eris__decoder_verify_all(eris_decoder *dec, uint64_t *out_blocks,
 			     void (*progress)(uint64_t, void *), void *payload)
 {
 	uint64_t blocks = 1; /* the last leaf */
-	uint64_t idx = 0;
+	int rc;
 
 	for (unsigned l = 1; l <= dec->levels; l++)
 		blocks += dec->right_idx[l] + 1;
-	while (idx < dec->last_leaf) {
-		/* fetch_leaves takes at most one batch of what is left */
-		uint64_t left = dec->last_leaf - idx;
-		int rc = fetch_leaves(dec, idx,
-				      left > SIZE_MAX ? SIZE_MAX : (size_t)left,
-				      NULL);
-		if (rc < 0)
-			return rc;
-		idx += (uint64_t)rc;
-		if (progress)
-			progress(idx, payload);
-	}
+	if (dec->last_leaf > 0 &&
+	    (rc = fetch_run(dec, 0, dec->last_leaf, NULL, progress,
+			    payload)) < 0)
+		return rc;
 	if (out_blocks)
 		*out_blocks = blocks + dec->last_leaf;
 	return ERIS_OK;
