@@ -33,6 +33,13 @@
  * the decoder's pool (eris_decoder_set_threads) or inline, each records
  * its first failure (code and message), and the first failing task in
  * content order is reported: the same error for any thread count.
+ *
+ * Pipeline: while one batch's tasks run, the calling thread plans the
+ * next one (loading the nodes above level 1 it needs), so that this
+ * in-order work does not leave the other threads idle. A plan that fails
+ * is reported only after the running batch proved clean; a plan that
+ * would replace the cached level-1 node the running tasks read from
+ * (32 KiB blocks, once per 512 leaves) waits until they are done.
  */
 #include "internal.h"
 #include "pool.h"

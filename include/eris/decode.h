@@ -68,8 +68,11 @@ ERIS_EXTERN uint64_t eris_decoder_tell(const eris_decoder *dec);
  * Check and decrypt whole leaves on `threads` threads (1, the default,
  * means the calling thread only): each batch of leaves (and, for 1 KiB
  * blocks, their level-1 nodes) is fetched with the store's batched get
- * and checked by the threads in parallel. The store is then called from
- * several threads at once (the built-in stores allow it). Contents and
+ * and checked by the threads in parallel, while the calling thread loads
+ * the nodes above the next batch. The store is then called from several
+ * threads at once (the built-in stores allow it). More threads than the
+ * largest batch has tasks add nothing and are not started (32 with 32 KiB
+ * blocks, 256 with 1 KiB blocks). Contents and
  * errors are the same for every thread count: the first failing block in
  * content order is the one reported, with the same code and message.
  * @return ERIS_OK, ERIS_EINVAL, ERIS_ENOMEM, ERIS_ERROR (no threads)

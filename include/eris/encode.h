@@ -6,18 +6,24 @@
  *     eris_encoder_free at any point.
  *
  * Memory stays O(level x block size) whatever the content length: one open
- * node per tree level, plus a batch of leaves (8 leaves; 1 MiB with
- * threads). The encrypted blocks of a batch are put into the store as soon
- * as the batch is encoded (the store may be NULL to only compute the
- * capability).
- * A failed store put leaves the encoder failed: later calls return
- * ERIS_EFAILED. One encoder is not to be used by two threads at once.
+ * node per tree level, plus two batches of leaves (8 leaves each; 1 MiB
+ * each with threads). The encrypted blocks of a batch are put into the
+ * store while the next batch is encoded, at the latest by
+ * eris_encoder_finish (the store may be NULL to only compute the
+ * capability). A failed store put leaves the encoder failed: the call
+ * during which it failed (a write, or finish) returns its error, later
+ * calls ERIS_EFAILED. One encoder is not to be used by two threads at
+ * once.
  *
  * Threads: with `threads` > 1 in the options, the encoder hashes and
  * encrypts a batch of leaves (1 MiB of content) on that many threads while
- * the tree is built in order on the calling thread. The read capability,
- * the blocks and the order of the store puts are the same for every thread
- * count; the store is only called from the calling thread.
+ * the calling thread stores the previous batch and builds the tree in
+ * order. A batch copied from small writes may still be encoded when
+ * eris_encoder_write returns; the caller's buffer never is. The read
+ * capability, the blocks and the order of the store puts are the same for
+ * every thread count; the store is only called from the calling thread.
+ * More threads than a batch has tasks add nothing (4 with 32 KiB blocks,
+ * 64 with 1 KiB blocks): the encoder uses at most that many.
  */
 #ifndef ERIS_ENCODE_H
 #define ERIS_ENCODE_H

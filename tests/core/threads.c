@@ -246,7 +246,11 @@ struct damage_case {
 
 /* 600 KiB of 1 KiB leaves: a level-3 tree; 20 MiB of 32 KiB leaves:
  * level 2, two level-1 nodes. Index 16 of 1 KiB puts is the first
- * level-1 node; the last put is the root. */
+ * level-1 node; the last put is the root. 2.5 MiB of 1 KiB leaves: a
+ * level-2 node every 273 puts (16 x 17 + 1), the fifth (index 1364) the
+ * first one of the second 1 MiB batch, which is planned (and the node
+ * loaded) while the first batch's tasks run: its error must still come
+ * after any in the first batch. */
 static const struct damage_case damages[] = {
 	{ 1024, 600 * KIB, 5, REMOVE, 0, 0, REMOVE },
 	{ 1024, 600 * KIB, 5, FLIP, 0, 0, REMOVE },
@@ -261,6 +265,9 @@ static const struct damage_case damages[] = {
 	{ 1024, 600 * KIB, 200, CUT, 1, 300, FLIP },
 	{ 1024, 600 * KIB, 16, FLIP, 1, 5, REMOVE },
 	{ 1024, 600 * KIB, 290, REMOVE, 1, 271, FLIP },
+	{ 1024, 2560 * KIB, 1364, FLIP, 0, 0, REMOVE },
+	{ 1024, 2560 * KIB, 1364, REMOVE, 1, 1000, FLIP },
+	{ 1024, 2560 * KIB, 1364, CUT, 1, 1363, REMOVE },
 	{ 32768, 20 * MIB, 512, REMOVE, 0, 0, REMOVE },
 	{ 32768, 20 * MIB, 600, FLIP, 1, 530, REMOVE },
 	{ 32768, 20 * MIB, 512, FLIP, 1, 511, CUT },
