@@ -53,7 +53,8 @@
 #define MAX_LEVEL_32K 6
 #define MAX_LEVELS (MAX_LEVEL_1K + 1)
 /* Whole leaves are fetched in batches of this many bytes per thread (at
- * least four threads' worth with a pool, at most MAX_BATCH_BYTES)... */
+ * least four threads' worth and 16 tasks with a pool, at most
+ * MAX_BATCH_BYTES)... */
 #define BATCH_BYTES ((size_t)256 << 10)
 #define MAX_BATCH_BYTES ((size_t)8 << 20)
 /* ... and checked in tasks of at most this many bytes of leaves; 16 KiB
@@ -468,6 +469,12 @@ static int batch_alloc(eris_decoder *dec)
 	if (bytes > MAX_BATCH_BYTES)
 		bytes = MAX_BATCH_BYTES;
 	n = bytes / dec->bs;
+	/* With threads, at least 16 tasks (4 MiB of 32 KiB leaves): with
+	 * fewer, a thread that runs late for one task leaves the others
+	 * idle at the end of the batch. Leaves cost little per batch: they
+	 * go to the caller's buffer and the threads' scratch. */
+	if (dec->threads > 1 && n < 16 * task_leaves(dec))
+		n = 16 * task_leaves(dec);
 	/* Each level-1 node boundary can cut one task short. */
 	tasks = n / task_leaves(dec) + n / dec->arity + 2;
 	dec->task_max = tasks;

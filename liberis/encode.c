@@ -94,6 +94,8 @@ struct eris_encoder {
 
 	eris__pool *pool;
 	size_t batch;     /* leaves per batch */
+	size_t direct_max; /* leaves per batch read straight from the
+			    * caller's buffer (>= batch) */
 	size_t per_max;   /* leaves per task at most */
 	struct batch b[2];
 	unsigned cur;     /* the batch that takes the next leaves */
@@ -115,6 +117,8 @@ struct eris_encoder {
 #define TASK_BYTES ((size_t)16 << 10)
 /* Threads beyond this add nothing but memory. */
 #define MAX_THREADS 256
+/* Tasks per batch read straight from the caller's buffer, at least. */
+#define DIRECT_TASKS 16
 
 static int fail(eris_encoder *enc, int rc)
 {
@@ -244,7 +248,7 @@ static int commit(eris_encoder *enc, struct batch *b)
 	return rc;
 }
 
-/* Encode `n` (at most enc->batch) consecutive whole leaves at `plain`
+/* Encode `n` (at most enc->direct_max) consecutive whole leaves at `plain`
  * into batch b[cur]: start its tasks, then commit the batch before it
  * while they run. When the batch starts a level-1 node and holds whole
  * ones (1 KiB blocks with a pool), the tasks also make those nodes. The
@@ -322,8 +326,8 @@ static int batch_alloc(eris_encoder *enc, struct batch *b, int fold)
 	size_t tasks = enc->batch / enc->arity;
 
 	b->leaf = eris__malloc(enc->batch * enc->bs);
-	b->keys = eris__calloc(enc->batch, sizeof(*b->keys));
-	b->refs = eris__calloc(enc->batch, sizeof(*b->refs));
+	b->keys = eris__calloc(enc->direct_max, sizeof(*b->keys));
+	b->refs = eris__calloc(enc->direct_max, sizeof(*b->refs));
 	if (enc->store)
 		b->block = eris__malloc(enc->batch * enc->bs);
 	if (fold) {
@@ -348,7 +352,7 @@ static void batch_free(const eris_encoder *enc, struct batch *b)
 		eris__free(b->leaf);
 	}
 	if (b->keys) {
-		eris_memzero(b->keys, enc->batch * sizeof(*b->keys));
+		eris_memzero(b->keys, enc->direct_max * sizeof(*b->keys));
 		eris__free(b->keys);
 	}
 	eris__free(b->refs);
@@ -407,6 +411,15 @@ int eris_encoder_new(eris_encoder **out, eris_store *store,
 	enc->per_max = fold ? enc->arity : ERIS__B2B_MAX_LANES;
 	if (threads > enc->batch / enc->per_max)
 		threads = (unsigned)(enc->batch / enc->per_max);
+	/* A 1 MiB batch of 32 KiB leaves is only 4 tasks: a thread that
+	 * runs late for one of them leaves the others idle at the end of the
+	 * batch. Straight from the caller's buffer and without a store, a
+	 * batch costs no memory of its own (blocks go to the scratch), so
+	 * there it takes 16 tasks. */
+	enc->direct_max = enc->batch;
+	if (threads > 1 && store == NULL && enc->batch < DIRECT_TASKS *
+							  enc->per_max)
+		enc->direct_max = DIRECT_TASKS * enc->per_max;
 	rc = batch_alloc(enc, &enc->b[0], fold);
 	if (rc == ERIS_OK)
 		rc = batch_alloc(enc, &enc->b[1], fold);
@@ -463,8 +476,8 @@ int eris_encoder_write(eris_encoder *enc, const void *data, size_t len)
 		if (enc->fill == 0 && len >= direct) {
 			size_t n = len / enc->bs;
 
-			if (n > enc->batch)
-				n = enc->batch;
+			if (n > enc->direct_max)
+				n = enc->direct_max;
 			rc = emit_leaves(enc, p, n);
 			p += n * enc->bs;
 			len -= n * enc->bs;
