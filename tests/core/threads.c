@@ -4,7 +4,8 @@
  *
  * Encoding: for contents around every batch and tree boundary, written in
  * one piece or in odd chunks, the read capability, the set of blocks and
- * the order of the store puts are the same as on one thread.
+ * the order of the store puts are the same as on one thread; without a
+ * store, the read capability too.
  * Decoding: the content comes back whole and by random ranges on every
  * thread count, and eris_verify_threads counts the same blocks.
  * Errors: with blocks removed, flipped or cut short (one or two at a
@@ -92,6 +93,17 @@ START_TEST(test_encode_same)
 	ck_assert_ptr_nonnull(content);
 	fill_random(content, c->len, 7 + _i, 0);
 	s1 = encode(content, c->len, c->bs, 1, 0, &ts1, &cap1);
+	for (size_t k = 0; k < NCOUNTS; k++) {
+		/* No store: blocks go to per-thread scratch, and whole
+		 * writes take larger batches (16 tasks). */
+		eris_encode_options opts = ERIS_ENCODE_OPTIONS_INIT;
+
+		opts.block_size = c->bs;
+		opts.threads = thread_counts[k];
+		ck_assert_eris(eris_encode(&cap, NULL, &opts, content, c->len),
+			       ERIS_OK);
+		ck_assert_cap_eq(cap, cap1);
+	}
 	for (size_t k = 1; k < NCOUNTS; k++) {
 		/* One piece, odd pieces, pieces just over a batch. */
 		static const size_t pieces[] = { 0, 7777, MIB + 13 };
