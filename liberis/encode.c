@@ -19,7 +19,8 @@
  * at level l (leaves are level 0). A node is emitted as soon as it is full;
  * finish() closes the partial ones bottom-up.
  *
- * Leaves go in batches (8 leaves; 1 MiB with a pool). A batch is hashed
+ * Leaves go in batches (8 leaves; 1 MiB with a pool, and with no store
+ * at least 16 tasks straight from the caller's buffer). A batch is hashed
  * and encrypted by tasks that only touch their own slots (on the pool's
  * threads and the caller's), then its blocks are stored and its pairs
  * pushed in order on the calling thread ("committed"), so the tree, the
