@@ -6,6 +6,8 @@
 #ifndef ERIS_CLI_H
 #define ERIS_CLI_H
 
+#include "outfile.h"
+
 #include <eris/eris.h>
 
 #include <stdint.h>
@@ -147,14 +149,18 @@ int cli_open_content(const char *cmd, const char *spec,
 
 /*
  * An output (output.c; get, export, link): standard output, or a FILE
- * written atomically - to a temporary file in the same directory, renamed
- * to FILE only on success and removed on failure or on SIGINT, SIGTERM or
- * SIGHUP, so FILE is never left half written. A new FILE gets the mode
- * 0666 minus the umask.
+ * written through outfile.h. A regular FILE (or a new one, or the regular
+ * file a symbolic link leads to) is written atomically - to a temporary
+ * file in the same directory, renamed to FILE only on success and removed
+ * on failure or on SIGINT, SIGTERM or SIGHUP, so FILE is never left half
+ * written; a new FILE gets the mode 0666 minus the umask, a replaced one
+ * keeps its mode (and owner, where allowed). A device, a FIFO or
+ * /proc/self/fd/N of a pipe is written in place and never replaced.
  */
 typedef struct {
 	const char *path; /* NULL: standard output */
 	int fd;
+	outfile file;     /* when `path` is set */
 } cli_output;
 
 /* cli_output_open flag: standard output may be a terminal (get). */
@@ -165,15 +171,17 @@ typedef struct {
  * unless `flags` has CLI_OUTPUT_TERMINAL_OK: export and link write binary
  * CBOR). Returns EXIT_OK, or the exit code after printing the reason
  * (EXIT_USAGE for a terminal or a path that is not a file name, EXIT_IO
- * if the temporary file cannot be made, EXIT_OTHER for out of memory).
+ * if FILE cannot be written - a directory, a socket, no temporary file -
+ * EXIT_OTHER for out of memory).
  */
 int cli_output_open(const char *cmd, const char *path, int flags,
 		    cli_output *out);
 
 /*
- * Finish the output: if `ret` is EXIT_OK, sync the file and rename it into
- * place; otherwise remove it. Returns `ret`, or EXIT_IO if finishing
- * failed. Standard output is left alone.
+ * Finish the output: if `ret` is EXIT_OK, commit it (sync the temporary
+ * file and rename it into place, or close a file written in place);
+ * otherwise remove the temporary file. Returns `ret`, or EXIT_IO if
+ * finishing failed. Standard output is left alone.
  */
 int cli_output_finish(const char *cmd, cli_output *out, int ret);
 

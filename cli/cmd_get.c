@@ -1,9 +1,10 @@
 /*
  * cmd_get.c - `eris get`: fetch, verify and decode the content named by a
  * URN, optionally a byte range of it, to standard output or to a file.
- * A file is written through cli_output (output.c): under a temporary name
- * in the same directory, renamed into place only when all of it has been
- * verified. Unlike export and link, standard output may be a terminal.
+ * A file is written through cli_output (output.c): a regular file under a
+ * temporary name in the same directory, renamed into place only when all
+ * of it has been verified; a device or FIFO in place (outfile.h). Unlike
+ * export and link, standard output may be a terminal.
  */
 #define _GNU_SOURCE /* getopt_long */
 #include "cli.h"

@@ -28,7 +28,11 @@ const char link_help[] =
 	"                      application/octet-stream\n"
 	"      --store STORE   where the content is\n"
 	"  -o, --output FILE   write to FILE instead: a temporary file renamed\n"
-	"                      to FILE only once complete\n"
+	"                      to FILE only once complete. A replaced FILE\n"
+	"                      keeps its mode and owner; a symbolic link stays\n"
+	"                      a link (the file it names is replaced); a\n"
+	"                      device, FIFO or /proc/self/fd/N of a pipe is\n"
+	"                      written in place\n"
 	"  -h, --help          show this help\n"
 	"Standard output must not be a terminal.\n";
 

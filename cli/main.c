@@ -123,11 +123,16 @@ static const char get_help[] =
 	"  -o, --output FILE   write to FILE instead: the content goes to a\n"
 	"                      temporary file in the same directory, renamed\n"
 	"                      to FILE only once all of it is verified; on\n"
-	"                      failure FILE is not created or changed\n"
+	"                      failure FILE is not created or changed. A\n"
+	"                      replaced FILE keeps its mode and owner; a\n"
+	"                      symbolic link stays a link (the file it names\n"
+	"                      is replaced); a device, FIFO or /proc/self/fd/N\n"
+	"                      of a pipe is written in place, like stdout\n"
 	"  -q, --quiet         no progress display\n"
 	"  -h, --help          show this help\n"
 	"Standard output receives only verified bytes, but after a failure it\n"
-	"may hold a prefix of the content; use -o for all or nothing.\n";
+	"may hold a prefix of the content; use -o FILE (a regular file) for\n"
+	"all or nothing.\n";
 
 static const char verify_help[] =
 	"Usage: eris verify [OPTION]... URN...\n"

@@ -1,41 +1,43 @@
 /*
  * output.c - the outputs of `eris get`, `eris export` and `eris link`:
  * standard output (refused when it is a terminal unless the caller allows
- * it: export and link write binary CBOR), or a file written atomically.
+ * it: export and link write binary CBOR), or a file written through
+ * outfile.c: a regular file (or a new name, or the regular file at the
+ * end of a symbolic link) atomically, under a temporary name ".NAME.XXXXXX"
+ * renamed to NAME only when the command succeeded; a device, a FIFO or
+ * /proc/self/fd/N of a pipe in place, never replaced.
  *
- * A file is written under a temporary name ".NAME.XXXXXX" in the same
- * directory (so the final rename stays within one file system), synced,
- * and renamed to NAME only when the command succeeded; on failure, or if
- * SIGINT, SIGTERM or SIGHUP ends the program first, the temporary file is
- * removed and an existing NAME is left as it was. One output at a time:
- * the temporary path lives in a static for the signal handler.
+ * On failure, or if SIGINT, SIGTERM or SIGHUP ends the program first, the
+ * temporary file is removed and an existing NAME is left as it was. One
+ * output at a time: the open output lives in a static for the signal
+ * handler.
  */
 #include "cli.h"
 
 #include <errno.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-static char *temp_path;
-static volatile sig_atomic_t temp_live;
+static outfile *live_output;
 static struct sigaction old_actions[3];
 static const int cleanup_signals[3] = { SIGINT, SIGTERM, SIGHUP };
 
 static void on_signal(int sig)
 {
-	if (temp_live)
-		unlink(temp_path);
+	outfile *f = live_output;
+
+	if (f != NULL && f->temp_live)
+		unlink(f->temp);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
-static void catch_signals(void)
+static void catch_signals(outfile *f)
 {
 	struct sigaction sa;
 
+	live_output = f;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -47,23 +49,13 @@ static void restore_signals(void)
 {
 	for (int i = 0; i < 3; i++)
 		sigaction(cleanup_signals[i], &old_actions[i], NULL);
-}
-
-static void drop_temp(void)
-{
-	temp_live = 0;
-	restore_signals();
-	free(temp_path);
-	temp_path = NULL;
+	live_output = NULL;
 }
 
 int cli_output_open(const char *cmd, const char *path, int flags,
 		    cli_output *out)
 {
-	const char *slash, *base;
-	size_t dir_len;
-	mode_t mask;
-	int fd;
+	const char *slash;
 
 	out->path = NULL;
 	out->fd = STDOUT_FILENO;
@@ -78,41 +70,21 @@ int cli_output_open(const char *cmd, const char *path, int flags,
 		return EXIT_OK;
 	}
 	slash = strrchr(path, '/');
-	dir_len = slash ? (size_t)(slash - path) + 1 : 0;
-	base = path + dir_len;
-	if (base[0] == '\0') {
+	if ((slash ? slash[1] : path[0]) == '\0') {
 		cli_error(cmd, "cannot write to '%s': not a file name", path);
 		return EXIT_USAGE;
 	}
-	temp_path = malloc(dir_len + strlen(base) + 9);
-	if (temp_path == NULL) {
-		cli_error(cmd, "out of memory");
-		return EXIT_OTHER;
-	}
-	memcpy(temp_path, path, dir_len);
-	sprintf(temp_path + dir_len, ".%s.XXXXXX", base);
-	catch_signals();
-	fd = mkstemp(temp_path);
-	if (fd < 0) {
-		cli_error(cmd, "cannot create a temporary file for '%s': %s",
-			  path, strerror(errno));
-		drop_temp();
-		return EXIT_IO;
-	}
-	temp_live = 1;
-	/* mkstemp makes the file 0600; give it a new file's mode. */
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) < 0) {
-		cli_error(cmd, "cannot set the mode of '%s': %s", temp_path,
-			  strerror(errno));
-		close(fd);
-		unlink(temp_path);
-		drop_temp();
-		return EXIT_IO;
+	/* The handler is in place before the temporary file exists. */
+	catch_signals(&out->file);
+	if (outfile_open(&out->file, path, OUTFILE_MODE_DEFAULT) < 0) {
+		int err = errno;
+
+		cli_error(cmd, "%s", out->file.error);
+		restore_signals();
+		return err == ENOMEM ? EXIT_OTHER : EXIT_IO;
 	}
 	out->path = path;
-	out->fd = fd;
+	out->fd = out->file.fd;
 	return EXIT_OK;
 }
 
@@ -120,24 +92,12 @@ int cli_output_finish(const char *cmd, cli_output *out, int ret)
 {
 	if (out->path == NULL)
 		return ret;
-	if (ret == EXIT_OK && fsync(out->fd) < 0) {
-		cli_error(cmd, "cannot write '%s': %s", out->path,
-			  strerror(errno));
+	if (ret == EXIT_OK && outfile_commit(&out->file) < 0) {
+		cli_error(cmd, "%s", out->file.error);
 		ret = EXIT_IO;
 	}
-	if (close(out->fd) < 0 && ret == EXIT_OK) {
-		cli_error(cmd, "cannot write '%s': %s", out->path,
-			  strerror(errno));
-		ret = EXIT_IO;
-	}
-	if (ret == EXIT_OK && rename(temp_path, out->path) < 0) {
-		cli_error(cmd, "cannot rename '%s' to '%s': %s", temp_path,
-			  out->path, strerror(errno));
-		ret = EXIT_IO;
-	}
-	if (ret != EXIT_OK)
-		unlink(temp_path);
-	drop_temp();
+	outfile_abort(&out->file); /* nothing left after a commit */
+	restore_signals();
 	out->path = NULL;
 	out->fd = -1;
 	return ret;

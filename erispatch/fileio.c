@@ -1,7 +1,10 @@
 /*
- * fileio.c - whole-file reads, atomic replacement, and encoding.
+ * fileio.c - whole-file reads, file writes (through cli/outfile.h:
+ * atomic for regular files, in place for devices and FIFOs), and
+ * encoding.
  */
 #include "erispatch.h"
+#include "outfile.h"
 
 #include <eris/encode.h>
 #include <eris/errors.h>
@@ -89,43 +92,19 @@ int read_whole_file(const char *path, uint8_t **out, size_t *len)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const uint8_t *data, size_t len,
-		      unsigned mode)
+int write_file_atomic(const char *path, const uint8_t *data, size_t len)
 {
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 16);
-	int fd, rc = 0;
+	outfile f;
 
-	if (!tmp)
-		return report("out of memory");
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = report("%s: %s", tmp, strerror(errno));
-		free(tmp);
-		return rc;
+	if (outfile_open(&f, path, OUTFILE_MODE_DEFAULT) != 0)
+		return report("%s", f.error);
+	if (outfile_write(&f, data, len) != 0) {
+		outfile_abort(&f);
+		return report("%s", f.error);
 	}
-	size_t done = 0;
-	while (done < len && rc == 0) {
-		ssize_t n = write(fd, data + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			rc = report("%s: %s", tmp, strerror(errno));
-		else
-			done += (size_t)n;
-	}
-	if (rc == 0 && (fchmod(fd, mode & 07777) != 0 || fsync(fd) != 0))
-		rc = report("%s: %s", tmp, strerror(errno));
-	if (close(fd) != 0 && rc == 0)
-		rc = report("%s: %s", tmp, strerror(errno));
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = report("%s: %s", path, strerror(errno));
-	if (rc != 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	if (outfile_commit(&f) != 0)
+		return report("%s", f.error);
+	return 0;
 }
 
 int urn_of_buffer(char urn[ERIS_URN_BUFSIZE], const uint8_t *data,

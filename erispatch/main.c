@@ -15,19 +15,64 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char synopsis[] =
+	"usage: erispatch patch [--remove-rpath] [--genode] "
+	"[--replace OLD NEW]... FILE\n"
+	"       erispatch print-needed FILE\n"
+	"       erispatch hook [--block-size 1024|32768] [--remove-rpath] "
+	"[--genode]\n"
+	"                      --output DIR... [--input DIR...] "
+	"[--ignore NAME...]\n"
+	"       erispatch pack (--tar OUT | --bundle OUT) [--store SPEC] "
+	"MANIFEST|LIST...\n"
+	"       erispatch --help | --version\n";
+
 static int usage(void)
 {
-	fprintf(stderr,
-		"usage: erispatch patch [--remove-rpath] [--genode] "
-		"[--replace OLD NEW]... FILE\n"
-		"       erispatch print-needed FILE\n"
-		"       erispatch hook [--block-size 1024|32768] [--remove-rpath] "
-		"[--genode]\n"
-		"                      --output DIR... [--input DIR...] "
-		"[--ignore NAME...]\n"
-		"       erispatch pack (--tar OUT | --bundle OUT) [--store SPEC] "
-		"MANIFEST|LIST...\n");
+	fputs(synopsis, stderr);
+	fputs("Try 'erispatch --help'.\n", stderr);
 	return 2;
+}
+
+/* --help: what each command does, on standard output. */
+static int help(void)
+{
+	fputs(synopsis, stdout);
+	fputs("\n"
+	      "Name the shared libraries of ELF files by the ERIS URNs of "
+	      "their content.\n"
+	      "\n"
+	      "  patch FILE      rewrite FILE's DT_NEEDED names: each OLD "
+	      "given with\n"
+	      "                  --replace becomes NEW; --remove-rpath drops "
+	      "DT_RUNPATH\n"
+	      "                  and DT_RPATH; --genode refuses more than 10 "
+	      "program\n"
+	      "                  headers (Genode's loader copies at most 10). "
+	      "FILE is\n"
+	      "                  replaced atomically"
+	      " (through a symlink: its\n"
+	      "                  target), keeping its mode.\n"
+	      "  print-needed FILE\n"
+	      "                  print FILE's DT_NEEDED names, one a line\n"
+	      "  hook            the Nix postFixup step (setup-hook.sh runs "
+	      "it): patch\n"
+	      "                  every ELF file under each --output, store "
+	      "the libraries\n"
+	      "                  and write nix-support/eris-manifest.json\n"
+	      "  pack            write the files the manifests name, with "
+	      "their blocks,\n"
+	      "                  as a GNU tar (--tar) or a CBOR bundle "
+	      "(--bundle)\n"
+	      "\n"
+	      "hook stores the libraries' blocks in $ERIS_STORE if it is set; "
+	      "pack reads\n"
+	      "blocks it cannot make from files from --store SPEC, else "
+	      "$ERIS_STORE.\n"
+	      "Exit status: 0 done, 1 failed (the reason on standard error), "
+	      "2 usage.\n"
+	      "See erispatch(1) for the details.\n", stdout);
+	return 0;
 }
 
 static int cmd_print_needed(int argc, char **argv)
@@ -117,6 +162,13 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage();
+	/* "erispatch --help", "erispatch help" and "erispatch CMD ...
+	 * --help ..." all answer with the whole help. */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    (i == 1 && (strcmp(argv[i], "-h") == 0 ||
+				strcmp(argv[i], "help") == 0)))
+			return help();
 	if (eris_init() != 0) {
 		report("cannot initialise the ERIS library");
 		return 1;

@@ -8,10 +8,13 @@
  *   --tar OUT     a GNU tar of files named by their URN, or
  *   --bundle OUT  a CBOR bundle of all their blocks and capabilities.
  * Members come in URN order and carry no timestamps: the output depends
- * only on the contents.
+ * only on the contents. OUT is written through cli/outfile.h: a regular
+ * file atomically (nothing is left behind on failure), a device or FIFO
+ * in place.
  */
 #include "erispatch.h"
 #include "eris_manifest.h"
+#include "outfile.h"
 #include "tar.h"
 
 #include <eris/bundle.h>
@@ -140,17 +143,19 @@ static int content(pack *p, const item *it, uint8_t **out, size_t *len)
 
 static int write_tar(pack *p, FILE *f)
 {
+	tar_writer w = { f, 0 };
+
 	for (size_t i = 0; i < p->count; i++) {
 		uint8_t *data;
 		size_t len;
 		if (content(p, &p->items[i], &data, &len) != 0)
 			return -1;
-		int rc = tar_add_file(f, p->items[i].urn, data, len, 0444);
+		int rc = tar_add_file(&w, p->items[i].urn, data, len, 0444);
 		free(data);
 		if (rc != 0)
 			return -1;
 	}
-	return tar_finish(f);
+	return tar_finish(&w);
 }
 
 /* Collect the references of the in-memory store. */
@@ -274,44 +279,33 @@ int cmd_pack(int argc, char **argv)
 	    eris_store_open(&p.source, spec, 0) != ERIS_OK)
 		rc = report("store %s: %s", spec, eris_error_last());
 
+	/* A new output is 0644; see outfile.h for what else OUT may be. */
 	const char *out = tar ? tar : bundle;
-	char *tmp = malloc(strlen(out) + 16);
-	int fd = -1, made = 0;
-	if (rc == 0 && !tmp)
-		rc = report("out of memory");
-	if (rc == 0) {
-		sprintf(tmp, "%s.tmp.XXXXXX", out);
-		fd = mkstemp(tmp);
-		made = fd >= 0;
-		if (fd < 0)
-			rc = report("%s: %s", tmp, strerror(errno));
-	}
+	outfile of = { 0 };
+	if (rc == 0 && outfile_open(&of, out, 0644) != 0)
+		rc = report("%s", of.error);
 	if (rc == 0 && tar) {
-		FILE *f = fdopen(fd, "wb");
+		/* stdio on a copy of the descriptor: fclose must leave the
+		 * output itself to outfile_commit. */
+		int fd = dup(of.fd);
+		FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
 		if (!f) {
-			rc = report("%s: %s", tmp, strerror(errno));
+			rc = report("%s: %s", out, strerror(errno));
+			if (fd >= 0)
+				close(fd);
 		} else {
-			fd = -1;
 			rc = write_tar(&p, f);
-			if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-				rc = report("%s: %s", tmp, strerror(errno));
+			if (fflush(f) != 0 && rc == 0)
+				rc = report("%s: %s", out, strerror(errno));
 			if (fclose(f) != 0 && rc == 0)
-				rc = report("%s: %s", tmp, strerror(errno));
+				rc = report("%s: %s", out, strerror(errno));
 		}
 	} else if (rc == 0) {
-		rc = write_bundle(&p, fd);
-		if (rc == 0 && fsync(fd) != 0)
-			rc = report("%s: %s", tmp, strerror(errno));
+		rc = write_bundle(&p, of.fd);
 	}
-	if (fd >= 0 && close(fd) != 0 && rc == 0)
-		rc = report("%s: %s", tmp, strerror(errno));
-	if (rc == 0 && chmod(tmp, 0644) != 0)
-		rc = report("%s: %s", tmp, strerror(errno));
-	if (rc == 0 && rename(tmp, out) != 0)
-		rc = report("%s: %s", out, strerror(errno));
-	if (rc != 0 && made)
-		unlink(tmp);
-	free(tmp);
+	if (rc == 0 && outfile_commit(&of) != 0)
+		rc = report("%s", of.error);
+	outfile_abort(&of); /* after a failure: the temporary file goes */
 	for (size_t k = 0; k < p.count; k++)
 		free(p.items[k].path);
 	free(p.items);

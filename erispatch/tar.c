@@ -9,7 +9,16 @@
 #define TAR_BLOCK 512u
 #define TAR_RECORD 10240u
 
-static int write_header(FILE *f, const char *name, size_t name_len,
+/* fwrite all of it, counted; 0 or -1. */
+static int put(tar_writer *w, const void *data, size_t len)
+{
+	if (fwrite(data, 1, len, w->f) != len)
+		return -1;
+	w->size += len;
+	return 0;
+}
+
+static int write_header(tar_writer *w, const char *name, size_t name_len,
 			uint64_t size, unsigned mode, char type)
 {
 	uint8_t h[TAR_BLOCK];
@@ -31,21 +40,21 @@ static int write_header(FILE *f, const char *name, size_t name_len,
 		sum += h[i];
 	snprintf((char *)h + 148, 8, "%06o", sum);
 	h[155] = ' ';
-	return fwrite(h, 1, sizeof(h), f) == sizeof(h) ? 0 : -1;
+	return put(w, h, sizeof(h));
 }
 
-static int write_padded(FILE *f, const uint8_t *data, size_t len)
+static int write_padded(tar_writer *w, const uint8_t *data, size_t len)
 {
 	static const uint8_t zero[TAR_BLOCK];
 	size_t pad = (TAR_BLOCK - len % TAR_BLOCK) % TAR_BLOCK;
 
-	if (len && fwrite(data, 1, len, f) != len)
+	if (len && put(w, data, len) != 0)
 		return -1;
-	return pad && fwrite(zero, 1, pad, f) != pad ? -1 : 0;
+	return pad ? put(w, zero, pad) : 0;
 }
 
-int tar_add_file(FILE *f, const char *name, const uint8_t *data, size_t len,
-		 unsigned mode)
+int tar_add_file(tar_writer *w, const char *name, const uint8_t *data,
+		 size_t len, unsigned mode)
 {
 	size_t n = strlen(name);
 
@@ -53,27 +62,24 @@ int tar_add_file(FILE *f, const char *name, const uint8_t *data, size_t len,
 		return report("%s: too large for a tar member", name);
 	if (n >= 100) {
 		static const char link[] = "././@LongLink";
-		if (write_header(f, link, sizeof(link) - 1, n + 1, 0, 'L') != 0 ||
-		    write_padded(f, (const uint8_t *)name, n + 1) != 0)
+		if (write_header(w, link, sizeof(link) - 1, n + 1, 0, 'L') != 0 ||
+		    write_padded(w, (const uint8_t *)name, n + 1) != 0)
 			return report("write error");
 	}
-	if (write_header(f, name, n, len, mode, '0') != 0 ||
-	    write_padded(f, data, len) != 0)
+	if (write_header(w, name, n, len, mode, '0') != 0 ||
+	    write_padded(w, data, len) != 0)
 		return report("write error");
 	return 0;
 }
 
-int tar_finish(FILE *f)
+int tar_finish(tar_writer *w)
 {
 	static const uint8_t zero[TAR_BLOCK];
-	long pos = ftell(f);
-
-	if (pos < 0)
-		return report("cannot tell the archive's size");
-	uint64_t end = (uint64_t)pos + 2 * TAR_BLOCK;
+	uint64_t end = w->size + 2 * TAR_BLOCK;
 	uint64_t total = (end + TAR_RECORD - 1) / TAR_RECORD * TAR_RECORD;
-	for (uint64_t i = (uint64_t)pos; i < total; i += TAR_BLOCK)
-		if (fwrite(zero, 1, TAR_BLOCK, f) != TAR_BLOCK)
+
+	while (w->size < total)
+		if (put(w, zero, TAR_BLOCK) != 0)
 			return report("write error");
 	return 0;
 }

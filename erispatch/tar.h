@@ -10,9 +10,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
-int tar_add_file(FILE *f, const char *name, const uint8_t *data, size_t len,
-		 unsigned mode);
+/* An archive being written to `f`. The writer counts the bytes itself
+ * (no ftell): `f` may be a pipe, a FIFO or a device. */
+typedef struct tar_writer {
+	FILE *f;
+	uint64_t size; /* bytes written so far */
+} tar_writer;
+
+int tar_add_file(tar_writer *w, const char *name, const uint8_t *data,
+		 size_t len, unsigned mode);
 /* The end-of-archive marker and the padding of the last record. */
-int tar_finish(FILE *f);
+int tar_finish(tar_writer *w);
 
 #endif

@@ -663,6 +663,7 @@ static int bundle_new(eris_bundle **out, const char *name)
 	eris_bundle *b = eris__calloc(1, sizeof(*b));
 	size_t n = strlen(name);
 
+	*out = NULL;
 	if (b == NULL || (b->name = eris__malloc(n + 1)) == NULL) {
 		eris__free(b);
 		return eris_error_set(ERIS_ENOMEM, "out of memory");

@@ -87,8 +87,11 @@ int eris_manifest_add_closure(eris_manifest *m, size_t i, const char *name,
  * if a name is not an absolute path (as in a plain-text list).
  */
 int eris_manifest_to_json(const eris_manifest *m, char **out, size_t *len);
-/** Write the JSON form to `path` atomically (temp file, fsync, rename),
- * mode 0644. */
+/** Write the JSON form to `path` through cli/outfile.h: a new file (mode
+ * 0644) or a regular one (keeping its mode and, where allowed, owner) is
+ * written atomically (temp file, fsync, rename), also at the end of a
+ * symbolic link, which stays a link; a device or FIFO is written in
+ * place. */
 int eris_manifest_write_file(const eris_manifest *m, const char *path);
 
 #ifdef __cplusplus

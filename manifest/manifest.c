@@ -2,6 +2,7 @@
  * manifest.c - parse, build and write manifests (see eris_manifest.h).
  */
 #include "eris_manifest.h"
+#include "outfile.h"
 
 #include <eris/errors.h>
 #include <eris/urn.h>
@@ -587,48 +588,20 @@ int eris_manifest_to_json(const eris_manifest *m, char **out, size_t *len)
 
 int eris_manifest_write_file(const eris_manifest *m, const char *path)
 {
-	char *json, *tmp;
+	outfile f;
+	char *json;
 	size_t len;
-	int fd, rc = -1;
+	int rc = -1;
 
 	if (eris_manifest_to_json(m, &json, &len) != 0)
 		return -1;
-	tmp = malloc(strlen(path) + 16);
-	if (!tmp) {
-		free(json);
-		return fail("out of memory");
-	}
-	sprintf(tmp, "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = fail("%.300s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = write(fd, json + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = fail("%.300s: %s", tmp, strerror(errno));
-			break;
-		}
-		done += (size_t)n;
-	}
-	if (done == len) {
-		if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
-			rc = fail("%.300s: %s", tmp, strerror(errno));
-		else
-			rc = 0;
-	}
-	if (close(fd) != 0 && rc == 0)
-		rc = fail("%.300s: %s", tmp, strerror(errno));
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = fail("%.300s: %s", path, strerror(errno));
-	if (rc != 0)
-		unlink(tmp);
-out:
-	free(tmp);
+	if (outfile_open(&f, path, 0644) != 0)
+		rc = fail("%.800s", f.error);
+	else if (outfile_write(&f, json, len) != 0 || outfile_commit(&f) != 0)
+		rc = fail("%.800s", f.error);
+	else
+		rc = 0;
+	outfile_abort(&f);
 	free(json);
 	return rc;
 }

@@ -1,18 +1,56 @@
 #!/bin/bash
-# test-all.sh - build and test everything, stage by stage, from the
-# repository root (where it cd's to). ERIS_TEST_STAGES picks the stages
-# (default "normal asan fuzz"):
-#   normal  the default build in build/ and its test suite (all but "huge")
+# test-all.sh - build and test everything, stage by stage. ERIS_TEST_STAGES
+# picks the stages (default "normal matrix asan fuzz"):
+#   normal  the "default" preset (RelWithDebInfo, warnings as errors) in
+#           build/ and its test suite (all but "huge")
+#   matrix  tools/build-matrix.sh for ERIS_MATRIX (default "gcc-Release
+#           clang-debian"): other build types and compilers build
+#           warning-free (tools/build-matrix.sh with no argument builds
+#           all eight)
 #   asan    the "asan" preset (Debug, ASan+UBSan) in build-asan/ and the
 #           suite without the "huge" and "large" tests
 #   fuzz    the "fuzz" preset (clang, libFuzzer) in build-fuzz/ and every
 #           fuzz target for ERIS_FUZZ_SECONDS (default 60) seconds each
+#
+# Clean room: the stages run in a copy of the repository (the files git
+# tracks plus untracked ones it does not ignore) made in a new temporary
+# directory that holds nothing else, so a test that reads anything from
+# beside the repository fails here as it would in a fresh clone. The copy
+# is removed when every stage passed and kept (its path printed) when one
+# failed. ERIS_TEST_IN_PLACE=1 runs in this tree instead (build/, ...).
+#
 # Prints the wall time of each stage; stops at the first failing stage
 # with its exit status.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
-stages=${ERIS_TEST_STAGES:-normal asan fuzz}
+if [ "${ERIS_TEST_IN_PLACE:-0}" != 1 ]; then
+	room=$(mktemp -d "${TMPDIR:-/tmp}/eris-cleanroom.XXXXXX") || exit 2
+	mkdir "$room/eris" || exit 2
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git ls-files -z --cached --others --exclude-standard |
+			while IFS= read -r -d '' f; do
+				if [ -e "$f" ] || [ -L "$f" ]; then
+					printf '%s\0' "$f"
+				fi
+			done |
+			tar --null -T - -cf - | tar -xf - -C "$room/eris" || exit 2
+	else
+		tar --exclude='./build*' -cf - . | tar -xf - -C "$room/eris" ||
+			exit 2
+	fi
+	echo "=== test-all: clean room $room/eris (nothing beside it)"
+	ERIS_TEST_IN_PLACE=1 "$room/eris/tools/test-all.sh"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		rm -rf "$room"
+	else
+		echo "=== test-all: failed; the clean room is kept: $room/eris"
+	fi
+	exit $rc
+fi
+
+stages=${ERIS_TEST_STAGES:-normal matrix asan fuzz}
 seconds=${ERIS_FUZZ_SECONDS:-60}
 jobs=$(nproc 2>/dev/null || echo 2)
 summary=""
@@ -22,9 +60,14 @@ summary=""
 # the code.
 stage_normal() {
 	export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-3}
-	cmake -B build &&
+	cmake --preset default &&
 		cmake --build build -j"$jobs" &&
 		ctest --test-dir build --output-on-failure -j2 -LE huge
+}
+
+stage_matrix() {
+	# shellcheck disable=SC2086 # a list of configurations
+	tools/build-matrix.sh ${ERIS_MATRIX:-gcc-Release clang-debian}
 }
 
 stage_asan() {
@@ -43,7 +86,7 @@ stage_fuzz() {
 
 for stage in $stages; do
 	case $stage in
-	normal | asan | fuzz) ;;
+	normal | matrix | asan | fuzz) ;;
 	*)
 		echo "test-all: unknown stage '$stage'" >&2
 		exit 2

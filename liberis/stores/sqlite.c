@@ -541,12 +541,14 @@ static int exec(sqlite_store *s, const char *sql)
 	return ERIS_OK;
 }
 
-/* The integer result of `sql` (a PRAGMA or a count). */
+/* The integer result of `sql` (a PRAGMA or a count); *out is 0 on
+ * failure, so that no caller reads an unset value. */
 static int query_int(sqlite_store *s, const char *sql, long long *out)
 {
 	sqlite3_stmt *st;
 	int rc;
 
+	*out = 0;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return open_error(s, sql);
 	rc = sqlite3_step(st);

@@ -9,14 +9,20 @@
 #   3. CMake: find_package(eris) with eris::eris and eris::eris_static
 #
 # and check the shared library: SONAME liberis.so.0, and every exported
-# symbol named eris_*.
+# symbol named eris_*. Then the installed programs, as a user runs them:
+# with no LD_LIBRARY_PATH (they find liberis by their install RPATH,
+# $ORIGIN/../LIBDIR), `eris` stores and reads content, and each of
+# PROGRAMS answers --help; erisd.service names the installed erisd.
 #
 # Usage: install_test.sh BUILD_DIR WORK_DIR CONSUMER_DIR CC CMAKE GENERATOR
-#   WORK_DIR is emptied first; the prefix is WORK_DIR/prefix.
+#                        PROGRAMS
+#   WORK_DIR is emptied first; the prefix is WORK_DIR/prefix. PROGRAMS:
+#   the programs this build made besides eris ("erisd eris-fuse ...").
 set -eu
 
-if [ $# -ne 6 ]; then
-	echo "usage: $0 BUILD_DIR WORK_DIR CONSUMER_DIR CC CMAKE GENERATOR" >&2
+if [ $# -ne 7 ]; then
+	echo "usage: $0 BUILD_DIR WORK_DIR CONSUMER_DIR CC CMAKE GENERATOR" \
+		"PROGRAMS" >&2
 	exit 2
 fi
 build=$1
@@ -25,6 +31,7 @@ consumer=$3
 cc=$4
 cmake=$5
 generator=$6
+programs=$7
 prefix=$work/prefix
 
 fail() {
@@ -162,5 +169,62 @@ cat "$log"
 if readelf -d "$work/cmake-build/consumer_static" | grep -q 'liberis\.so'; then
 	fail "the eris::eris_static program needs liberis.so"
 fi
+
+step "installed programs, without LD_LIBRARY_PATH"
+unset LD_LIBRARY_PATH
+find_program() {
+	for d in bin sbin; do
+		if [ -x "$prefix/$d/$1" ]; then
+			echo "$prefix/$d/$1"
+			return 0
+		fi
+	done
+	fail "$1 is not installed in $prefix/bin or $prefix/sbin"
+}
+eris=$(find_program eris)
+runpath=$(readelf -d "$eris" | sed -n 's/.*(RUNPATH).*\[\(.*\)\].*/\1/p')
+case $runpath in
+'$ORIGIN/'*) echo "RUNPATH $runpath" ;;
+*) fail "installed eris has RUNPATH '$runpath', expected \$ORIGIN/..." ;;
+esac
+loaded=$(ldd "$eris" | sed -n 's/^[[:space:]]*liberis\.so\.0 => \(.*\) (0x.*/\1/p')
+[ -n "$loaded" ] && [ "$(readlink -f "$loaded")" = "$(readlink -f "$libdir/liberis.so.0")" ] ||
+	fail "installed eris does not load $libdir/liberis.so.0: $(ldd "$eris")"
+echo "loads $loaded"
+echo "installed-content $$" >"$work/content.txt"
+urn=$(cd "$work" && ERIS_STORE="sqlite:$work/store.sqlite" \
+	"$eris" put content.txt) || fail "installed eris put failed"
+case $urn in
+urn:eris:*) ;;
+*) fail "installed eris put printed '$urn'" ;;
+esac
+ERIS_STORE="sqlite:$work/store.sqlite" "$eris" get "$urn" >"$work/back.txt" ||
+	fail "installed eris get failed"
+cmp "$work/content.txt" "$work/back.txt" ||
+	fail "installed eris get returned other content"
+echo "eris put/get: $urn"
+for p in $programs; do
+	exe=$(find_program "$p")
+	quiet "$exe" --help || fail "installed $p --help failed"
+	grep -qi "usage" "$log" || fail "installed $p --help printed no usage"
+	echo "$p --help: ok"
+done
+
+case " $programs " in
+*" erisd "*)
+	step "erisd.service"
+	unit=$(find "$prefix" -name erisd.service | head -n 1)
+	[ -n "$unit" ] || fail "erisd.service is not installed under $prefix"
+	case $unit in
+	"$prefix/lib/systemd/system/erisd.service") ;;
+	*) fail "erisd.service installed as $unit, expected under" \
+		"$prefix/lib/systemd/system" ;;
+	esac
+	erisd=$(find_program erisd)
+	grep -q "^ExecStart=$erisd " "$unit" ||
+		fail "erisd.service does not run $erisd: $(grep ExecStart "$unit")"
+	echo "$unit runs $erisd"
+	;;
+esac
 
 echo "install test: OK"

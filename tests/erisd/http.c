@@ -349,10 +349,13 @@ static void make_block(uint8_t *blk, size_t len, uint64_t seed,
 static char *put_req(const char *b32, size_t len, const char *extra)
 {
 	static _Thread_local char req[1024];
+	int n;
 
-	snprintf(req, sizeof req,
-		 "PUT /uri-res/N2R?urn:blake2b:%s HTTP/1.1\r\nHost: t\r\n"
-		 "Content-Length: %zu\r\n%s\r\n", b32, len, extra ? extra : "");
+	n = snprintf(req, sizeof req,
+		     "PUT /uri-res/N2R?urn:blake2b:%s HTTP/1.1\r\nHost: t\r\n"
+		     "Content-Length: %zu\r\n%s\r\n", b32, len,
+		     extra ? extra : "");
+	ck_assert_int_lt(n, (int)sizeof req);
 	return req;
 }
 

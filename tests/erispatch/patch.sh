@@ -148,7 +148,7 @@ check_untouched() {
     cp "$f" "$f.before"
     expect_failure "$text" "$ERISPATCH" patch --replace libfoo.so "$U_FOO" "$f"
     cmp "$f" "$f.before" || fail "$f was changed"
-    ls "$f".tmp.* >/dev/null 2>&1 && fail "temporary file left for $f"
+    ! ls -A | grep -F ".$f." >/dev/null || fail "temporary file left for $f"
     return 0
 }
 cp lib/libfoo.so whole.so

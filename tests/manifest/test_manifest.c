@@ -299,6 +299,76 @@ START_TEST(writer)
 }
 END_TEST
 
+/* eris_manifest_write_file writes through cli/outfile.h: through a
+ * symbolic link (which stays a link, its file keeping its mode), into a
+ * pipe by /proc/self/fd/N, never onto a directory. */
+START_TEST(write_file_targets)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char dir[512], path[600], link_path[600], buf[4096];
+	eris_manifest *m, *back;
+	struct stat st;
+	char *json;
+	size_t len;
+	ssize_t n;
+	int p[2];
+
+	ck_assert_int_eq(eris_manifest_new(&m), 0);
+	ck_assert_int_eq(eris_manifest_add(m, "/out/bin/c", urn_c, NULL), 0);
+	ck_assert_int_eq(eris_manifest_to_json(m, &json, &len), 0);
+	snprintf(dir, sizeof(dir), "%s/eris-manifest-XXXXXX",
+		 tmpdir && tmpdir[0] ? tmpdir : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+
+	snprintf(path, sizeof(path), "%s/real.json", dir);
+	snprintf(link_path, sizeof(link_path), "%s/link.json", dir);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	ck_assert_int_eq(symlink("real.json", link_path), 0);
+	ck_assert_int_eq(eris_manifest_write_file(m, link_path), 0);
+	ck_assert_int_eq(lstat(link_path, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ck_assert_int_eq(eris_manifest_read_file(&back, path), 0);
+	ck_assert_uint_eq(eris_manifest_count(back), 1);
+	eris_manifest_free(back);
+
+	/* A directory: an error saying so. */
+	ck_assert_int_eq(eris_manifest_write_file(m, dir), -1);
+	ck_assert_ptr_nonnull(strstr(eris_manifest_error(), "is a directory"));
+
+	/* A pipe, by its /proc/self/fd name: written in place. */
+	ck_assert_int_eq(pipe(p), 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[1]);
+	ck_assert_int_eq(eris_manifest_write_file(m, path), 0);
+	close(p[1]);
+	n = read(p[0], buf, sizeof(buf));
+	close(p[0]);
+	ck_assert_int_eq(n, (ssize_t)len);
+	ck_assert(memcmp(buf, json, len) == 0);
+
+	/* Nothing else was left in the directory. */
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int files = 0;
+	while ((de = readdir(d)) != NULL)
+		files += strcmp(de->d_name, ".") != 0 &&
+			 strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	ck_assert_int_eq(files, 2);
+	snprintf(path, sizeof(path), "%s/real.json", dir);
+	unlink(path);
+	unlink(link_path);
+	rmdir(dir);
+	free(json);
+	eris_manifest_free(m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("manifest");
@@ -312,6 +382,7 @@ int main(void)
 	tcase_add_test(tc, json_malformed);
 	tcase_add_test(tc, text_malformed);
 	tcase_add_test(tc, writer);
+	tcase_add_test(tc, write_file_targets);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -2,8 +2,8 @@
  * size_arg.h - the SIZE argument of the daemons' and tools' options:
  * "64M", "512K", "1G", "4096", "0" (binary units, upper or lower case).
  */
-#ifndef ERIS_COMMON_SIZE_ARG_H
-#define ERIS_COMMON_SIZE_ARG_H
+#ifndef ERIS_CLI_SIZE_ARG_H
+#define ERIS_CLI_SIZE_ARG_H
 
 #include <stddef.h>
 
