@@ -259,9 +259,23 @@ START_TEST(test_regular_owner_and_mode)
 }
 END_TEST
 
+/* Copy `src` to `dst` with `mode`. */
+static void copy_file(const char *src, const char *dst, mode_t mode)
+{
+	size_t len;
+	uint8_t *data = clirun_read_file(src, &len);
+
+	ck_assert_msg(data != NULL, "cannot read %s", src);
+	clirun_write_file(dst, data, len);
+	free(data);
+	ck_assert_int_eq(chmod(dst, mode), 0);
+}
+
 /* An unprivileged user (setpriv) writing into a directory it may not
  * write: exit status 4 with a message, nothing left behind, the
- * directory and the file in it unchanged. */
+ * directory and the file in it unchanged. The build tree may sit where
+ * that user cannot reach it (under a 0700 directory), so it runs copies
+ * of eris and liberis made in the test's directory. */
 START_TEST(test_read_only_directory)
 {
 	const char *old = getenv("ERIS_TEST_WRAPPER");
@@ -275,8 +289,23 @@ START_TEST(test_read_only_directory)
 	clirun_write_file(T("out/keep"), "old", 3);
 	ck_assert_int_eq(chmod(T("out"), 0555), 0);
 	before = lstat_of(T("out"));
-	setenv("ERIS_TEST_WRAPPER",
-	       "setpriv --reuid=65534 --regid=65534 --clear-groups", 1);
+	{
+		/* static: clirun keeps the binary's path, not a copy */
+		static char eris[4400];
+		char bin[4300], wrapper[4500], lib[4400];
+
+		snprintf(bin, sizeof(bin), "%s/bin", tmp);
+		snprintf(eris, sizeof(eris), "%s/eris", bin);
+		snprintf(lib, sizeof(lib), "%s/liberis.so.0", bin);
+		mkdir(bin, 0755);
+		copy_file(ERIS_BIN, eris, 0755);
+		copy_file(ERIS_LIB, lib, 0644);
+		clirun_set_binary(eris);
+		snprintf(wrapper, sizeof(wrapper),
+			 "setpriv --reuid=65534 --regid=65534 --clear-groups "
+			 "env LD_LIBRARY_PATH=%s", bin);
+		setenv("ERIS_TEST_WRAPPER", wrapper, 1);
+	}
 
 	/* The user can read the store (the wrapper works) ... */
 	r = clirun_run(cmds[_i], urn, NULL);
@@ -301,6 +330,7 @@ START_TEST(test_read_only_directory)
 	} else {
 		unsetenv("ERIS_TEST_WRAPPER");
 	}
+	clirun_set_binary(ERIS_BIN);
 	after = lstat_of(T("out"));
 	ck_assert_int_eq(clirun_count_files(T("out"), 0), 1);
 	ck_assert(!clirun_exists(T("out/new")));

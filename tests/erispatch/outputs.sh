@@ -35,9 +35,17 @@ fail() {
     exit 1
 }
 
-# Run as uid/gid 65534 without supplementary groups.
+# Run as uid/gid 65534 without supplementary groups. The build tree may
+# sit where that user cannot reach it (under a 0700 directory), so the
+# unprivileged runs use copies of erispatch and liberis in $T/bin.
+mkdir "$T/bin"
+cp "$ERISPATCH" "$T/bin/erispatch"
+cp "$LIBERIS" "$T/bin/liberis.so.0"
+chmod 755 "$T/bin" "$T/bin/erispatch"
+chmod 644 "$T/bin/liberis.so.0"
 as_nobody() {
-    setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+    setpriv --reuid=65534 --regid=65534 --clear-groups \
+        env LD_LIBRARY_PATH="$T/bin" "$@"
 }
 
 # The entries of a directory, hidden ones included, on one line.
@@ -127,7 +135,7 @@ for kind in tar bundle; do
     before=$(stat -c '%a %Y %y' out)
     for name in f new; do
         rc=0
-        as_nobody "$ERISPATCH" pack "$opt" "out/$name" list 2>err || rc=$?
+        as_nobody "$T/bin/erispatch" pack "$opt" "out/$name" list 2>err || rc=$?
         [ "$rc" = 1 ] || fail "$kind: read-only directory: exit $rc: $(cat err)"
         grep -qF "cannot create a temporary file for 'out/$name': Permission denied" err ||
             fail "$kind: read-only directory: message: $(cat err)"
@@ -168,7 +176,7 @@ cp "$ERISPATCH" rop/prog
 chmod 555 rop
 before=$(stat -c '%a %Y %y' rop)
 rc=0
-as_nobody "$ERISPATCH" patch --replace "$old" "$new" rop/prog 2>err || rc=$?
+as_nobody "$T/bin/erispatch" patch --replace "$old" "$new" rop/prog 2>err || rc=$?
 [ "$rc" = 1 ] || fail "patch in a read-only directory: exit $rc: $(cat err)"
 grep -qF "cannot create a temporary file for 'rop/prog': Permission denied" err ||
     fail "patch in a read-only directory: message: $(cat err)"
