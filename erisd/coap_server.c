@@ -22,25 +22,48 @@
  *         5.00 Internal Server Error
  *                            the store failed, or holds a corrupt copy
  *   PUT   the block as the payload; the server computes its reference
- *         (BLAKE2b-256, libsodium) and stores it, then flushes the store
- *         (so 2.01 means durable for stores that have a flush).
- *         2.01 Created
- *         4.06 Not Acceptable  the payload is not 1024 or 32768 bytes
+ *         (BLAKE2b-256, libsodium) from the whole body and stores it,
+ *         then flushes the store (so 2.01 means durable for stores that
+ *         have a flush).
+ *         2.01 Created       the whole body is stored
+ *         2.31 Continue      a Block1 piece before the last one
+ *         4.06 Not Acceptable  the body is not 1024 or 32768 bytes
  *                              (the code the Nim server uses, ERIS.md
  *                              section 10)
- *         4.03 Forbidden     the server is read-only (writable = 0);
+ *         4.03 Forbidden     not writable, or the peer is not loopback;
  *                            the client store maps this to
  *                            ERIS_EREADONLY
+ *         4.00, 4.08, 4.13, 5.03  Block1 errors (below)
  *         5.00               the store failed
  *   other methods: 4.05 Method Not Allowed (sent by libcoap for methods
  *         without a handler).
  *
- * Block-wise transfer (RFC 7959): libcoap's block mode
- * (COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY) sends 32 KiB
- * responses as Block2 and reassembles Block1 PUTs, so the handlers see
- * whole bodies. libcoap 4.3.1 has no setting for the largest request body
- * it reassembles; the PUT handler refuses anything but the two block
- * sizes, and libcoap drops incomplete bodies after a timeout.
+ * Block-wise transfer (RFC 7959) is done by coap_handler.c, not by
+ * libcoap (whose 4.3.1 server side answered every Block1 piece of a PUT
+ * without Size1 as a whole body: pieces were stored as blocks):
+ *   Block1  pieces are appended per peer (+ Request-Tag) while each one
+ *           starts where the body so far ends: 2.31 with the option
+ *           echoed, and 2.01 only after the last piece, once the whole
+ *           body is hashed and stored. A gap, a repeat, or an SZX change
+ *           that moves the offset: 4.08 Request Entity Incomplete. A
+ *           piece ending past 32 KiB, or Size1 above it: 4.13 Request
+ *           Entity Too Large with Size1 32768. A piece with M set that
+ *           is not 2^(SZX+4) bytes, or SZX 7: 4.00. At most
+ *           ERISD_COAP_MAX_TRANSFERS bodies (32 KiB each) are kept, each
+ *           for ERISD_COAP_TRANSFER_TTL seconds after its last piece;
+ *           when all are taken a new transfer gets 5.03.
+ *   Block2  a block that does not fit is sent in pieces of the size the
+ *           client asks for or smaller; a NUM past the end is 4.02 Bad
+ *           Option.
+ * Amplification (RFC 7252 section 11.3): a UDP source address can be
+ * forged, so over UDP every answer's payload is cut so that the answer
+ * is at most AMPLIFICATION (3) times the request's size: a GET of a
+ * 1 KiB block is answered with a 128-byte Block2 piece, and the client
+ * fetches the rest piece by piece, each answer again within 3 times
+ * its request. CoAP over TCP has a handshake and is not cut.
+ *
+ * Writes: decided per request on the peer's address (loopback only),
+ * not on the listening address's text.
  *
  * The answers themselves come from coap_handler.c (no libcoap there, so
  * that the fuzzer reaches them); this file maps PDUs to and from them.
@@ -64,15 +87,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #define BLOCKS_PATH ".well-known/eris/blocks"
 #define LOOP_WAKE_MS 100
+/* Over UDP an answer is at most this many times its request. */
+#define AMPLIFICATION 3
 
 struct erisd_coap {
 	coap_context_t *ctx;
 	eris_store *store;
 	int writable;
+	int proto;
+	erisd_coap_state *state; /* Block1 reassembly; the loop's own */
 	pthread_t thread;
 	atomic_int stop;
 };
@@ -84,82 +114,178 @@ static void global_init(void)
 	coap_startup();
 }
 
-static void set_code(coap_pdu_t *response, coap_pdu_code_t code)
+/* Is the peer on this host? 127.0.0.0/8, ::1, or ::ffff:127.x.y.z (an
+ * IPv4 peer of a dual-stack endpoint). Packets with such a source never
+ * arrive from another host, so the answer cannot be spoofed. */
+int erisd_coap_peer_is_loopback(const struct sockaddr *sa)
 {
-	coap_pdu_set_code(response, code);
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)sa;
+
+		return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)sa;
+
+		return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) &&
+			a->sin6_addr.s6_addr[12] == 127);
+	}
+	return 0;
 }
 
-/* The Uri-Query options of `request`: how many, and the first. */
-static void query_of(const coap_pdu_t *request, erisd_coap_request *req)
+/* The peer as key bytes (family, port, address). */
+static size_t peer_key(const coap_address_t *a, uint8_t *out)
+{
+	size_t n = 0;
+
+	if (a->addr.sa.sa_family == AF_INET) {
+		out[n++] = 4;
+		memcpy(out + n, &a->addr.sin.sin_port, 2);
+		memcpy(out + n + 2, &a->addr.sin.sin_addr, 4);
+		n += 6;
+	} else if (a->addr.sa.sa_family == AF_INET6) {
+		out[n++] = 6;
+		memcpy(out + n, &a->addr.sin6.sin6_port, 2);
+		memcpy(out + n + 2, &a->addr.sin6.sin6_addr, 16);
+		n += 18;
+	}
+	return n;
+}
+
+/* A Block1/Block2 option; 0, or -1 if it is malformed. */
+static int block_of(const coap_pdu_t *pdu, coap_option_num_t number,
+		    erisd_coap_block *b)
 {
 	coap_opt_iterator_t it;
-	coap_opt_filter_t filter;
-	coap_opt_t *opt;
+	coap_opt_t *opt = coap_check_option(pdu, number, &it);
+	unsigned v;
 
-	coap_option_filter_clear(&filter);
-	coap_option_filter_set(&filter, COAP_OPTION_URI_QUERY);
-	coap_option_iterator_init(request, &it, &filter);
+	if (!opt)
+		return 0;
+	if (coap_opt_length(opt) > 3)
+		return -1;
+	v = coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt));
+	b->present = 1;
+	b->num = v >> 4;
+	b->more = (v >> 3) & 1;
+	b->szx = v & 7;
+	return 0;
+}
+
+/* Read the request's fields; also its size on the wire, counted low
+ * (every option header as one byte), for the amplification bound. */
+static size_t request_of(const coap_pdu_t *request, erisd_coap_request *req)
+{
+	coap_opt_iterator_t it;
+	coap_opt_t *opt;
+	coap_bin_const_t token = coap_pdu_get_token(request);
+	size_t wire = 4 + token.length;
+
+	coap_option_iterator_init(request, &it, COAP_OPT_ALL);
 	while ((opt = coap_option_next(&it)) != NULL) {
-		if (req->n_queries++ == 0) {
-			req->query = coap_opt_value(opt);
-			req->query_len = coap_opt_length(opt);
+		const uint8_t *v = coap_opt_value(opt);
+		size_t n = coap_opt_length(opt);
+
+		wire += 1 + n;
+		if (it.number == COAP_OPTION_URI_QUERY) {
+			if (req->n_queries++ == 0) {
+				req->query = v;
+				req->query_len = n;
+			}
+		} else if (it.number == COAP_OPTION_SIZE1) {
+			req->has_size1 = 1;
+			/* More than 4 bytes: more than any body we take. */
+			req->size1 = n > 4 ? UINT32_MAX
+					   : coap_decode_var_bytes(v, n);
+		} else if (it.number == COAP_OPTION_RTAG && n <= ERISD_COAP_MAX_TAG) {
+			req->tag = v;
+			req->tag_len = n;
 		}
 	}
+	if (block_of(request, COAP_OPTION_BLOCK1, &req->block1) < 0 ||
+	    block_of(request, COAP_OPTION_BLOCK2, &req->block2) < 0)
+		req->bad_option = 1;
+	if (!coap_get_data(request, &req->payload_len, &req->payload)) {
+		req->payload = NULL;
+		req->payload_len = 0;
+	}
+	if (req->payload_len)
+		wire += 1 + req->payload_len;
+	return wire;
 }
 
-static void release_block(coap_session_t *session, void *p)
+static void add_uint_option(coap_pdu_t *pdu, coap_option_num_t number,
+			    unsigned v)
 {
-	(void)session;
-	free(p);
+	uint8_t buf[4];
+
+	coap_add_option(pdu, number,
+			coap_encode_var_safe(buf, sizeof buf, v), buf);
 }
 
-static void on_get(coap_resource_t *resource, coap_session_t *session,
-		   const coap_pdu_t *request, const coap_string_t *query,
-		   coap_pdu_t *response)
+static unsigned block_value(const erisd_coap_block *b)
 {
-	erisd_coap *srv = coap_resource_get_userdata(resource);
-	erisd_coap_request req;
-	erisd_coap_response resp;
-
-	memset(&req, 0, sizeof req);
-	req.method = ERISD_COAP_GET;
-	query_of(request, &req);
-	erisd_coap_handle(srv->store, srv->writable, &req, &resp);
-	set_code(response, (coap_pdu_code_t)COAP_RESPONSE_CODE(resp.code));
-	if (!resp.payload)
-		return;
-	/* libcoap owns the block from here (freed by release_block),
-	 * sending it in Block2 pieces if it does not fit one message. */
-	if (!coap_add_data_large_response(
-		    resource, session, request, response, query,
-		    COAP_MEDIATYPE_APPLICATION_OCTET_STREAM, -1, 0,
-		    resp.payload_len, resp.payload, release_block,
-		    resp.payload))
-		set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+	return (unsigned)b->num << 4 | (unsigned)b->more << 3 | b->szx;
 }
 
-static void on_put(coap_resource_t *resource, coap_session_t *session,
-		   const coap_pdu_t *request, const coap_string_t *query,
-		   coap_pdu_t *response)
+static void on_request(coap_resource_t *resource, coap_session_t *session,
+		       const coap_pdu_t *request, const coap_string_t *query,
+		       coap_pdu_t *response)
 {
 	erisd_coap *srv = coap_resource_get_userdata(resource);
+	const coap_address_t *remote = coap_session_get_addr_remote(session);
 	erisd_coap_request req;
 	erisd_coap_response resp;
-	const uint8_t *data = NULL;
-	size_t len = 0, offset = 0, total = 0;
+	uint8_t peer[ERISD_COAP_MAX_PEER];
+	size_t wire, overhead, limit;
+	struct timespec now;
 
-	(void)session;
 	(void)query;
 	memset(&req, 0, sizeof req);
-	req.method = ERISD_COAP_PUT;
-	if (!coap_get_data_large(request, &len, &data, &offset, &total))
-		len = total = offset = 0;
-	req.payload = data;
-	req.payload_len = len;
-	req.payload_partial = offset != 0 || total != len;
-	erisd_coap_handle(srv->store, srv->writable, &req, &resp);
-	free(resp.payload);
-	set_code(response, (coap_pdu_code_t)COAP_RESPONSE_CODE(resp.code));
+	req.method = coap_pdu_get_code(request) == COAP_REQUEST_CODE_GET
+			     ? ERISD_COAP_GET
+			     : ERISD_COAP_PUT;
+	wire = request_of(request, &req);
+	req.peer = peer;
+	req.peer_len = remote ? peer_key(remote, peer) : 0;
+	req.peer_loopback = remote && erisd_coap_peer_is_loopback(
+						      &remote->addr.sa);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	req.now = (uint64_t)now.tv_sec;
+	/* Room for the payload: what the session carries, and over UDP at
+	 * most AMPLIFICATION times the request (RFC 7252 section 11.3): the
+	 * answer's header, token and our options (Content-Format, Block2,
+	 * Size2: at most 12 bytes with their headers) and the payload
+	 * marker come off first. */
+	overhead = 4 + coap_pdu_get_token(request).length + 12 + 1;
+	limit = coap_session_max_pdu_size(session);
+	if (srv->proto == ERISD_COAP_UDP && limit > AMPLIFICATION * wire)
+		limit = AMPLIFICATION * wire;
+	req.max_payload = limit > overhead + 16 ? limit - overhead : 16;
+	erisd_coap_handle(srv->state, srv->store, srv->writable, &req, &resp);
+	coap_pdu_set_code(response,
+			  (coap_pdu_code_t)COAP_RESPONSE_CODE(resp.code));
+	if (resp.payload)
+		add_uint_option(response, COAP_OPTION_CONTENT_FORMAT,
+				COAP_MEDIATYPE_APPLICATION_OCTET_STREAM);
+	if (resp.block2.present)
+		add_uint_option(response, COAP_OPTION_BLOCK2,
+				block_value(&resp.block2));
+	if (resp.block1.present)
+		add_uint_option(response, COAP_OPTION_BLOCK1,
+				block_value(&resp.block1));
+	if (resp.has_size2)
+		add_uint_option(response, COAP_OPTION_SIZE2, resp.size2);
+	if (resp.has_size1)
+		add_uint_option(response, COAP_OPTION_SIZE1, resp.size1);
+	if (resp.payload &&
+	    !coap_add_data(response, resp.payload_len, resp.payload)) {
+		/* Cannot happen within max_payload; never send a partial
+		 * block as if it were whole. */
+		coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+	}
+	free(resp.block);
 }
 
 static void *loop(void *p)
@@ -228,6 +354,7 @@ static void free_server(erisd_coap *srv)
 {
 	if (srv->ctx)
 		coap_free_context(srv->ctx); /* endpoints, resources too */
+	erisd_coap_state_free(srv->state);
 	free(srv);
 }
 
@@ -259,6 +386,12 @@ int erisd_coap_start(erisd_coap **out, eris_store *store,
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	srv->store = store;
 	srv->writable = writable;
+	srv->proto = proto;
+	srv->state = erisd_coap_state_new();
+	if (srv->state == NULL) {
+		free(srv);
+		return eris_error_set(ERIS_ENOMEM, "out of memory");
+	}
 	atomic_init(&srv->stop, 0);
 	srv->ctx = coap_new_context(NULL);
 	if (srv->ctx == NULL) {
@@ -267,8 +400,6 @@ int erisd_coap_start(erisd_coap **out, eris_store *store,
 				      "coap server: cannot create a libcoap "
 				      "context");
 	}
-	coap_context_set_block_mode(srv->ctx, COAP_BLOCK_USE_LIBCOAP |
-						      COAP_BLOCK_SINGLE_BODY);
 	ep = coap_new_endpoint(srv->ctx, &addr,
 			       proto == ERISD_COAP_TCP ? COAP_PROTO_TCP
 						       : COAP_PROTO_UDP);
@@ -285,8 +416,8 @@ int erisd_coap_start(erisd_coap **out, eris_store *store,
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	}
 	coap_resource_set_userdata(res, srv);
-	coap_register_request_handler(res, COAP_REQUEST_GET, on_get);
-	coap_register_request_handler(res, COAP_REQUEST_PUT, on_put);
+	coap_register_request_handler(res, COAP_REQUEST_GET, on_request);
+	coap_register_request_handler(res, COAP_REQUEST_PUT, on_request);
 	coap_add_resource(srv->ctx, res);
 	if (bound_addr_out != NULL && size > 0) {
 		/* coap_endpoint_str gives "ADDRESS:PORT PROTO", with the

@@ -20,12 +20,14 @@ extern "C" {
 enum { ERISD_COAP_UDP = 0, ERISD_COAP_TCP = 1 };
 
 typedef struct erisd_coap erisd_coap;
+struct sockaddr;
 
 /**
  * Listen on `listen_addr` ("HOST:PORT", "[IPV6]:PORT"; port 0 picks a
  * free one) with `proto` (ERISD_COAP_UDP or ERISD_COAP_TCP) and serve
  * `store` (borrowed: it must outlive the server) from a new thread.
- * PUT is accepted only when `writable` is non-zero. The address actually
+ * PUT is accepted only when `writable` is non-zero, and then only from
+ * loopback peers (CoAP has no credentials here). The address actually
  * bound ("127.0.0.1:40123", "[::1]:5683") is written to `bound_addr_out`
  * (`size` bytes, NUL-terminated) unless it is NULL.
  * @return ERIS_OK, or ERIS_EINVAL (bad address), ERIS_ERROR (cannot
@@ -34,6 +36,11 @@ typedef struct erisd_coap erisd_coap;
 int erisd_coap_start(erisd_coap **out, eris_store *store,
 		     const char *listen_addr, int proto, int writable,
 		     char *bound_addr_out, size_t size);
+
+/** Is `sa` a loopback peer (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104)?
+ * PUT is accepted only from those, decided per request on the peer's
+ * address, never on the text of the listening address. */
+int erisd_coap_peer_is_loopback(const struct sockaddr *sa);
 
 /** Stop the thread, close the endpoint and free the server. NULL is
  * allowed. Requests in progress are dropped. */

@@ -61,7 +61,7 @@ static const char usage_text[] =
 	"                         block-wise)\n"
 	"  --coap-tcp ADDR:PORT   also serve ERIS over CoAP/TCP there\n"
 	"                         CoAP has no credentials: it accepts PUT only\n"
-	"                         with --writable and a loopback address\n"
+	"                         with --writable, from loopback peers\n"
 	"  --access-log FILE|-    log every request to FILE (- = stdout)\n"
 	"  --quiet                no diagnostics on stderr but errors\n"
 	"  --help                 show this help\n"
@@ -127,15 +127,6 @@ fail:
 	while (i > 0)
 		eris_store_free(remote[--i]);
 	return -1;
-}
-
-/* Is "HOST:PORT" / "[V6]:PORT" a loopback address? CoAP writes are
- * allowed only there, since CoAP has no credentials here. */
-static int is_loopback(const char *spec)
-{
-	return strncmp(spec, "127.", 4) == 0 ||
-	       strncmp(spec, "localhost:", 10) == 0 ||
-	       strncmp(spec, "[::1]:", 6) == 0;
 }
 
 /* Open a listening socket on "HOST:PORT" or "[V6]:PORT". */
@@ -431,7 +422,7 @@ int main(int argc, char **argv)
 		if (!coap_spec[t])
 			continue;
 		if (erisd_coap_start(&coap[t], cfg.store, coap_spec[t], t,
-				     cfg.writable && is_loopback(coap_spec[t]),
+				     cfg.writable,
 				     bound, sizeof bound) != ERIS_OK) {
 			fprintf(stderr, "erisd: --coap%s %s: %s\n",
 				t == ERISD_COAP_TCP ? "-tcp" : "", coap_spec[t],

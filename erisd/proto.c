@@ -333,6 +333,8 @@ int http_parse(http_parser *p, const uint8_t *buf, size_t len,
 	return HTTP_NEED_MORE;
 }
 
+/* Decimal digits; a value above 2^64-1 saturates to it (for a range,
+ * any larger position means the same as 2^64-1: past any content). */
 static int parse_u64(const char **s, const char *end, uint64_t *out)
 {
 	uint64_t x = 0;
@@ -341,9 +343,12 @@ static int parse_u64(const char **s, const char *end, uint64_t *out)
 	if (p == end || *p < '0' || *p > '9')
 		return -1;
 	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		if (x > (UINT64_MAX - 9) / 10)
-			return -1;
-		x = x * 10 + (uint64_t)(*p - '0');
+		unsigned d = (unsigned)(*p - '0');
+
+		if (x > (UINT64_MAX - d) / 10)
+			x = UINT64_MAX;
+		else
+			x = x * 10 + d;
 	}
 	*s = p;
 	*out = x;

@@ -675,6 +675,22 @@ START_TEST(test_content)
 	ck_assert_int_eq(r.status, 416);
 	ck_assert_str_eq(header(&r, "Content-Range"), "bytes */300000");
 	response_free(&r);
+	/* At 2^64-1: a last position clamps to the content (206), a first
+	 * position is past its end (416). */
+	ck_assert_int_eq(exchange(d.port, get_req("GET", urn,
+				  "Range: bytes=0-18446744073709551615\r\n"),
+				  NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 206);
+	ck_assert_str_eq(header(&r, "Content-Range"), "bytes 0-299999/300000");
+	ck_assert_uint_eq(r.body_len, n);
+	ck_assert_mem_eq(r.body, content, n);
+	response_free(&r);
+	ck_assert_int_eq(exchange(d.port, get_req("GET", urn,
+				  "Range: bytes=18446744073709551615-\r\n"),
+				  NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 416);
+	ck_assert_str_eq(header(&r, "Content-Range"), "bytes */300000");
+	response_free(&r);
 	/* Several ranges: ignored, everything sent. */
 	ck_assert_int_eq(exchange(d.port, get_req("GET", urn,
 				  "Range: bytes=0-1,5-6\r\n"), NULL, 0, &r), 0);
