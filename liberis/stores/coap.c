@@ -458,8 +458,8 @@ static int outcome(coap_store *c, req *r, batch *b, const char *name)
 				      nack_text(r->reason));
 	if (r->bad == ERIS_EBLOCKSIZE)
 		return eris_error_set(ERIS_EBLOCKSIZE,
-				      "coap store %s: GET %s: %s: the body "
-				      "is larger than %zu bytes",
+				      "coap store %s: GET %s: %s is larger "
+				      "than %zu bytes",
 				      c->url, name, r->why, r->body.cap);
 	if (r->bad < 0)
 		return eris_error_set(r->bad,

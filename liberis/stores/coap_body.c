@@ -24,7 +24,7 @@ int eris__coap_body_add(eris__coap_body *b, int has_block2, uint32_t block2,
 	int more;
 
 	if (has_size2 && size2 > b->cap) {
-		*why = "the announced size (Size2) is too large";
+		*why = "the announced size (Size2)";
 		return ERIS_EBLOCKSIZE;
 	}
 	if (!has_block2) {
@@ -35,7 +35,7 @@ int eris__coap_body_add(eris__coap_body *b, int has_block2, uint32_t block2,
 		}
 		b->started = 1;
 		if (len > b->cap) {
-			*why = "the body is too large";
+			*why = "the body";
 			return ERIS_EBLOCKSIZE;
 		}
 		if (len > 0)
@@ -65,7 +65,7 @@ int eris__coap_body_add(eris__coap_body *b, int has_block2, uint32_t block2,
 	 * overflow. A body that needs more than cap bytes stops here, before
 	 * another piece is asked for. */
 	if (b->len + len > b->cap || (more && b->len + len == b->cap)) {
-		*why = "the body is too large";
+		*why = "the body";
 		return ERIS_EBLOCKSIZE;
 	}
 	if (len > 0)

@@ -54,7 +54,9 @@ void eris__coap_body_init(eris__coap_body *b, uint8_t *buf, size_t cap);
 /* Feed one 2.05 response. has_block2/block2: the Block2 option's value
  * (NUM << 4 | M << 3 | SZX); has_size2/size2: the Size2 option. Returns
  * ERIS__COAP_BODY_DONE, ERIS__COAP_BODY_MORE (with *next_block2 set) or
- * ERIS_EBLOCKSIZE / ERIS_ERROR (with *why set to a static text). */
+ * ERIS_EBLOCKSIZE (with *why naming what is too large: "the body" or
+ * "the announced size (Size2)") or ERIS_ERROR (with *why saying which
+ * rule was broken); *why is a static text. */
 int eris__coap_body_add(eris__coap_body *b, int has_block2, uint32_t block2,
 			int has_size2, uint64_t size2, const uint8_t *data,
 			size_t len, uint32_t *next_block2, const char **why);
