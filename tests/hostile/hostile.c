@@ -534,6 +534,7 @@ static void run_case(enum proto proto, enum mode mode, size_t right_len,
 	       remote, (int)mode, body_len, want, rc, eris_error_last(),
 	       (long)(t1.tv_sec - t0.tv_sec), grown / 1024,
 	       atomic_load(&s.requests));
+	fflush(stdout); /* a failed check ends the process */
 	ck_assert_eris(rc, expect);
 	if (fragment != NULL)
 		ck_assert_msg(strstr(eris_error_last(), fragment) != NULL,
