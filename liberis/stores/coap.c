@@ -14,7 +14,9 @@
  *
  *   get       GET BLOCKS?REF (confirmable over UDP)
  *             2.05 -> the payload is the block. A body larger than the
- *             caller's buffer or than 32768 bytes is ERIS_EBLOCKSIZE.
+ *             caller's buffer or than 32768 bytes is ERIS_EBLOCKSIZE,
+ *             found before more of it is asked for; a broken Block2
+ *             sequence is ERIS_ERROR (rules: coap_body.h).
  *             4.04 -> ERIS_ENOTFOUND. Another code, a reset, a failed
  *             connection or a timeout -> ERIS_ERROR naming the URL and
  *             the code or cause.
@@ -31,13 +33,24 @@
  *   foreach, remove
  *             not supported (ERIS_ENOTSUP from the wrapper).
  *
- * Block-wise transfer (RFC 7959): libcoap's block mode
- * (COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY) splits a 32 KiB PUT
- * into Block1 requests and reassembles a 32 KiB response from Block2
- * responses, so the handlers here always see whole bodies.
+ * Block-wise transfer (RFC 7959). GET: the body is assembled here
+ * (coap_body.c), straight into the caller's buffer: each Block2 piece
+ * must follow the last, every piece but the last must be a whole block,
+ * and the body (or an announced Size2) may not grow past the caller's
+ * cap, so a server can make the client hold at most one block and send
+ * at most cap / 16 requests for it. (libcoap's own assembly buffered
+ * whatever a server sent: 150-200 MB in 10 s from one that answered
+ * M=1 for ever.) PUT: libcoap's block mode (COAP_BLOCK_USE_LIBCOAP, on a
+ * session of its own) splits a 32 KiB body into Block1 requests; a PUT
+ * answered block-wise drops that session, so that libcoap stops asking
+ * for the answer's pieces. Over TCP the client's CSM asks for messages
+ * of at most 33 KiB; libcoap 3 still reads one incoming message of up to
+ * 8 MiB before this code sees it (its fixed limit).
  *
- * Timeouts: every request has COAP_TIMEOUT_S (10 s) to complete, block-
- * wise transfer and (over TCP) waiting for the server's CSM included. Over UDP the first retransmission comes after
+ * Timeouts: every request has COAP_TIMEOUT_S (10 s) to complete, all its
+ * Block2 pieces and (over TCP) waiting for the server's CSM included, so
+ * a server that drips or never finishes is given up on after 10 s. Over
+ * UDP the first retransmission comes after
  * 1 s and at most 2 are made. When a request times out, the session is
  * dropped (with whatever else was in flight on it, which fails with the
  * same error) and a new one is made for the next request.
