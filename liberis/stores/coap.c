@@ -14,7 +14,9 @@
  *
  *   get       GET BLOCKS?REF (confirmable over UDP)
  *             2.05 -> the payload is the block. A body larger than the
- *             caller's buffer or than 32768 bytes is ERIS_EBLOCKSIZE.
+ *             caller's buffer or than 32768 bytes is ERIS_EBLOCKSIZE,
+ *             found before more of it is asked for; a broken Block2
+ *             sequence is ERIS_ERROR (rules: coap_body.h).
  *             4.04 -> ERIS_ENOTFOUND. Another code, a reset, a failed
  *             connection or a timeout -> ERIS_ERROR naming the URL and
  *             the code or cause.
@@ -31,13 +33,24 @@
  *   foreach, remove
  *             not supported (ERIS_ENOTSUP from the wrapper).
  *
- * Block-wise transfer (RFC 7959): libcoap's block mode
- * (COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY) splits a 32 KiB PUT
- * into Block1 requests and reassembles a 32 KiB response from Block2
- * responses, so the handlers here always see whole bodies.
+ * Block-wise transfer (RFC 7959). GET: the body is assembled here
+ * (coap_body.c), straight into the caller's buffer: each Block2 piece
+ * must follow the last, every piece but the last must be a whole block,
+ * and the body (or an announced Size2) may not grow past the caller's
+ * cap, so a server can make the client hold at most one block and send
+ * at most cap / 16 requests for it. (libcoap's own assembly buffered
+ * whatever a server sent: 150-200 MB in 10 s from one that answered
+ * M=1 for ever.) PUT: libcoap's block mode (COAP_BLOCK_USE_LIBCOAP, on a
+ * session of its own) splits a 32 KiB body into Block1 requests; a PUT
+ * answered block-wise drops that session, so that libcoap stops asking
+ * for the answer's pieces. Over TCP the client's CSM asks for messages
+ * of at most 33 KiB; libcoap 3 still reads one incoming message of up to
+ * 8 MiB before this code sees it (its fixed limit).
  *
- * Timeouts: every request has COAP_TIMEOUT_S (10 s) to complete, block-
- * wise transfer and (over TCP) waiting for the server's CSM included. Over UDP the first retransmission comes after
+ * Timeouts: every request has COAP_TIMEOUT_S (10 s) to complete, all its
+ * Block2 pieces and (over TCP) waiting for the server's CSM included, so
+ * a server that drips or never finishes is given up on after 10 s. Over
+ * UDP the first retransmission comes after
  * 1 s and at most 2 are made. When a request times out, the session is
  * dropped (with whatever else was in flight on it, which fails with the
  * same error) and a new one is made for the next request.
@@ -55,6 +68,7 @@
  * application can change that with coap_set_log_level().
  */
 #include "../internal.h"
+#include "coap_body.h"
 
 #include <coap3/coap.h>
 #include <netdb.h>
@@ -79,10 +93,16 @@ typedef struct {
 	size_t index;       /* position in the batch */
 	uint8_t token[8];
 	size_t token_len;
+	coap_session_t *session; /* the session it was sent on */
 	uint8_t *buf;       /* GET: receives the body */
 	size_t cap;         /* GET: at most this many bytes */
 	size_t len;         /* GET: bytes received */
-	int overflow;       /* the body was larger than cap */
+	eris__coap_body body; /* GET: the body assembled so far */
+	int more;           /* GET: ask for the Block2 piece next_block2 */
+	uint32_t next_block2;
+	int bad;            /* GET: the body broke a rule (coap_body.h) */
+	const char *why;    /* ... which one */
+	int block2_seen;    /* PUT: the response had a Block2 option */
 	coap_pdu_code_t code; /* the response code, 0 if none */
 	int nack;           /* failed without a response */
 	coap_nack_reason_t reason;
@@ -100,7 +120,11 @@ typedef struct {
 	coap_address_t server;
 	pthread_mutex_t lock;
 	coap_context_t *ctx;
-	coap_session_t *session; /* NULL until used, or after a failure */
+	/* GETs and PUTs go on sessions of their own: GET bodies are
+	 * assembled here (coap_body.c, bounded), PUT bodies are split into
+	 * Block1 pieces by libcoap. NULL until used, or after a failure. */
+	coap_session_t *session;     /* GET */
+	coap_session_t *put_session; /* PUT */
 	req slots[COAP_PARALLEL];
 } coap_store;
 
@@ -111,16 +135,70 @@ static void global_init(void)
 	coap_startup();
 }
 
-static req *find_slot(coap_store *c, coap_bin_const_t token)
+static req *find_slot(coap_store *c, coap_session_t *session,
+		      coap_bin_const_t token)
 {
 	for (int s = 0; s < COAP_PARALLEL; s++) {
 		req *r = &c->slots[s];
 
-		if (r->busy && !r->done && r->token_len == token.length &&
+		if (r->busy && !r->done && r->session == session &&
+		    r->token_len == token.length &&
 		    memcmp(r->token, token.s, token.length) == 0)
 			return r;
 	}
 	return NULL;
+}
+
+/* The value of option number in pdu, as an unsigned integer; 0 if absent
+ * (then *present is 0). */
+static uint64_t uint_option(const coap_pdu_t *pdu, coap_option_num_t number,
+			    int *present)
+{
+	coap_opt_iterator_t it;
+	coap_opt_t *opt = coap_check_option(pdu, number, &it);
+	const uint8_t *v;
+	uint64_t value = 0;
+	size_t n;
+
+	*present = opt != NULL;
+	if (opt == NULL)
+		return 0;
+	v = coap_opt_value(opt);
+	n = coap_opt_length(opt);
+	for (size_t i = 0; i < n && i < 8; i++)
+		value = value << 8 | v[i];
+	/* More than 8 bytes (not a valid Size2 or Block2): saturate, so that
+	 * the size checks refuse it. */
+	return n > 8 ? UINT64_MAX : value;
+}
+
+/* A 2.05 piece of a GET body: add it under the rules of coap_body.h. */
+static void add_piece(req *r, const coap_pdu_t *received)
+{
+	int has_block2, has_size2, rc;
+	uint64_t block2 = uint_option(received, COAP_OPTION_BLOCK2,
+				      &has_block2);
+	uint64_t size2 = uint_option(received, COAP_OPTION_SIZE2, &has_size2);
+	const uint8_t *data = NULL;
+	size_t len = 0;
+
+	if (!coap_get_data(received, &len, &data))
+		len = 0;
+	if (block2 > 0xffffff) {
+		/* Block2 has at most 3 bytes (RFC 7959 section 2.2). */
+		r->bad = ERIS_ERROR;
+		r->why = "a Block2 option longer than 3 bytes";
+		return;
+	}
+	rc = eris__coap_body_add(&r->body, has_block2, (uint32_t)block2,
+				 has_size2, size2, data, len, &r->next_block2,
+				 &r->why);
+	if (rc == ERIS__COAP_BODY_MORE)
+		r->more = 1;
+	else if (rc < 0)
+		r->bad = rc;
+	else
+		r->len = r->body.len;
 }
 
 static coap_response_t on_response(coap_session_t *session,
@@ -135,24 +213,20 @@ static coap_response_t on_response(coap_session_t *session,
 	(void)mid;
 	if (c == NULL)
 		return COAP_RESPONSE_OK;
-	r = find_slot(c, coap_pdu_get_token(received));
+	r = find_slot(c, session, coap_pdu_get_token(received));
 	if (r == NULL)
 		return COAP_RESPONSE_OK; /* a late answer to a dropped request */
 	r->code = coap_pdu_get_code(received);
 	if (r->buf != NULL && r->code == COAP_RESPONSE_CODE_CONTENT) {
-		size_t len = 0, offset = 0, total = 0;
-		const uint8_t *data = NULL;
+		add_piece(r, received);
+		if (r->more)
+			return COAP_RESPONSE_OK; /* run_batch asks for more */
+	}
+	if (r->buf == NULL) {
+		int present;
 
-		if (coap_get_data_large(received, &len, &data, &offset,
-					&total)) {
-			if (total < len)
-				total = len;
-			if (offset != 0 || total > r->cap || len > r->cap)
-				r->overflow = 1;
-			else
-				memcpy(r->buf, data, len);
-			r->len = r->overflow ? 0 : len;
-		}
+		(void)uint_option(received, COAP_OPTION_BLOCK2, &present);
+		r->block2_seen = present;
 	}
 	r->done = 1;
 	return COAP_RESPONSE_OK;
@@ -169,7 +243,7 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
 	for (int s = 0; s < COAP_PARALLEL; s++) {
 		req *r = &c->slots[s];
 
-		if (!r->busy || r->done)
+		if (!r->busy || r->done || r->session != session)
 			continue;
 		if (sent != NULL) {
 			coap_bin_const_t t = coap_pdu_get_token(sent);
@@ -200,35 +274,48 @@ static const char *nack_text(coap_nack_reason_t reason)
 	}
 }
 
-/* Drop the session and everything in flight on it. */
-static void drop_session(coap_store *c)
+static coap_session_t **session_of(coap_store *c, req_kind kind)
 {
-	if (c->session) {
-		coap_session_set_app_data(c->session, NULL);
-		coap_session_release(c->session);
-		c->session = NULL;
+	return kind == REQ_GET ? &c->session : &c->put_session;
+}
+
+/* Drop a session and everything in flight on it. */
+static void drop_session(coap_store *c, req_kind kind)
+{
+	coap_session_t **s = session_of(c, kind);
+
+	if (*s) {
+		coap_session_set_app_data(*s, NULL);
+		coap_session_release(*s);
+		*s = NULL;
 	}
 }
 
-static int ensure_session(coap_store *c)
+static int ensure_session(coap_store *c, req_kind kind)
 {
-	if (c->session &&
-	    coap_session_get_state(c->session) == COAP_SESSION_STATE_NONE)
-		drop_session(c);
-	if (c->session)
+	coap_session_t **s = session_of(c, kind);
+
+	if (*s && coap_session_get_state(*s) == COAP_SESSION_STATE_NONE)
+		drop_session(c, kind);
+	if (*s)
 		return ERIS_OK;
-	c->session = coap_new_client_session(c->ctx, NULL, &c->server,
-					     c->proto);
-	if (c->session == NULL)
+	/* A session takes the context's block mode when it is made: libcoap
+	 * splits PUT bodies into Block1 pieces, but never assembles a GET
+	 * body (it would buffer whatever the server sends). */
+	coap_context_set_block_mode(c->ctx, kind == REQ_PUT
+						    ? COAP_BLOCK_USE_LIBCOAP
+						    : 0);
+	*s = coap_new_client_session(c->ctx, NULL, &c->server, c->proto);
+	if (*s == NULL)
 		return eris_error_set(ERIS_ERROR,
 				      "coap store %s: cannot open a session",
 				      c->url);
-	coap_session_set_app_data(c->session, c);
+	coap_session_set_app_data(*s, c);
 	if (c->proto == COAP_PROTO_UDP) {
 		coap_fixed_point_t ack = {1, 0};
 
-		coap_session_set_ack_timeout(c->session, ack);
-		coap_session_set_max_retransmit(c->session, 2);
+		coap_session_set_ack_timeout(*s, ack);
+		coap_session_set_max_retransmit(*s, 2);
 	}
 	return ERIS_OK;
 }
@@ -239,27 +326,26 @@ static void release_copy(coap_session_t *session, void *p)
 	eris__free(p);
 }
 
-/* Build and send a request in slot r; ERIS_OK or an error. */
+/* Build and send a request in slot r (for a GET, the Block2 piece
+ * r->next_block2 when r->more is set); ERIS_OK or an error. The deadline
+ * is set by the caller: all pieces of a GET share one. */
 static int send_request(coap_store *c, req *r, req_kind kind,
 			const uint8_t *ref, const uint8_t *body, size_t len)
 {
 	char name[ERIS_REF_BASE32_LEN + 1];
+	coap_session_t *session = *session_of(c, kind);
 	coap_pdu_t *pdu;
 	int ok = 1;
 
-	/* The clock starts now: over TCP, libcoap may wait inside
-	 * coap_new_pdu/coap_send for the CSM exchange (up to 5 s). */
-	clock_gettime(CLOCK_MONOTONIC, &r->deadline);
-	r->deadline.tv_sec += COAP_TIMEOUT_S;
 	pdu = coap_new_pdu(COAP_MESSAGE_CON,
 			   kind == REQ_GET ? COAP_REQUEST_CODE_GET
 					   : COAP_REQUEST_CODE_PUT,
-			   c->session);
+			   session);
 	if (pdu == NULL)
 		return eris_error_set(ERIS_ENOMEM,
 				      "coap store %s: cannot create a request",
 				      c->url);
-	coap_session_new_token(c->session, &r->token_len, r->token);
+	coap_session_new_token(session, &r->token_len, r->token);
 	ok = coap_add_token(pdu, r->token_len, r->token);
 	for (size_t i = 0; ok && i < c->nseg; i++)
 		ok = coap_add_option(pdu, COAP_OPTION_URI_PATH, c->seg_len[i],
@@ -269,6 +355,13 @@ static int send_request(coap_store *c, req *r, req_kind kind,
 		ok = coap_add_option(pdu, COAP_OPTION_URI_QUERY,
 				     ERIS_REF_BASE32_LEN,
 				     (const uint8_t *)name) != 0;
+	}
+	if (ok && kind == REQ_GET && r->more) {
+		uint8_t opt[4];
+		size_t n = coap_encode_var_safe(opt, sizeof(opt),
+						r->next_block2);
+
+		ok = coap_add_option(pdu, COAP_OPTION_BLOCK2, n, opt) != 0;
 	}
 	if (ok && kind == REQ_PUT) {
 		/* A copy, so that a request dropped on a timeout never reads
@@ -283,7 +376,7 @@ static int send_request(coap_store *c, req *r, req_kind kind,
 		     coap_add_option(pdu, COAP_OPTION_CONTENT_FORMAT, n, fmt);
 		if (ok) {
 			memcpy(copy, body, len);
-			ok = coap_add_data_large_request(c->session, pdu, len,
+			ok = coap_add_data_large_request(session, pdu, len,
 							 copy, release_copy,
 							 copy);
 		}
@@ -296,13 +389,13 @@ static int send_request(coap_store *c, req *r, req_kind kind,
 				      "coap store %s: cannot build a request",
 				      c->url);
 	}
+	r->session = session;
 	r->busy = 1;
 	r->done = 0;
-	r->len = 0;
-	r->overflow = 0;
+	r->more = 0;
 	r->code = 0;
 	r->nack = 0;
-	if (coap_send(c->session, pdu) == COAP_INVALID_MID) {
+	if (coap_send(session, pdu) == COAP_INVALID_MID) {
 		r->busy = 0;
 		return eris_error_set(ERIS_ERROR,
 				      "coap store %s: cannot send a request",
@@ -339,6 +432,59 @@ static const char *method_name(req_kind kind)
 	return kind == REQ_GET ? "GET" : "PUT";
 }
 
+/* Start request i of the batch in the free slot r. */
+static int start_request(coap_store *c, req *r, batch *b, size_t i)
+{
+	int rc = ensure_session(c, b->kind);
+
+	if (rc < 0)
+		return rc;
+	/* The clock starts now: over TCP, libcoap may wait inside
+	 * coap_new_pdu/coap_send for the CSM exchange (up to 5 s). */
+	clock_gettime(CLOCK_MONOTONIC, &r->deadline);
+	r->deadline.tv_sec += COAP_TIMEOUT_S;
+	r->buf = b->kind == REQ_GET ? b->bufs[i] : NULL;
+	r->cap = b->cap;
+	r->index = i;
+	r->len = 0;
+	r->more = 0;
+	r->bad = 0;
+	r->why = NULL;
+	r->block2_seen = 0;
+	if (r->buf != NULL)
+		eris__coap_body_init(&r->body, r->buf, r->cap);
+	return send_request(c, r, b->kind, b->refs[i], b->body, b->body_len);
+}
+
+/* The outcome of a finished (or expired) request. */
+static int outcome(coap_store *c, req *r, batch *b, const char *name)
+{
+	if (!r->done)
+		return eris_error_set(ERIS_ERROR,
+				      "coap store %s: %s %s: no response "
+				      "within %d s",
+				      c->url, method_name(b->kind), name,
+				      COAP_TIMEOUT_S);
+	if (r->nack)
+		return eris_error_set(ERIS_ERROR, "coap store %s: %s %s: %s",
+				      c->url, method_name(b->kind), name,
+				      nack_text(r->reason));
+	if (r->bad == ERIS_EBLOCKSIZE)
+		return eris_error_set(ERIS_EBLOCKSIZE,
+				      "coap store %s: GET %s: %s is larger "
+				      "than %zu bytes",
+				      c->url, name, r->why, r->body.cap);
+	if (r->bad < 0)
+		return eris_error_set(r->bad,
+				      "coap store %s: GET %s: bad block-wise "
+				      "response: %s",
+				      c->url, name, r->why);
+	b->codes[r->index] = r->code;
+	if (b->out_lens)
+		b->out_lens[r->index] = r->len;
+	return ERIS_OK;
+}
+
 /* Run requests 0..n-1, at most COAP_PARALLEL at once. results[i] is
  * ERIS_OK with codes[i] set when a response came, or an error. */
 static void run_batch(coap_store *c, size_t n, batch *b)
@@ -352,7 +498,7 @@ static void run_batch(coap_store *c, size_t n, batch *b)
 			b->out_lens[i] = 0;
 	}
 	while (next < n || active > 0) {
-		int timed_out = 0;
+		int timed_out = 0, drop = 0;
 
 		for (int s = 0; s < COAP_PARALLEL && next < n; s++) {
 			req *r = &c->slots[s];
@@ -360,16 +506,7 @@ static void run_batch(coap_store *c, size_t n, batch *b)
 
 			if (r->busy)
 				continue;
-			rc = ensure_session(c);
-			if (rc == ERIS_OK) {
-				r->buf = b->kind == REQ_GET ? b->bufs[next]
-							    : NULL;
-				r->cap = b->cap;
-				r->index = next;
-				rc = send_request(c, r, b->kind,
-						  b->refs[next], b->body,
-						  b->body_len);
-			}
+			rc = start_request(c, r, b, next);
 			if (rc < 0) {
 				b->results[next++] = rc;
 				continue;
@@ -383,38 +520,34 @@ static void run_batch(coap_store *c, size_t n, batch *b)
 		for (int s = 0; s < COAP_PARALLEL; s++) {
 			req *r = &c->slots[s];
 			char name[ERIS_REF_BASE32_LEN + 1];
+			int rc;
 
 			if (!r->busy)
 				continue;
+			if (r->more && !r->done && !expired(&r->deadline)) {
+				/* The next Block2 piece, on a new token. */
+				rc = send_request(c, r, b->kind,
+						  b->refs[r->index], NULL, 0);
+				if (rc == ERIS_OK)
+					continue;
+				b->results[r->index] = rc;
+				r->busy = 0;
+				active--;
+				continue;
+			}
 			if (!r->done && !expired(&r->deadline))
 				continue;
 			eris_base32_encode(name, b->refs[r->index],
 					   ERIS_REF_BYTES);
-			if (!r->done) {
+			if (!r->done)
 				timed_out = 1;
-				b->results[r->index] = eris_error_set(
-					ERIS_ERROR,
-					"coap store %s: %s %s: no response "
-					"within %d s",
-					c->url, method_name(b->kind), name,
-					COAP_TIMEOUT_S);
-			} else if (r->nack) {
-				b->results[r->index] = eris_error_set(
-					ERIS_ERROR, "coap store %s: %s %s: %s",
-					c->url, method_name(b->kind), name,
-					nack_text(r->reason));
-			} else if (r->overflow) {
-				b->results[r->index] = eris_error_set(
-					ERIS_EBLOCKSIZE,
-					"coap store %s: GET %s: the body is "
-					"larger than %zu bytes",
-					c->url, name, r->cap);
-			} else {
-				b->results[r->index] = ERIS_OK;
-				b->codes[r->index] = r->code;
-				if (b->out_lens)
-					b->out_lens[r->index] = r->len;
-			}
+			/* libcoap would go on asking for the Block2 pieces of
+			 * a PUT's response (for ever, if the server wants):
+			 * start afresh. (A GET's stray pieces are ignored:
+			 * each piece has its own token.) */
+			if (r->done && r->block2_seen)
+				drop = 1;
+			b->results[r->index] = outcome(c, r, b, name);
 			r->busy = 0;
 			active--;
 		}
@@ -434,8 +567,9 @@ static void run_batch(coap_store *c, size_t n, batch *b)
 				r->busy = 0;
 				active--;
 			}
-			drop_session(c);
 		}
+		if (timed_out || drop)
+			drop_session(c, b->kind);
 	}
 }
 
@@ -553,7 +687,8 @@ static void coap_free_store(eris_store_backend *be)
 {
 	coap_store *c = (coap_store *)be;
 
-	drop_session(c);
+	drop_session(c, REQ_GET);
+	drop_session(c, REQ_PUT);
 	if (c->ctx)
 		coap_free_context(c->ctx);
 	pthread_mutex_destroy(&c->lock);
@@ -741,8 +876,12 @@ int eris_store_new_coap(eris_store **out, const char *url)
 				      "coap store: cannot create a libcoap "
 				      "context");
 	}
-	coap_context_set_block_mode(c->ctx, COAP_BLOCK_USE_LIBCOAP |
-						    COAP_BLOCK_SINGLE_BODY);
+	/* Over TCP, ask the server for messages of at most one 32 KiB
+	 * block and some options. (libcoap itself accepts one incoming
+	 * message of up to 8 MiB whatever this says; coap_body.c refuses
+	 * a body larger than asked for.) */
+	coap_context_set_csm_max_message_size(c->ctx,
+					      ERIS__COAP_BODY_MAX + 1024);
 	coap_register_response_handler(c->ctx, on_response);
 	coap_register_nack_handler(c->ctx, on_nack);
 	return eris_store_new_from_backend(out, &c->parent);
