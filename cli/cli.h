@@ -154,7 +154,7 @@ int cli_open_content(const char *cmd, const char *spec,
  * file in the same directory, renamed to FILE only on success and removed
  * on failure or on SIGINT, SIGTERM or SIGHUP, so FILE is never left half
  * written; a new FILE gets the mode 0666 minus the umask, a replaced one
- * keeps its mode (and owner, where allowed). A device, a FIFO or
+ * keeps its mode, extended attributes (and owner, where allowed). A device, a FIFO or
  * /proc/self/fd/N of a pipe is written in place and never replaced.
  */
 typedef struct {

@@ -137,6 +137,7 @@ typedef struct {
 	uint8_t *buf;
 	uint64_t bytes;
 	int oom; /* the set of references could not grow */
+	int write_failed; /* the bundle could not be written: EXIT_IO */
 } export_ctx;
 
 /* eris_walk callback: write each block the first time it is seen. */
@@ -159,8 +160,10 @@ static int export_block(const uint8_t ref[ERIS_REF_BYTES], unsigned level,
 	if (rc < 0)
 		return rc;
 	rc = eris_bundle_writer_add_block(x->writer, ref, x->buf, len);
-	if (rc < 0)
+	if (rc < 0) {
+		x->write_failed = 1;
 		return rc;
+	}
 	x->bytes += len;
 	progress_update(x->bytes);
 	return 0;
@@ -251,14 +254,21 @@ int cmd_export(int argc, char **argv)
 		if (rc < 0 && x.oom) {
 			cli_error(cmd, "out of memory");
 			ret = EXIT_OTHER;
+		} else if (rc < 0 && x.write_failed) {
+			/* the output, not the store: "cannot write the
+			 * bundle: No space left on device" */
+			cli_error(cmd, "%s", eris_error_last());
+			ret = EXIT_IO;
 		} else if (rc < 0) {
 			ret = cli_lib_error(cmd, rc);
 		}
 	}
 	for (size_t i = 0; i < n_caps && ret == EXIT_OK; i++) {
 		rc = eris_bundle_writer_add_cap(x.writer, &caps[i]);
-		if (rc < 0)
-			ret = cli_lib_error(cmd, rc);
+		if (rc < 0) {
+			cli_error(cmd, "%s", eris_error_last());
+			ret = EXIT_IO;
+		}
 	}
 	if (ret == EXIT_OK) {
 		rc = eris_bundle_writer_finish(x.writer);

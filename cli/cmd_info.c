@@ -111,12 +111,19 @@ static void print_json_string(const char *s)
 	putchar('"');
 }
 
-/* An argument that names an existing file and is not a URN. */
+/* An argument that is not a URN and names a file: one that exists, or
+ * looks like a file name (a '/' or the .eris suffix), so that a missing
+ * or unreadable link file is reported as such (exit 4), not as a bad
+ * URN. */
 static int is_file_argument(const char *arg)
 {
+	size_t len = strlen(arg);
 	struct stat st;
 
-	return strncasecmp(arg, "urn:", 4) != 0 && stat(arg, &st) == 0;
+	if (strncasecmp(arg, "urn:", 4) == 0)
+		return 0;
+	return stat(arg, &st) == 0 || strchr(arg, '/') != NULL ||
+	       (len > 5 && strcmp(arg + len - 5, ".eris") == 0);
 }
 
 int cmd_info(int argc, char **argv)

@@ -3,10 +3,13 @@
  * subcommands (put, sum, get, verify, info), and holds the help texts,
  * `eris help`, `eris --help` and `eris --version`.
  */
+#define _GNU_SOURCE /* fopencookie */
 #include "cli.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char stores_help[] =
 	"Stores (STORE):\n"
@@ -251,9 +254,40 @@ static int dispatch(int argc, char **argv)
 	return cli_try_help(NULL);
 }
 
+/* The reason the first write to standard output failed (0: none yet).
+ * stdio keeps only an error flag, and errno is long changed by the time
+ * the flag is looked at. */
+static int stdout_errno;
+
+static ssize_t stdout_write(void *cookie, const char *buf, size_t size)
+{
+	(void)cookie;
+	if (cli_write_all(STDOUT_FILENO, buf, size) < 0) {
+		if (stdout_errno == 0)
+			stdout_errno = errno;
+		return -1;
+	}
+	return (ssize_t)size;
+}
+
+/* Route stdout through stdout_write (glibc lets stdout be assigned),
+ * buffered as before: by lines on a terminal, else fully. */
+static void watch_stdout(void)
+{
+	cookie_io_functions_t io = { NULL, stdout_write, NULL, NULL };
+	FILE *f = fopencookie(NULL, "w", io);
+
+	if (f == NULL)
+		return; /* stdout as it was; only the reason may be vaguer */
+	setvbuf(f, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, BUFSIZ);
+	stdout = f;
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
+
+	watch_stdout();
 
 	if (eris_init() < 0) {
 		cli_error(NULL, "cannot initialise liberis: %s",
@@ -264,8 +298,9 @@ int main(int argc, char **argv)
 	progress_clear();
 	/* Output that cannot be written is an error, even on success. */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		int err = errno;
+		int err = stdout_errno ? stdout_errno : EIO;
 
+		progress_clear();
 		fprintf(stderr, "eris: error writing standard output: %s\n",
 			strerror(err));
 		if (rc == EXIT_OK)

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 /* Longest chain of symbolic links followed (Linux's own limit). */
@@ -315,6 +316,81 @@ static int kept_mode(outfile *f, mode_t *mode)
 	return 0;
 }
 
+/* Room for one attribute's value (Linux's own limit, XATTR_SIZE_MAX). */
+#define XATTR_VALUE_MAX 65536
+
+/*
+ * Copy every extended attribute of the replaced file (`f->target`, the
+ * end of the links, which is `f->old`) to the temporary file: user.*,
+ * security.* (file capabilities, security labels), trusted.* where the
+ * process sees them, and POSIX ACLs (system.posix_acl_*). Called after
+ * fchown and fchmod, since chown clears security.capability. An
+ * attribute the new file already has with the same value (a label it
+ * inherited, say) is left alone. Any other attribute that cannot be set
+ * fails the whole output: the file is not replaced rather than replaced
+ * without its capabilities or label.
+ */
+static int copy_xattrs(outfile *f)
+{
+	char *names = NULL, *value = NULL, *cur = NULL;
+	ssize_t len, n, have;
+	int rc = -1;
+
+	len = llistxattr(f->target, NULL, 0);
+	if (len < 0) {
+		if (errno == ENOTSUP)
+			return 0; /* the file system has none */
+		return fail_sys(f, "cannot list the extended attributes of",
+				f->target);
+	}
+	if (len == 0)
+		return 0;
+	names = malloc((size_t)len);
+	value = malloc(XATTR_VALUE_MAX);
+	cur = malloc(XATTR_VALUE_MAX);
+	if (names == NULL || value == NULL || cur == NULL) {
+		fail(f, ENOMEM, "out of memory");
+		goto out;
+	}
+	len = llistxattr(f->target, names, (size_t)len);
+	if (len < 0) {
+		fail_sys(f, "cannot list the extended attributes of",
+			 f->target);
+		goto out;
+	}
+	for (char *name = names; name < names + len;
+	     name += strlen(name) + 1) {
+		n = lgetxattr(f->target, name, value, XATTR_VALUE_MAX);
+		if (n < 0 && errno == ENODATA)
+			continue; /* removed meanwhile */
+		if (n < 0) {
+			int err = errno;
+
+			fail(f, err, "cannot read the extended attribute %s "
+				     "of '%s': %s", name, f->target,
+			     strerror(err));
+			goto out;
+		}
+		have = fgetxattr(f->fd, name, cur, XATTR_VALUE_MAX);
+		if (have == n && memcmp(cur, value, (size_t)n) == 0)
+			continue;
+		if (fsetxattr(f->fd, name, value, (size_t)n, 0) != 0) {
+			int err = errno;
+
+			fail(f, err, "cannot keep the extended attribute %s "
+				     "of '%s': %s", name, f->target,
+			     strerror(err));
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(names);
+	free(value);
+	free(cur);
+	return rc;
+}
+
 /* Make the rename durable; a failure here changes nothing, so it is not
  * reported. */
 static void sync_directory(const char *target)
@@ -360,6 +436,8 @@ int outfile_commit(outfile *f)
 		fail_sys(f, "cannot set the mode of", f->temp);
 		goto failed;
 	}
+	if (f->replacing && copy_xattrs(f) != 0)
+		goto failed;
 	if (fsync(f->fd) != 0) {
 		fail_sys(f, "cannot write", f->target);
 		goto failed;

@@ -14,9 +14,16 @@
  *             replaced file keeps its mode and, where the process may
  *             give it (as root, say), its owner and group; a set-user-ID
  *             or set-group-ID bit is dropped when that owner or group
- *             cannot be kept. ACLs and extended attributes are not
- *             copied, and the rename breaks hard links: other names of
- *             the old file keep the old content.
+ *             cannot be kept. Its extended attributes - user.*, file
+ *             capabilities (security.capability), security labels,
+ *             trusted.* where visible, POSIX ACLs - are copied to the
+ *             temporary file after its owner is set (chown clears
+ *             capabilities); if one cannot be copied (an unprivileged
+ *             process cannot set a capability, say), the commit fails
+ *             and PATH is left as it was, rather than replaced without
+ *             it. The rename breaks hard links: other names of the old
+ *             file keep the old content (`old.st_nlink` tells the caller
+ *             how many there are).
  *
  *   in place  PATH is a character or block device, a FIFO, or anything
  *             else that, following symbolic links, is neither a regular
@@ -88,7 +95,7 @@ int outfile_write(outfile *f, const void *buf, size_t len);
 
 /*
  * Finish the output: sync the temporary file, give it its mode (and
- * owner), rename it to its target and sync the directory; in place, just
+ * owner and extended attributes), rename it to its target and sync the directory; in place, just
  * close the file. Returns 0, or -1 with errno set and `f->error` filled
  * in, after the temporary file is removed. Either way `f` is released.
  */

@@ -185,6 +185,36 @@ static int add_name(efuse_names *names, const char *file, const char *name,
 	return -1;
 }
 
+/* A name given again in one manifest with another URN: the first stays
+ * (eris-fuse(1)); say so. */
+static void warn_dup_in_file(const char *name, const char *kept_urn,
+			     const char *dropped_urn, size_t line,
+			     void *payload)
+{
+	const char *file = payload;
+
+	if (line > 0)
+		fprintf(stderr, "eris-fuse: warning: %s: line %zu: ", file,
+			line);
+	else
+		fprintf(stderr, "eris-fuse: warning: %s: ", file);
+	fprintf(stderr, "name \"%s\" given again, with %s; it keeps its "
+			"first URN, %s\n", name, dropped_urn, kept_urn);
+}
+
+/* The same across manifests (and for JSON paths sharing their last
+ * component): names.c keeps the first. */
+static void warn_dup_name(const efuse_dirent *kept, const char *kept_from,
+			  const efuse_dirent *dropped,
+			  const char *dropped_from, void *payload)
+{
+	(void)payload;
+	fprintf(stderr, "eris-fuse: warning: %s: name \"%s\" given again, "
+			"with %s; it keeps its first URN, %s (from %s)\n",
+		dropped_from, dropped->name, dropped->target, kept->target,
+		kept_from);
+}
+
 /* Every URN of every manifest, closures included, and their names. */
 static int read_manifests(const options *o, efuse_names *names)
 {
@@ -193,7 +223,9 @@ static int read_manifests(const options *o, efuse_names *names)
 		eris_manifest *man;
 		int rc = 0;
 
-		if (eris_manifest_read_file(&man, file) != 0) {
+		efuse_names_set_origin(names, file);
+		if (eris_manifest_read_file_first(&man, file, warn_dup_in_file,
+						  (void *)file) != 0) {
 			/* the message names the file */
 			fprintf(stderr, "eris-fuse: %s\n",
 				eris_manifest_error());
@@ -214,7 +246,7 @@ static int read_manifests(const options *o, efuse_names *names)
 		if (rc < 0)
 			return -1;
 	}
-	if (efuse_names_finish(names) < 0) {
+	if (efuse_names_finish(names, warn_dup_name, NULL) < 0) {
 		fprintf(stderr, "eris-fuse: out of memory\n");
 		return -1;
 	}

@@ -13,6 +13,7 @@
 typedef struct entry {
 	efuse_dirent d; /* first: efuse_names_at() hands out &entry->d */
 	size_t seq;     /* order of addition */
+	const char *origin; /* borrowed: efuse_names_set_origin() */
 } entry;
 
 struct efuse_names {
@@ -20,7 +21,13 @@ struct efuse_names {
 	size_t n, cap;
 	const efuse_dirent **links; /* the links by inode, after finish */
 	size_t nlinks;
+	const char *origin; /* of the names added next */
 };
+
+void efuse_names_set_origin(efuse_names *names, const char *origin)
+{
+	names->origin = origin;
+}
 
 int efuse_names_new(efuse_names **out)
 {
@@ -64,6 +71,7 @@ static int push(efuse_names *names, const char *name, const char *target,
 	e->d.target = target ? strdup(target) : NULL;
 	e->d.ino = ino;
 	e->seq = names->n;
+	e->origin = names->origin;
 	if (e->d.name == NULL || (target && e->d.target == NULL)) {
 		clear(e);
 		return -1;
@@ -123,7 +131,8 @@ static int by_ino(const void *pa, const void *pb)
 	return a < b ? -1 : a > b;
 }
 
-int efuse_names_finish(efuse_names *names)
+int efuse_names_finish(efuse_names *names, efuse_names_dup_fn dup,
+		       void *payload)
 {
 	size_t kept = 0;
 
@@ -131,10 +140,18 @@ int efuse_names_finish(efuse_names *names)
 		return 0;
 	qsort(names->ent, names->n, sizeof(*names->ent), by_name_then_seq);
 	for (size_t i = 0; i < names->n; i++) {
-		if (kept > 0 &&
-		    strcmp(names->ent[kept - 1].d.name, names->ent[i].d.name) == 0)
-			clear(&names->ent[i]); /* a later duplicate */
-		else
+		entry *first = kept > 0 ? &names->ent[kept - 1] : NULL;
+		entry *e = &names->ent[i];
+
+		if (first && strcmp(first->d.name, e->d.name) == 0) {
+			/* A later duplicate; the same URN again (a library
+			 * in many closures) is no news. */
+			if (dup && e->d.target && first->d.target &&
+			    strcmp(first->d.target, e->d.target) != 0)
+				dup(&first->d, first->origin, &e->d, e->origin,
+				    payload);
+			clear(e);
+		} else
 			names->ent[kept++] = names->ent[i];
 	}
 	names->n = kept;

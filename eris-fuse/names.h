@@ -26,9 +26,21 @@ void efuse_names_free(efuse_names *names);
  *         memory.
  */
 int efuse_names_add(efuse_names *names, const char *name, const char *urn);
-/** Sort for lookups and drop duplicates; call once after the last add.
+/** Where the next names come from (a manifest's file name, borrowed:
+ * it must outlive `names`), for the duplicate callback. */
+void efuse_names_set_origin(efuse_names *names, const char *origin);
+/** Told of a link name given again with another URN: the link kept, the
+ * one dropped, and the origins of each (NULL if none was set). */
+typedef void (*efuse_names_dup_fn)(const efuse_dirent *kept,
+				   const char *kept_from,
+				   const efuse_dirent *dropped,
+				   const char *dropped_from, void *payload);
+/** Sort for lookups and drop duplicates (the first added stays; `dup`,
+ * if not NULL, hears of each dropped link whose URN differs); call once
+ * after the last add.
  * @return 0, or -1 when out of memory. */
-int efuse_names_finish(efuse_names *names);
+int efuse_names_finish(efuse_names *names, efuse_names_dup_fn dup,
+		       void *payload);
 /** The number of entries and the `i`-th one (valid until freed). */
 size_t efuse_names_count(const efuse_names *names);
 const efuse_dirent *efuse_names_at(const efuse_names *names, size_t i);

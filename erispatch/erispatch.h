@@ -28,8 +28,10 @@ int report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int read_whole_file(const char *path, uint8_t **out, size_t *len);
 /* Write `data` to `path` through cli/outfile.h: a regular file (also at
  * the end of a symbolic link, which stays a link) is replaced atomically
- * and keeps its mode and, where allowed, owner; a new file gets 0666
- * minus the umask; a device or FIFO is written in place. */
+ * and keeps its mode, its extended attributes (capabilities included)
+ * and, where allowed, owner; a new file gets 0666 minus the umask; a
+ * device or FIFO is written in place. Replacing a file with several hard
+ * links warns on stderr (the other names keep the old content). */
 int write_file_atomic(const char *path, const uint8_t *data, size_t len);
 /* Encode `len` bytes (blocks go to `store` unless NULL) into `urn`. */
 int urn_of_buffer(char urn[ERIS_URN_BUFSIZE], const uint8_t *data,

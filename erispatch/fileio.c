@@ -10,6 +10,7 @@
 #include <eris/errors.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -98,6 +99,14 @@ int write_file_atomic(const char *path, const uint8_t *data, size_t len)
 
 	if (outfile_open(&f, path, OUTFILE_MODE_DEFAULT) != 0)
 		return report("%s", f.error);
+	/* The new file takes the name only: say so rather than leave the
+	 * other names silently on the old content. */
+	if (f.replacing && f.old.st_nlink > 1)
+		fprintf(stderr, "erispatch: warning: '%s' has %ju hard links; "
+			"it is replaced by a new file, the other %ju names "
+			"keep the old content\n", path,
+			(uintmax_t)f.old.st_nlink,
+			(uintmax_t)f.old.st_nlink - 1);
 	if (outfile_write(&f, data, len) != 0) {
 		outfile_abort(&f);
 		return report("%s", f.error);

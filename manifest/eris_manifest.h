@@ -10,11 +10,13 @@
  *        ... }
  *
  *    Strict: both keys present, no other key, every path absolute and
- *    unique, every URN valid (eris_urn_parse()).
+ *    unique (but see eris_manifest_read_file_first()), every URN valid
+ *    (eris_urn_parse()).
  *
  *  - plain text: one "NAME URN" pair per line, separated by blanks;
  *    blank lines and lines starting with '#' are ignored. Names are
- *    unique and have no closure.
+ *    unique (but see eris_manifest_read_file_first()) and have no
+ *    closure.
  *
  * Entries (and the closure of each entry) are kept in byte order of their
  * names, whatever the order in the input, so that indexes and the JSON
@@ -40,6 +42,29 @@ typedef struct eris_manifest eris_manifest;
 int eris_manifest_read_file(eris_manifest **out, const char *path);
 /** Parse `len` bytes of manifest (no NUL needed). */
 int eris_manifest_read_mem(eris_manifest **out, const char *data, size_t len);
+/**
+ * Called by the keep-first readers for a name given again in the same
+ * manifest with another URN: `name`, the URN it keeps, the URN dropped,
+ * and the line (plain text; 0 for JSON). A name given again with the same
+ * URN is dropped without a call.
+ */
+typedef void (*eris_manifest_dup_fn)(const char *name, const char *kept_urn,
+				     const char *dropped_urn, size_t line,
+				     void *payload);
+/**
+ * Read like eris_manifest_read_file() / _read_mem(), except that a name
+ * given twice is no error: the first stays and `dup` (not NULL) hears of
+ * a later one with another URN. "First" is the order of the input: the
+ * lines of a list, the keys of a JSON object as written (a later JSON
+ * entry of the same path is dropped whole, closure included; a closure
+ * key given twice in one entry keeps its first URN). Everything else is
+ * as strict as in the other readers.
+ */
+int eris_manifest_read_file_first(eris_manifest **out, const char *path,
+				  eris_manifest_dup_fn dup, void *payload);
+int eris_manifest_read_mem_first(eris_manifest **out, const char *data,
+				 size_t len, eris_manifest_dup_fn dup,
+				 void *payload);
 /** The message of the last failure on this thread ("" if none). */
 const char *eris_manifest_error(void);
 

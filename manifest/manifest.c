@@ -41,6 +41,14 @@ struct eris_manifest {
 
 static _Thread_local char last_error[512];
 
+/* What a reading needs besides the manifest: with `dup` set, a name
+ * given again keeps its first URN (eris_manifest_read_file_first). */
+typedef struct reader {
+	eris_manifest *m;
+	eris_manifest_dup_fn dup;
+	void *payload;
+} reader;
+
 static int fail(const char *fmt, ...)
 {
 	va_list ap;
@@ -95,6 +103,33 @@ static int search(const void *base, size_t count, size_t stride,
 	}
 	*at = lo;
 	return 0;
+}
+
+/* Keep-first reading: is `name` already an entry (or, with `closure`
+ * set, in that closure)? If so, report it to the callback when its URN
+ * differs and return 1: the new one is dropped. 0 otherwise. */
+static int seen_before(const reader *r, const pair_list *closure,
+		       const char *name, const char *urn, size_t line)
+{
+	const pair *p;
+	size_t at;
+
+	if (!r->dup)
+		return 0;
+	if (closure) {
+		if (!search(closure->items, closure->count, sizeof(pair), name,
+			    &at))
+			return 0;
+		p = &closure->items[at];
+	} else {
+		if (!search(r->m->entries, r->m->count, sizeof(entry), name,
+			    &at))
+			return 0;
+		p = &r->m->entries[at].p;
+	}
+	if (strcmp(p->urn, urn) != 0)
+		r->dup(name, p->urn, urn, line, r->payload);
+	return 1;
 }
 
 static int grow(void **items, size_t *cap, size_t count, size_t stride)
@@ -277,8 +312,9 @@ static const char *duplicate_key(const cJSON *obj)
 	return NULL;
 }
 
-static int read_entry(eris_manifest *m, const cJSON *item)
+static int read_entry(const reader *r, const cJSON *item)
 {
+	eris_manifest *m = r->m;
 	const char *name = item->string;
 	const cJSON *cap = NULL, *closure = NULL;
 	size_t index;
@@ -305,9 +341,13 @@ static int read_entry(eris_manifest *m, const cJSON *item)
 	if (!cJSON_IsObject(closure))
 		return fail("entry \"%.200s\": \"closure\" is not an object",
 			    name);
+	if (check_urn(cap->valuestring) != 0)
+		return prefix_error("entry \"%.200s\": ", name);
+	if (seen_before(r, NULL, name, cap->valuestring, 0))
+		return 0; /* the whole entry gives way to the first */
 	if (eris_manifest_add(m, name, cap->valuestring, &index) != 0)
 		return prefix_error("entry \"%.200s\": ", name);
-	const char *dup = duplicate_key(closure);
+	const char *dup = r->dup ? NULL : duplicate_key(closure);
 	if (dup)
 		return fail("entry \"%.200s\": duplicate closure key \"%.200s\"",
 			    name, dup);
@@ -317,6 +357,11 @@ static int read_entry(eris_manifest *m, const cJSON *item)
 		if (!cJSON_IsString(d))
 			return fail("entry \"%.200s\": closure value of \"%.200s\" "
 				    "is not a string", name, d->string);
+		if (check_urn(d->valuestring) != 0)
+			return prefix_error("entry \"%.200s\": closure: ", name);
+		if (seen_before(r, &m->entries[index].closure, d->string,
+				d->valuestring, 0))
+			continue;
 		if (eris_manifest_add_closure(m, index, d->string,
 					      d->valuestring) != 0)
 			return prefix_error("entry \"%.200s\": closure: ", name);
@@ -324,7 +369,7 @@ static int read_entry(eris_manifest *m, const cJSON *item)
 	return 0;
 }
 
-static int read_json(eris_manifest *m, const char *data, size_t len)
+static int read_json(const reader *r, const char *data, size_t len)
 {
 	const char *end = NULL;
 	cJSON *root;
@@ -349,13 +394,13 @@ static int read_json(eris_manifest *m, const char *data, size_t len)
 		rc = fail("JSON manifest is not an object");
 		goto out;
 	}
-	const char *dup = duplicate_key(root);
+	const char *dup = r->dup ? NULL : duplicate_key(root);
 	if (dup) {
 		rc = fail("duplicate key \"%.200s\"", dup);
 		goto out;
 	}
 	for (const cJSON *item = root->child; item && rc == 0; item = item->next)
-		rc = read_entry(m, item);
+		rc = read_entry(r, item);
 out:
 	cJSON_Delete(root);
 	return rc;
@@ -368,7 +413,7 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-static int read_text(eris_manifest *m, const char *data, size_t len)
+static int read_text(const reader *r, const char *data, size_t len)
 {
 	size_t pos = 0, lineno = 0;
 
@@ -408,7 +453,11 @@ static int read_text(eris_manifest *m, const char *data, size_t len)
 		int rc;
 		if (!name || !urn) {
 			rc = fail("out of memory");
-		} else if (eris_manifest_add(m, name, urn, NULL) != 0) {
+		} else if (check_urn(urn) != 0) {
+			rc = prefix_error("line %zu: ", lineno);
+		} else if (seen_before(r, NULL, name, urn, lineno)) {
+			rc = 0;
+		} else if (eris_manifest_add(r->m, name, urn, NULL) != 0) {
 			rc = prefix_error("line %zu: ", lineno);
 		} else {
 			rc = 0;
@@ -421,31 +470,45 @@ static int read_text(eris_manifest *m, const char *data, size_t len)
 	return 0;
 }
 
-int eris_manifest_read_mem(eris_manifest **out, const char *data, size_t len)
+static int read_mem(eris_manifest **out, const char *data, size_t len,
+		    eris_manifest_dup_fn dup, void *payload)
 {
-	eris_manifest *m;
+	reader r = { NULL, dup, payload };
 	size_t i = 0;
 	int rc;
 
 	*out = NULL;
 	last_error[0] = '\0';
-	if (eris_manifest_new(&m) != 0)
+	if (eris_manifest_new(&r.m) != 0)
 		return -1;
 	while (i < len && (is_blank(data[i]) || data[i] == '\n'))
 		i++;
 	if (i < len && (data[i] == '{' || data[i] == '['))
-		rc = read_json(m, data, len);
+		rc = read_json(&r, data, len);
 	else
-		rc = read_text(m, data, len);
+		rc = read_text(&r, data, len);
 	if (rc != 0) {
-		eris_manifest_free(m);
+		eris_manifest_free(r.m);
 		return -1;
 	}
-	*out = m;
+	*out = r.m;
 	return 0;
 }
 
-int eris_manifest_read_file(eris_manifest **out, const char *path)
+int eris_manifest_read_mem(eris_manifest **out, const char *data, size_t len)
+{
+	return read_mem(out, data, len, NULL, NULL);
+}
+
+int eris_manifest_read_mem_first(eris_manifest **out, const char *data,
+				 size_t len, eris_manifest_dup_fn dup,
+				 void *payload)
+{
+	return read_mem(out, data, len, dup, payload);
+}
+
+static int read_file(eris_manifest **out, const char *path,
+		     eris_manifest_dup_fn dup, void *payload)
 {
 	FILE *f;
 	char *buf = NULL;
@@ -478,11 +541,22 @@ int eris_manifest_read_file(eris_manifest **out, const char *path)
 		free(buf);
 		return fail("%.300s: read error", path);
 	}
-	int rc = eris_manifest_read_mem(out, buf, len);
+	int rc = read_mem(out, buf, len, dup, payload);
 	free(buf);
 	if (rc != 0)
 		return prefix_error("%.200s: ", path);
 	return 0;
+}
+
+int eris_manifest_read_file(eris_manifest **out, const char *path)
+{
+	return read_file(out, path, NULL, NULL);
+}
+
+int eris_manifest_read_file_first(eris_manifest **out, const char *path,
+				  eris_manifest_dup_fn dup, void *payload)
+{
+	return read_file(out, path, dup, payload);
 }
 
 /* ---- JSON writer ---------------------------------------------------- */

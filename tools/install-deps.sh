@@ -9,7 +9,7 @@ PACKAGES="build-essential cmake pkg-config libsodium-dev check libsubunit-dev
 libcjson-dev python3 groff-base libsqlite3-dev sqlite3 libcbor-dev
 libcurl4-openssl-dev nginx libcoap3-dev liburing-dev wrk
 libfuse3-dev fuse3 elfutils patchelf gcc-multilib binutils-powerpc-linux-gnu
-clang libclang-rt-14-dev valgrind jq"
+clang libclang-rt-14-dev valgrind jq libcap2-bin attr"
 
 missing=""
 for p in $PACKAGES; do

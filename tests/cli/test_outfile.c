@@ -1,6 +1,7 @@
 /*
  * test_outfile.c - unit tests of cli/outfile.c, the writer of user-named
- * outputs: new and regular files (atomic; mode, owner and set-ID bits),
+ * outputs: new and regular files (atomic; mode, owner, set-ID bits and
+ * user.* extended attributes),
  * abort, symbolic links (chains, relative and absolute, dangling, loops),
  * directories, sockets, FIFOs, /proc/self/fd/N, character devices and a
  * read-only directory.
@@ -26,6 +27,7 @@
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 /* The unprivileged user and group the root-only parts switch to. */
@@ -232,6 +234,34 @@ START_TEST(test_owner_kept)
 	ck_assert_int_eq(st.st_mode & 07777, 06755);
 	ck_assert_int_eq(st.st_uid, 1000);
 	ck_assert_int_eq(st.st_gid, 1000);
+}
+END_TEST
+
+/* A replaced file keeps its user.* extended attributes (where the file
+ * system has them), values byte for byte. */
+START_TEST(test_xattrs_kept)
+{
+	static const char bin[] = { 'a', 0, 'b', '\n' };
+	char got[16];
+
+	clirun_write_file(T("x"), "old", 3);
+	if (setxattr(T("x"), "user.eris.a", "one", 3, 0) != 0) {
+		printf("test_outfile: no user xattrs here (%s), skipping\n",
+		       strerror(errno));
+		return;
+	}
+	ck_assert_int_eq(setxattr(T("x"), "user.eris.b", bin, sizeof(bin), 0),
+			 0);
+	ck_assert_int_eq(setxattr(T("x"), "user.eris.empty", "", 0, 0), 0);
+	put(T("x"), "new", OUTFILE_MODE_DEFAULT);
+	assert_content(T("x"), "new");
+	ck_assert_int_eq(getxattr(T("x"), "user.eris.a", got, sizeof(got)), 3);
+	ck_assert_mem_eq(got, "one", 3);
+	ck_assert_int_eq(getxattr(T("x"), "user.eris.b", got, sizeof(got)),
+			 (ssize_t)sizeof(bin));
+	ck_assert_mem_eq(got, bin, sizeof(bin));
+	ck_assert_int_eq(getxattr(T("x"), "user.eris.empty", got, sizeof(got)),
+			 0);
 }
 END_TEST
 
@@ -550,6 +580,7 @@ int main(void)
 	tcase_add_test(tc, test_abort);
 	tcase_add_test(tc, test_owner_kept);
 	tcase_add_test(tc, test_setid_dropped);
+	tcase_add_test(tc, test_xattrs_kept);
 	tcase_add_test(tc, test_symlink_chain);
 	tcase_add_test(tc, test_symlink_dangling);
 	tcase_add_test(tc, test_symlink_loops);

@@ -8,7 +8,9 @@
 #                library it needs by URN loaded from the mount, stable
 #                inodes across remounts, parallel readers, a corrupted and
 #                a missing block (EIO, logged with the rule), --manifest
-#                names, the background (daemon) mode
+#                names (a name given twice within a list, within a JSON
+#                manifest and across files: the first kept, a warning),
+#                the background (daemon) mode
 #   MODE sqlite | cbor | http | coap
 #                the same contents, reads and programs over that store
 #                (http and coap: a real erisd on a free loopback port);
@@ -291,6 +293,28 @@ if [ "$HAVE_MANIFEST" = 1 ]; then
 	expect_err "No such file or directory" stat "$mnt/dir"
 	unmount_fs
 	echo "--manifest names: ok"
+
+	# A name given twice keeps its first URN, with a warning, and the
+	# mount goes ahead: within a list, within a JSON manifest, and
+	# across two files.
+	printf 'hello %s\nhello %s\n' "$urn_hello" "${urn_of[c1.1k]}" >"$tmp/dup.list"
+	printf '{ "/x/lib/libdup.so": { "cap": "%s", "closure": {} },\n  "/x/lib/libdup.so": { "cap": "%s", "closure": {} } }\n' \
+		"${urn_of[c1025.1k]}" "${urn_of[c0.32k]}" >"$tmp/dup.json"
+	printf 'hello %s\n' "${urn_of[c1025.1k]}" >"$tmp/second.list"
+	mount_fs --store "$read_store" --manifest "$tmp/dup.list" \
+		--manifest "$tmp/dup.json" --manifest "$tmp/second.list"
+	[ "$(readlink "$mnt/hello")" = "$urn_hello" ] || fail "duplicate: hello lost its first URN"
+	[ "$(readlink "$mnt/libdup.so")" = "${urn_of[c1025.1k]}" ] ||
+		fail "duplicate: libdup.so lost its first URN"
+	grep -qF "warning: $tmp/dup.list: line 2: name \"hello\" given again, with ${urn_of[c1.1k]}; it keeps its first URN, $urn_hello" "$log" ||
+		fail "no warning for the name repeated in a list"
+	grep -qF "warning: $tmp/dup.json: name \"/x/lib/libdup.so\" given again, with ${urn_of[c0.32k]}; it keeps its first URN, ${urn_of[c1025.1k]}" "$log" ||
+		fail "no warning for the key repeated in a JSON manifest"
+	grep -qF "warning: $tmp/second.list: name \"hello\" given again, with ${urn_of[c1025.1k]}; it keeps its first URN, $urn_hello (from $tmp/dup.list)" "$log" ||
+		fail "no warning for the name repeated across manifests"
+	[ "$(grep -c warning "$log")" = 3 ] || fail "not three warnings"
+	unmount_fs
+	echo "--manifest names given twice: first kept, warned: ok"
 fi
 
 # Without -f: eris-fuse returns once mounted and serves in the background

@@ -5,6 +5,7 @@
 #include <check.h>
 #include <eris/eris.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,6 +156,21 @@ START_TEST(pool_bound)
 }
 END_TEST
 
+/* What the duplicate callback heard, for manifest_names. */
+static int dups;
+static char dup_seen[512];
+
+static void on_dup(const efuse_dirent *kept, const char *kept_from,
+		   const efuse_dirent *dropped, const char *dropped_from,
+		   void *payload)
+{
+	ck_assert_ptr_eq(payload, &dups);
+	dups++;
+	snprintf(dup_seen, sizeof(dup_seen), "%s %s %s %s %s", kept->name,
+		 kept->target, kept_from ? kept_from : "-", dropped->target,
+		 dropped_from ? dropped_from : "-");
+}
+
 START_TEST(manifest_names)
 {
 	eris_store *store;
@@ -172,13 +188,28 @@ START_TEST(manifest_names)
 	memcpy(lower, "URN:ERIS:", 9);
 
 	ck_assert_int_eq(efuse_names_new(&names), 0);
+	efuse_names_set_origin(names, "one.json");
 	ck_assert_int_eq(efuse_names_add(names, "libfoo.so.1", lower), 0);
+	ck_assert_int_eq(efuse_names_add(names, "libfoo.so.1", ua), 0);
+	efuse_names_set_origin(names, "two.list");
 	ck_assert_int_eq(efuse_names_add(names, "libfoo.so.1", ub), 0);
 	ck_assert_int_eq(efuse_names_add(names, "sub/name", ub), 0);
 	ck_assert_int_eq(efuse_names_add(names, "..", ub), 0);
 	ck_assert_int_eq(efuse_names_add(names, ub, ua), 0);
 	ck_assert_int_eq(efuse_names_add(names, "bad", "urn:eris:AAAA"), -1);
-	ck_assert_int_eq(efuse_names_finish(names), 0);
+	dups = 0;
+	ck_assert_int_eq(efuse_names_finish(names, on_dup, &dups), 0);
+
+	/* One warning: the same URN given again (any case) is no news, the
+	 * other URN from the second file is. */
+	ck_assert_int_eq(dups, 1);
+	{
+		char want[512];
+
+		snprintf(want, sizeof(want), "libfoo.so.1 %s one.json %s two.list",
+			 ua, ub);
+		ck_assert_str_eq(dup_seen, want);
+	}
 
 	/* The two URNs (canonical) and one link, which kept its first URN. */
 	ck_assert_uint_eq(efuse_names_count(names), 3);

@@ -86,6 +86,77 @@ static void parse_fails_prefix(const char *text, const char *prefix)
 		      eris_manifest_error(), prefix);
 }
 
+/* What the keep-first readers reported: "NAME KEPT DROPPED LINE;" each. */
+static char dups[4096];
+
+static void on_dup(const char *name, const char *kept, const char *dropped,
+		   size_t line, void *payload)
+{
+	size_t n = strlen(dups);
+
+	ck_assert_ptr_eq(payload, dups);
+	snprintf(dups + n, sizeof(dups) - n, "%s %s %s %zu;", name, kept,
+		 dropped, line);
+}
+
+static eris_manifest *parse_first(const char *text)
+{
+	eris_manifest *m = NULL;
+
+	dups[0] = '\0';
+	ck_assert_msg(eris_manifest_read_mem_first(&m, text, strlen(text),
+						   on_dup, dups) == 0,
+		      "parse failed: %s", eris_manifest_error());
+	return m;
+}
+
+/* Keep-first reading (eris-fuse): a name given again keeps its first
+ * URN, reported when the URN differs; the strict reader still refuses. */
+START_TEST(keep_first)
+{
+	eris_manifest *m;
+	char want[2048];
+	const char *text;
+
+	/* A list: line 3 repeats a with another URN, line 4 with the same. */
+	text = fmt("a @A\nb @B\na @C\na @A\n");
+	m = parse_first(text);
+	ck_assert_uint_eq(eris_manifest_count(m), 2);
+	ck_assert_str_eq(eris_manifest_name(m, 0), "a");
+	ck_assert_str_eq(eris_manifest_urn(m, 0), urn_a);
+	snprintf(want, sizeof(want), "a %s %s 3;", urn_a, urn_c);
+	ck_assert_str_eq(dups, want);
+	eris_manifest_free(m);
+	parse_fails(fmt("a @A\nb @B\na @C\n"), "line 3: duplicate name \"a\"");
+
+	/* JSON: the later entry of /p/c gives way whole, closure included;
+	 * a closure key given twice keeps its first URN. */
+	text = fmt("{\"/p/c\": {\"cap\": \"@C\", \"closure\": "
+		   "{\"/l/a\": \"@A\", \"/l/a\": \"@B\"}},\n"
+		   " \"/p/c\": {\"cap\": \"@A\", \"closure\": {\"/l/x\": \"@B\"}}}");
+	m = parse_first(text);
+	ck_assert_uint_eq(eris_manifest_count(m), 1);
+	ck_assert_str_eq(eris_manifest_urn(m, 0), urn_c);
+	ck_assert_uint_eq(eris_manifest_closure_count(m, 0), 1);
+	ck_assert_str_eq(eris_manifest_closure_name(m, 0, 0), "/l/a");
+	ck_assert_str_eq(eris_manifest_closure_urn(m, 0, 0), urn_a);
+	snprintf(want, sizeof(want), "/l/a %s %s 0;/p/c %s %s 0;", urn_a,
+		 urn_b, urn_c, urn_a);
+	ck_assert_str_eq(dups, want);
+	eris_manifest_free(m);
+	parse_fails_prefix(text, "duplicate key \"/p/c\"");
+
+	/* Nothing else is relaxed: a bad URN in a dropped line still fails. */
+	m = (eris_manifest *)1;
+	text = fmt("a @A\na urn:eris:AAAA\n");
+	ck_assert_int_eq(eris_manifest_read_mem_first(&m, text, strlen(text),
+						      on_dup, dups), -1);
+	ck_assert_ptr_null(m);
+	ck_assert_msg(strncmp(eris_manifest_error(), "line 2: invalid URN", 19)
+			      == 0, "%s", eris_manifest_error());
+}
+END_TEST
+
 START_TEST(json_good)
 {
 	eris_manifest *m = parse_ok(fmt(
@@ -381,6 +452,7 @@ int main(void)
 	tcase_add_test(tc, text_good);
 	tcase_add_test(tc, json_malformed);
 	tcase_add_test(tc, text_malformed);
+	tcase_add_test(tc, keep_first);
 	tcase_add_test(tc, writer);
 	tcase_add_test(tc, write_file_targets);
 	suite_add_tcase(s, tc);
