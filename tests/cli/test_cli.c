@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef ERIS_BIN
@@ -1680,6 +1681,46 @@ START_TEST(test_block_fifo)
 }
 END_TEST
 
+/* A bundle is read at random offsets: a FIFO named as one (import FILE,
+ * --store cbor:FILE) is refused at once instead of waiting in open()
+ * for a writer; `eris import - < FIFO` is the way to read a pipe. A FIFO
+ * named as put's FILE is read, as any pipe is. */
+START_TEST(test_fifo_inputs)
+{
+	char spec[1200];
+	clirun_result r;
+	pid_t pid;
+	int fd;
+
+	ck_assert_int_eq(mkfifo(T("fifo"), 0644), 0);
+	r = clirun_run("import", T("fifo"), NULL);
+	ck_status(r, 4);
+	ck_contains(r.err, "not a regular file");
+	clirun_free(&r);
+	snprintf(spec, sizeof(spec), "cbor:%s", T("fifo"));
+	r = clirun_run("get", "--store", spec, hello_urn, NULL);
+	ck_status(r, 3);
+	ck_contains(r.err, "not a regular file");
+	clirun_free(&r);
+
+	/* put FIFO: a writer in a child, the reader is eris. */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		fd = open(T("fifo"), O_WRONLY);
+		_exit(fd >= 0 && write(fd, hello, strlen(hello)) ==
+					 (ssize_t)strlen(hello)
+			      ? 0
+			      : 1);
+	}
+	r = clirun_run("put", T("fifo"), NULL);
+	ck_status(r, 0);
+	ck_contains(r.out, hello_urn);
+	clirun_free(&r);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -1724,6 +1765,7 @@ static Suite *cli_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_store_sub_link);
 	tcase_add_test(tc, test_block_fifo);
+	tcase_add_test(tc, test_fifo_inputs);
 	suite_add_tcase(s, tc);
 	return s;
 }
