@@ -283,12 +283,21 @@ static void watch_stdout(void)
 	stdout = f;
 }
 
+/* What the library skipped (e.g. a link in a directory store) goes to
+ * standard error, so a user sees what a listing left out. */
+static void on_warning(const char *message, void *payload)
+{
+	(void)payload;
+	progress_clear();
+	fprintf(stderr, "eris: warning: %s\n", message);
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
 
 	watch_stdout();
-
+	eris_set_warning_handler(on_warning, NULL);
 	if (eris_init() < 0) {
 		cli_error(NULL, "cannot initialise liberis: %s",
 			  eris_error_last());

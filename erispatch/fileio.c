@@ -59,13 +59,16 @@ void strlist_free(strlist *l)
 int read_whole_file(const char *path, uint8_t **out, size_t *len)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: open() on a FIFO would wait for a writer forever,
+	 * before the check below could refuse it. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0)
 		return report("%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return report("%s: not a regular file", path);
+		return report("%s: not a regular file%s", path,
+			      S_ISFIFO(st.st_mode) ? " (a FIFO)" : "");
 	}
 	size_t size = (size_t)st.st_size;
 	uint8_t *buf = malloc(size ? size : 1);

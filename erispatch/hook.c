@@ -48,10 +48,17 @@ typedef struct hook {
 static int is_elf_file(const char *path)
 {
 	uint8_t magic[4];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* The caller saw a regular file; should it have been swapped for a
+	 * FIFO or a link since, neither block nor follow. */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
 
 	if (fd < 0)
 		return 0;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
 	ssize_t n = read(fd, magic, 4);
 	close(fd);
 	return n == 4 && memcmp(magic, "\177ELF", 4) == 0;

@@ -721,7 +721,9 @@ int eris_bundle_open(eris_bundle **out, const char *path, unsigned flags)
 	if (out == NULL || path == NULL)
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO is refused by open_owned_fd() at once rather
+	 * than waiting in open() for a writer; regular files ignore it. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return eris_error_set(ERIS_ERROR, "cannot open %s: %s", path,
 				      strerror(errno));

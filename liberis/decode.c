@@ -165,6 +165,16 @@ static int check_block(const eris_decoder *dec, const uint8_t *ref,
 	}
 	eris_base32_encode(name, ref, ERIS_REF_BYTES);
 	describe(what, sizeof(what), level, idx);
+	if (rc == ERIS_EMISMATCH && len == 0) {
+		/* The store itself found the block corrupt (a dir store's
+		 * FIFO or link): keep its reason, which names the file. */
+		char why[400];
+
+		snprintf(why, sizeof(why), "%s", eris_error_last());
+		return eris_error_set(rc, "R3 reference mismatch: %s (%s) "
+					  "is corrupt: %s",
+				      name, what, why);
+	}
 	switch (rc) {
 	case ERIS_ENOTFOUND:
 		return eris_error_set(rc, "R1 missing block: %s (%s) is not "

@@ -7,6 +7,27 @@
 #include <stdio.h>
 
 static _Thread_local char last_message[512];
+static eris_warning_fn warning_fn;
+static void *warning_payload;
+
+void eris_set_warning_handler(eris_warning_fn fn, void *payload)
+{
+	warning_fn = fn;
+	warning_payload = payload;
+}
+
+void eris__warn(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (warning_fn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	warning_fn(msg, warning_payload);
+}
 
 int eris_error_set(int code, const char *fmt, ...)
 {

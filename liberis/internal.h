@@ -39,6 +39,13 @@ int eris__decoder_walk(eris_decoder *dec,
 		       void *payload);
 
 /* Allocation goes through these so tests can inject failures. */
+/* Report a warning to the handler of eris_set_warning_handler(). */
+void eris__warn(const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+	__attribute__((format(printf, 1, 2)))
+#endif
+	;
+
 void *eris__malloc(size_t size);
 void *eris__calloc(size_t n, size_t size);
 void *eris__realloc(void *p, size_t size);

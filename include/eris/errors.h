@@ -69,6 +69,20 @@ ERIS_EXTERN const char *eris_strerror(int code);
  */
 ERIS_EXTERN const char *eris_error_rule(int code);
 
+/**
+ * A warning: something the library skipped without failing, such as an
+ * entry of a directory store that is neither a plain directory nor a
+ * regular file. `message` is one line without a newline, valid during
+ * the call. Called on the thread that met the condition.
+ */
+typedef void (*eris_warning_fn)(const char *message, void *payload);
+
+/**
+ * Set the process-wide warning handler (NULL: warnings are dropped, the
+ * default). Set it before other threads use the library.
+ */
+ERIS_EXTERN void eris_set_warning_handler(eris_warning_fn fn, void *payload);
+
 #ifdef __cplusplus
 }
 #endif

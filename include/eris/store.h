@@ -35,7 +35,12 @@
  * sqlite store: one database file (with its -wal and -shm files beside
  * it) holding table blocks(id, ref UNIQUE, data), schema version 1
  * (application_id "ERIS", user_version 1; other versions are refused with
- * ERIS_ESTORE), WAL mode. Many processes may read while one writes;
+ * ERIS_ESTORE), WAL mode. A database this process cannot write (its
+ * file or directory not writable, a read-only mount) is opened read-only,
+ * without writing anything (immutable=1 when the directory is not
+ * writable and there is no -shm file; refused if a write-ahead log still
+ * holds commits then); put and remove return ERIS_EREADONLY. Many
+ * processes may read while one writes;
  * readers never wait, writers wait up to 10 s for each other. Every put
  * checks size and hash itself (ERIS_EBLOCKSIZE, ERIS_EMISMATCH). Puts and
  * removes are queued and committed in batches (1024 operations, 4 MiB of

@@ -7,12 +7,25 @@
  * renames it into place, so a reader never sees a partial block; a block
  * that exists already is left alone. flush() syncs the file system.
  *
+ * Nothing inside the root is reached through a symbolic link: XX is
+ * opened with O_NOFOLLOW|O_DIRECTORY and every block file, temporary file
+ * and unlink is relative to that descriptor, so a link planted in the
+ * tree can neither make a read follow it nor gc or fsck --delete unlink
+ * outside the root. Block files are opened O_NOFOLLOW|O_NONBLOCK and
+ * must be regular files: a FIFO, a link or a device in a block's place
+ * is a corrupt block (ERIS_EMISMATCH naming the file), never a hang.
+ * has() says 1 only for a regular file of a block's size, so a put
+ * replaces anything else found in a block's place.
+ *
  * foreach walks the two-character subdirectories and reports only files
  * whose names are canonical 52-character base32 references filed under
  * the right subdirectory, so temporary files (".tmp-*") and anything
- * else a user drops in the tree are ignored; the length reported is the
- * file's size, unchecked (fsck compares it). remove unlinks the file and
- * leaves the subdirectory, which a concurrent put may be about to use.
+ * else a user drops in the tree are ignored; entries named like a
+ * subdirectory or a block that are no plain directory or regular file
+ * are skipped with a warning (eris_set_warning_handler). The length
+ * reported is the file's size, unchecked (fsck compares it). remove
+ * unlinks the file and leaves the subdirectory, which a concurrent put
+ * may be about to use.
  */
 #define _GNU_SOURCE /* syncfs */
 #include "../internal.h"
@@ -52,6 +65,58 @@ static int io_error(const dir_store *d, const char *what, const char *rel)
 			      what, rel, strerror(errno));
 }
 
+/* Open subdirectory `sub` ("XX") of the root without following a link:
+ * a store never reaches outside its root. -1 with errno set (ELOOP or
+ * ENOTDIR when it is a link or not a directory). */
+static int open_sub(const dir_store *d, const char *sub)
+{
+	return openat(d->root_fd, sub,
+		      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* Split "XX/REF" into its directory fd and leaf name; ERIS_ENOTFOUND if
+ * XX is absent, ERIS_EMISMATCH (a corrupt block) if XX is not a plain
+ * directory. */
+static int open_parent(const dir_store *d, const char *rel, int *dfd)
+{
+	char sub[3] = { rel[0], rel[1], '\0' };
+
+	*dfd = open_sub(d, sub);
+	if (*dfd >= 0)
+		return ERIS_OK;
+	if (errno == ENOENT)
+		return ERIS_ENOTFOUND;
+	if (errno == ELOOP || errno == ENOTDIR)
+		return eris_error_set(ERIS_EMISMATCH,
+				      "dir store %s: corrupt block %s: %s is "
+				      "not a plain directory",
+				      d->root, rel, sub);
+	return io_error(d, "cannot open", sub);
+}
+
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "not a regular file";
+}
+
+/*
+ * Block files are opened without following links and without blocking
+ * (a FIFO would block open() forever), then must be regular files of
+ * 1 KiB or 32 KiB: anything else is a corrupt block (R3, naming the
+ * file), so a hostile tree can neither hang a reader nor point it at
+ * another file. A regular file of a wrong size is read (it cannot block)
+ * and fails R2 in eris_store_get().
+ */
 static int dir_get(eris_store_backend *b, const uint8_t *ref, uint8_t *buf,
 		   size_t buf_size, size_t *out_len)
 {
@@ -59,15 +124,38 @@ static int dir_get(eris_store_backend *b, const uint8_t *ref, uint8_t *buf,
 	char rel[REL_LEN + 1];
 	struct stat st;
 	size_t done = 0;
-	int fd, rc = ERIS_OK;
+	int dfd, fd, rc;
 
 	rel_path(rel, ref);
-	fd = openat(d->root_fd, rel, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? ERIS_ENOTFOUND
-				       : io_error(d, "cannot open", rel);
+	if ((rc = open_parent(d, rel, &dfd)) != ERIS_OK)
+		return rc;
+	fd = openat(dfd, rel + 3,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+
+		if (err == ENOENT)
+			rc = ERIS_ENOTFOUND;
+		else if (fstatat(dfd, rel + 3, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			 !S_ISREG(st.st_mode))
+			rc = eris_error_set(ERIS_EMISMATCH,
+					    "dir store %s: corrupt block file "
+					    "%s: %s",
+					    d->root, rel, file_kind(st.st_mode));
+		else
+			rc = (errno = err, io_error(d, "cannot open", rel));
+		close(dfd);
+		return rc;
+	}
+	close(dfd);
 	if (fstat(fd, &st) < 0) {
 		rc = io_error(d, "cannot stat", rel);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = eris_error_set(ERIS_EMISMATCH,
+				    "dir store %s: corrupt block file %s: %s",
+				    d->root, rel, file_kind(st.st_mode));
 		goto out;
 	}
 	if ((uint64_t)st.st_size > buf_size) {
@@ -95,16 +183,31 @@ out:
 	return rc;
 }
 
+/* 1 only for a regular file of a block's size: anything else in its place
+ * (a link, a FIFO, a short file) is not a usable block, and a put then
+ * replaces it. */
 static int dir_has(eris_store_backend *b, const uint8_t *ref)
 {
 	dir_store *d = (dir_store *)b;
 	char rel[REL_LEN + 1];
 	struct stat st;
+	int dfd, rc;
 
 	rel_path(rel, ref);
-	if (fstatat(d->root_fd, rel, &st, 0) == 0)
-		return 1;
-	return errno == ENOENT ? 0 : io_error(d, "cannot stat", rel);
+	rc = open_parent(d, rel, &dfd);
+	if (rc == ERIS_ENOTFOUND || rc == ERIS_EMISMATCH)
+		return 0;
+	if (rc < 0)
+		return rc;
+	rc = fstatat(dfd, rel + 3, &st, AT_SYMLINK_NOFOLLOW);
+	if (rc < 0)
+		rc = errno == ENOENT ? 0 : io_error(d, "cannot stat", rel);
+	else
+		rc = S_ISREG(st.st_mode) &&
+		     (st.st_size == ERIS_BLOCK_SIZE_1K ||
+		      st.st_size == ERIS_BLOCK_SIZE_32K);
+	close(dfd);
+	return rc;
 }
 
 static int write_all(int fd, const uint8_t *p, size_t len)
@@ -127,8 +230,8 @@ static int dir_put(eris_store_backend *b, const uint8_t *ref,
 {
 	static atomic_uint counter;
 	dir_store *d = (dir_store *)b;
-	char rel[REL_LEN + 1], tmp[REL_LEN + 64];
-	int fd, has;
+	char rel[REL_LEN + 1], tmp[64];
+	int dfd, fd, has, rc;
 
 	has = dir_has(b, ref);
 	if (has != 0)
@@ -138,27 +241,41 @@ static int dir_put(eris_store_backend *b, const uint8_t *ref,
 	if (mkdirat(d->root_fd, rel, 0755) < 0 && errno != EEXIST)
 		return io_error(d, "cannot create directory", rel);
 	rel[2] = '/';
-	snprintf(tmp, sizeof(tmp), "%.2s/.tmp-%ld-%u", rel, (long)getpid(),
+	rc = open_parent(d, rel, &dfd);
+	if (rc == ERIS_ENOTFOUND)
+		return io_error(d, "cannot open", rel);
+	if (rc == ERIS_EMISMATCH) /* never store through a link */
+		return eris_error_set(ERIS_ERROR,
+				      "dir store %s: cannot store %s: %.2s is "
+				      "not a plain directory",
+				      d->root, rel, rel);
+	if (rc < 0)
+		return rc;
+	snprintf(tmp, sizeof(tmp), ".tmp-%ld-%u", (long)getpid(),
 		 atomic_fetch_add(&counter, 1));
 	/* Blocks never change, so they are created read-only. */
-	fd = openat(d->root_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		    0444);
-	if (fd < 0)
-		return io_error(d, "cannot create", tmp);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (fd < 0) {
+		rc = io_error(d, "cannot create a temporary file in", rel);
+		goto out;
+	}
 	if (write_all(fd, block, len) < 0) {
-		int rc = io_error(d, "cannot write", tmp);
-
+		rc = io_error(d, "cannot write", rel);
 		close(fd);
-		unlinkat(d->root_fd, tmp, 0);
-		return rc;
+		unlinkat(dfd, tmp, 0);
+		goto out;
 	}
-	if (close(fd) < 0 || renameat(d->root_fd, tmp, d->root_fd, rel) < 0) {
-		int rc = io_error(d, "cannot store", rel);
-
-		unlinkat(d->root_fd, tmp, 0);
-		return rc;
+	/* The rename replaces whatever non-directory was in the block's
+	 * place (has() said it is no usable block). */
+	if (close(fd) < 0 || renameat(dfd, tmp, dfd, rel + 3) < 0) {
+		rc = io_error(d, "cannot store", rel);
+		unlinkat(dfd, tmp, 0);
+		goto out;
 	}
-	return ERIS_OK;
+	rc = ERIS_OK;
+out:
+	close(dfd);
+	return rc;
 }
 
 static int dir_flush(eris_store_backend *b)
@@ -170,15 +287,30 @@ static int dir_flush(eris_store_backend *b)
 	return ERIS_OK;
 }
 
+/* unlinkat relative to XX opened without following links: only an entry
+ * inside the store is ever removed (a link itself, never its target). */
 static int dir_remove(eris_store_backend *b, const uint8_t *ref)
 {
 	dir_store *d = (dir_store *)b;
 	char rel[REL_LEN + 1];
+	int dfd, rc;
 
 	rel_path(rel, ref);
-	if (unlinkat(d->root_fd, rel, 0) < 0 && errno != ENOENT)
-		return io_error(d, "cannot remove", rel);
-	return ERIS_OK;
+	rc = open_parent(d, rel, &dfd);
+	if (rc == ERIS_ENOTFOUND)
+		return ERIS_OK;
+	if (rc < 0)
+		return rc == ERIS_EMISMATCH
+			       ? eris_error_set(ERIS_ERROR,
+						"dir store %s: cannot remove %s: "
+						"%.2s is not a plain directory",
+						d->root, rel, rel)
+			       : rc;
+	rc = ERIS_OK;
+	if (unlinkat(dfd, rel + 3, 0) < 0 && errno != ENOENT)
+		rc = io_error(d, "cannot remove", rel);
+	close(dfd);
+	return rc;
 }
 
 static int is_base32_char(char c)
@@ -186,10 +318,12 @@ static int is_base32_char(char c)
 	return (c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7');
 }
 
-/* Open `name` under directory `at` for listing; NULL with errno set. */
+/* Open `name` under directory `at` for listing, never through a link;
+ * NULL with errno set. */
 static DIR *open_listing(int at, const char *name)
 {
-	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(at, name,
+			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	DIR *dir;
 
 	if (fd < 0)
@@ -211,9 +345,14 @@ static int foreach_in(dir_store *d, const char *sub,
 	int rc = ERIS_OK;
 
 	if (dir == NULL) {
-		/* Not a directory after all, or removed meanwhile. */
-		if (errno == ENOTDIR || errno == ENOENT)
+		if (errno == ENOENT) /* removed meanwhile */
 			return ERIS_OK;
+		if (errno == ENOTDIR || errno == ELOOP) {
+			eris__warn("dir store %s: skipped %s: not a plain "
+				   "directory",
+				   d->root, sub);
+			return ERIS_OK;
+		}
 		return io_error(d, "cannot list", sub);
 	}
 	for (;;) {
@@ -247,8 +386,11 @@ static int foreach_in(dir_store *d, const char *sub,
 			rc = io_error(d, "cannot stat", e->d_name);
 			break;
 		}
-		if (!S_ISREG(st.st_mode))
+		if (!S_ISREG(st.st_mode)) {
+			eris__warn("dir store %s: skipped %s/%s: %s", d->root,
+				   sub, e->d_name, file_kind(st.st_mode));
 			continue;
+		}
 		rc = cb(ref, (size_t)st.st_size, payload);
 		if (rc != 0)
 			break;

@@ -53,6 +53,11 @@
  * returns ERIS_OK while a block accepted before it is uncommitted. free()
  * writes the queue out too, but cannot report a failure.
  *
+ * Read-only: a database this process cannot write is opened
+ * SQLITE_OPEN_READONLY (read_only_mode()), so a user can read a store
+ * someone else owns, or one on a read-only mount; the identity check only
+ * reads PRAGMAs, and put/remove say ERIS_EREADONLY.
+ *
  * Threads: one mutex serializes the connection and the queue (the
  * connection is opened SQLITE_OPEN_NOMUTEX: the mutex is ours). foreach()
  * releases it while its callback runs, so the callback may use the store.
@@ -66,6 +71,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define APPLICATION_ID 0x45524953 /* "ERIS" */
 #define SCHEMA_VERSION 1
@@ -106,6 +112,7 @@ typedef struct {
 	uint8_t *arena; /* PENDING_MAX_BYTES, allocated on the first put */
 	size_t arena_used;
 	long long since_ms; /* when the oldest queued op was queued */
+	const char *readonly; /* why it was opened read-only, or NULL */
 } sqlite_store;
 
 static long long now_ms(void)
@@ -321,6 +328,13 @@ static int sq_has(eris_store_backend *b, const uint8_t *ref)
 	return rc;
 }
 
+static int readonly_error(const sqlite_store *s)
+{
+	return eris_error_set(ERIS_EREADONLY,
+			      "sqlite store %s is open read-only (%s)",
+			      s->path, s->readonly);
+}
+
 static int sq_put(eris_store_backend *b, const uint8_t *ref,
 		  const uint8_t *block, size_t len)
 {
@@ -342,6 +356,8 @@ static int sq_put(eris_store_backend *b, const uint8_t *ref,
 				      "block does not hash to the reference "
 				      "it is stored under");
 
+	if (s->readonly)
+		return readonly_error(s);
 	pthread_mutex_lock(&s->lock);
 	op = find_op(s, ref);
 	if (op && op->len > 0)
@@ -380,6 +396,8 @@ static int sq_remove(eris_store_backend *b, const uint8_t *ref)
 	pending_op *op;
 	int rc = ERIS_OK;
 
+	if (s->readonly)
+		return readonly_error(s);
 	pthread_mutex_lock(&s->lock);
 	op = find_op(s, ref);
 	if (op == NULL) {
@@ -640,18 +658,119 @@ static int prepare(sqlite_store *s, sqlite3_stmt **st, const char *sql)
 	return ERIS_OK;
 }
 
+/* Whether `path` with `suffix` exists; its size in *size. */
+static int sibling(const char *path, const char *suffix, off_t *size)
+{
+	char buf[4200];
+	struct stat st;
+
+	snprintf(buf, sizeof(buf), "%s%s", path, suffix);
+	if (stat(buf, &st) < 0)
+		return 0;
+	*size = st.st_size;
+	return 1;
+}
+
+/*
+ * How to open an existing database this process cannot write (a user
+ * reading someone else's store, a read-only mount): read-only, and
+ * without the writes a read-write open or WAL recovery would attempt.
+ * A WAL reader needs the -shm file; when the directory is not writable
+ * and there is none, the database is opened immutable=1 (no locks, no
+ * -shm), which is right only while no write-ahead log holds commits:
+ * with a non-empty -wal and no -shm it cannot be read safely and is
+ * refused. Writes then fail with ERIS_EREADONLY.
+ *
+ * Returns 0 (open read-write), 1 (read-only), 2 (read-only immutable),
+ * or a negative code.
+ */
+static int read_only_mode(sqlite_store *s)
+{
+	char dir[4200];
+	const char *slash = strrchr(s->path, '/');
+	off_t wal = 0, shm = 0;
+	int db_w, dir_w;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == s->path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - s->path),
+			 s->path);
+	if (access(s->path, F_OK) < 0)
+		return 0; /* to be created: a read-write open reports it */
+	db_w = access(s->path, W_OK) == 0;
+	dir_w = access(dir, W_OK) == 0;
+	if (db_w && dir_w)
+		return 0;
+	s->readonly = db_w ? "its directory is not writable"
+			   : "the database is not writable";
+	if (dir_w || sibling(s->path, "-shm", &shm))
+		return 1;
+	if (sibling(s->path, "-wal", &wal) && wal > 0)
+		return eris_error_set(ERIS_ESTORE,
+				      "cannot open sqlite store %s read-only: "
+				      "its write-ahead log holds commits but "
+				      "there is no -shm file and the directory "
+				      "is not writable (open it once with "
+				      "write access to checkpoint it)",
+				      s->path);
+	return 2;
+}
+
+/* "file:PATH?mode=ro&immutable=1" with the URI's special characters of
+ * PATH percent-encoded. */
+static int immutable_uri(char *out, size_t size, const char *path)
+{
+	size_t o = 0;
+
+	o += (size_t)snprintf(out, size, "file:");
+	for (const char *p = path; *p; p++) {
+		if (o + 4 >= size)
+			return -1;
+		if (*p == '%' || *p == '?' || *p == '#')
+			o += (size_t)snprintf(out + o, size - o, "%%%02X",
+					      (unsigned char)*p);
+		else
+			out[o++] = *p;
+	}
+	if (o + 32 >= size)
+		return -1;
+	snprintf(out + o, size - o, "?mode=ro&immutable=1");
+	return 0;
+}
+
 static int open_db(sqlite_store *s, int create)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
 		    (create ? SQLITE_OPEN_CREATE : 0);
-	int rc, fresh;
+	int rc, fresh, mode = read_only_mode(s);
+	char uri[4300];
+	const char *name = s->path;
 
-	if (sqlite3_open_v2(s->path, &s->db, flags, NULL) != SQLITE_OK)
+	if (mode < 0)
+		return mode;
+	if (mode > 0)
+		flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+	if (mode == 2) {
+		if (immutable_uri(uri, sizeof(uri), s->path) < 0)
+			return eris_error_set(ERIS_ESTORE,
+					      "sqlite store path too long");
+		flags |= SQLITE_OPEN_URI;
+		name = uri;
+	}
+	if (sqlite3_open_v2(name, &s->db, flags, NULL) != SQLITE_OK)
 		return s->db ? open_error(s, "open")
 			     : eris_error_set(ERIS_ENOMEM, "out of memory");
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	if ((rc = check_identity(s, &fresh)) < 0)
 		return rc;
+	if (fresh && s->readonly)
+		return eris_error_set(ERIS_ESTORE,
+				      "cannot open sqlite store %s: an empty "
+				      "database, not an eris store (and %s)",
+				      s->path, s->readonly);
 	if (fresh) {
 		if (!create)
 			return eris_error_set(ERIS_ESTORE,

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef ERIS_BIN
@@ -1575,6 +1576,151 @@ START_TEST(test_threads_option)
 }
 END_TEST
 
+/* A dir store whose subdirectory XX is a link into another store: gc
+ * --all, fsck --delete and stats skip it with a warning, and the other
+ * store's blocks survive. */
+START_TEST(test_store_sub_link)
+{
+	uint8_t *data = clirun_random_bytes(3000, 41);
+	char other[1200], spec[1300], target[1300], link[1300], *u, *root;
+	clirun_result r;
+
+	snprintf(other, sizeof(other), "%s/other", tmp);
+	snprintf(spec, sizeof(spec), "dir:%s", other);
+	clirun_write_file(T("f"), data, 3000);
+	r = clirun_run("put", "--block-size", "1k", "--store", spec, T("f"),
+		       NULL);
+	u = urn_of(&r);
+	clirun_free(&r);
+	root = root_ref_of(u); /* from the default store: info reads the URN */
+	mkdir(store_dir, 0755);
+	snprintf(target, sizeof(target), "%s/%.2s", other, root);
+	snprintf(link, sizeof(link), "%s/%.2s", store_dir, root);
+	ck_assert_int_eq(symlink(target, link), 0);
+
+	r = clirun_run("store", "gc", "--all", NULL);
+	ck_status(r, 0);
+	ck_contains(r.out, "deleted 0 blocks");
+	ck_contains(r.err, "not a plain directory");
+	clirun_free(&r);
+	r = clirun_run("store", "fsck", "--delete", NULL);
+	ck_status(r, 0);
+	ck_contains(r.out, "checked 0 blocks");
+	clirun_free(&r);
+	r = clirun_run("store", "stats", NULL);
+	ck_status(r, 0);
+	ck_contains(r.out, "blocks: 0");
+	ck_contains(r.err, "not a plain directory");
+	clirun_free(&r);
+	r = clirun_run("verify", "--store", spec, u, NULL);
+	ck_status(r, 0);
+	clirun_free(&r);
+	ck_assert(clirun_exists(block_path(other, root)));
+
+	/* Reading through the link is refused too: R3, naming XX. */
+	r = clirun_run("get", u, NULL);
+	ck_status(r, 1);
+	ck_contains(r.err, "R3");
+	ck_contains(r.err, "not a plain directory");
+	clirun_free(&r);
+	free(root);
+	free(u);
+	free(data);
+}
+END_TEST
+
+/* A FIFO in a block's place makes get and verify fail with R3 naming the
+ * file (open() on a FIFO used to block forever); a link in a block's
+ * place is not followed. */
+START_TEST(test_block_fifo)
+{
+	uint8_t *data = clirun_random_bytes(3000, 42);
+	char *u, *root, *leaf;
+	const char *rp;
+	clirun_result r;
+
+	clirun_write_file(T("f"), data, 3000);
+	u = put_file(T("f"), "--block-size", "1k");
+	root = root_ref_of(u);
+	rp = block_path(store_dir, root);
+	ck_assert_int_eq(unlink(rp), 0);
+	ck_assert_int_eq(mkfifo(rp, 0644), 0);
+
+	r = clirun_run("get", u, NULL);
+	ck_status(r, 1);
+	ck_contains(r.err, "R3");
+	ck_contains(r.err, "a FIFO");
+	ck_contains(r.err, root);
+	clirun_free(&r);
+	r = clirun_run("verify", u, NULL);
+	ck_status(r, 1);
+	ck_contains(r.out, "FAILED: R3");
+	clirun_free(&r);
+	r = clirun_run("store", "fsck", NULL);
+	ck_status(r, 0);
+	ck_contains(r.err, "a FIFO");
+	clirun_free(&r);
+
+	/* A leaf that is a link to a copy of itself is not followed. */
+	ck_assert_int_eq(unlink(rp), 0);
+	r = clirun_run("put", "--block-size", "1k", T("f"), NULL);
+	ck_status(r, 0); /* the put replaced the FIFO */
+	clirun_free(&r);
+	leaf = some_block(store_dir, root);
+	ck_assert_int_eq(rename(leaf, T("copy")), 0);
+	ck_assert_int_eq(symlink(T("copy"), leaf), 0);
+	r = clirun_run("get", u, NULL);
+	ck_status(r, 1);
+	ck_contains(r.err, "R3");
+	ck_contains(r.err, "a symbolic link");
+	clirun_free(&r);
+	free(leaf);
+	free(root);
+	free(u);
+	free(data);
+}
+END_TEST
+
+/* A bundle is read at random offsets: a FIFO named as one (import FILE,
+ * --store cbor:FILE) is refused at once instead of waiting in open()
+ * for a writer; `eris import - < FIFO` is the way to read a pipe. A FIFO
+ * named as put's FILE is read, as any pipe is. */
+START_TEST(test_fifo_inputs)
+{
+	char spec[1200];
+	clirun_result r;
+	pid_t pid;
+	int fd;
+
+	ck_assert_int_eq(mkfifo(T("fifo"), 0644), 0);
+	r = clirun_run("import", T("fifo"), NULL);
+	ck_status(r, 4);
+	ck_contains(r.err, "not a regular file");
+	clirun_free(&r);
+	snprintf(spec, sizeof(spec), "cbor:%s", T("fifo"));
+	r = clirun_run("get", "--store", spec, hello_urn, NULL);
+	ck_status(r, 3);
+	ck_contains(r.err, "not a regular file");
+	clirun_free(&r);
+
+	/* put FIFO: a writer in a child, the reader is eris. */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		fd = open(T("fifo"), O_WRONLY);
+		_exit(fd >= 0 && write(fd, hello, strlen(hello)) ==
+					 (ssize_t)strlen(hello)
+			      ? 0
+			      : 1);
+	}
+	r = clirun_run("put", T("fifo"), NULL);
+	ck_status(r, 0);
+	ck_contains(r.out, hello_urn);
+	clirun_free(&r);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -1611,6 +1757,15 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_stdout_full);
 	tcase_add_test(tc, test_quiet);
 	tcase_add_test(tc, test_threads_option);
+	suite_add_tcase(s, tc);
+
+	/* Hostile store trees: a hang is the failure, so a shorter bound. */
+	tc = tcase_create("hostile-tree");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_store_sub_link);
+	tcase_add_test(tc, test_block_fifo);
+	tcase_add_test(tc, test_fifo_inputs);
 	suite_add_tcase(s, tc);
 	return s;
 }

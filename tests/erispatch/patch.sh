@@ -165,5 +165,12 @@ cp whole.so phoff.so
 printf '\377\377\377\377' | dd of=phoff.so bs=1 seek=32 conv=notrunc status=none
 check_untouched phoff.so "program header table out of bounds"
 expect_failure "No such file" "$ERISPATCH" patch --replace a b "$T/missing"
+# A FIFO is refused at once (open() used to wait for a writer forever);
+# timeout bounds only a hang.
+mkfifo fifo.so
+expect_failure "not a regular file (a FIFO)" timeout 60 "$ERISPATCH" patch \
+    --replace libfoo.so "$U_FOO" fifo.so
+expect_failure "not a regular file (a FIFO)" timeout 60 "$ERISPATCH" \
+    print-needed fifo.so
 
 echo "patch tests passed"

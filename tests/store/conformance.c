@@ -962,6 +962,147 @@ START_TEST(test_dir_ignores_junk)
 }
 END_TEST
 
+/* Warnings of the library, collected by the dir cases. */
+static char warnings[4096];
+
+static void on_warning(const char *message, void *payload)
+{
+	size_t n = strlen(warnings);
+
+	(void)payload;
+	snprintf(warnings + n, sizeof(warnings) - n, "%s\n", message);
+}
+
+/* The root directory of the dir: store under test. */
+static const char *dir_root(char *spec, size_t size)
+{
+	expand(spec, size, spec_template);
+	return strncmp(spec, "dir:", 4) == 0 ? spec + 4 : spec;
+}
+
+/* dir: a subdirectory XX that is a link into another store is never
+ * followed: not listed (a warning names it), not read, not stored
+ * through, and remove (what gc and fsck --delete use) never unlinks the
+ * other store's block. */
+START_TEST(test_dir_sub_link_not_followed)
+{
+	static uint8_t block[1024], got[1024], ref[32];
+	char spec[8192], other[4400], path[9000], link[9000];
+	char name[ERIS_REF_BASE32_LEN + 1];
+	const char *root;
+	eris_store *s, *o;
+	struct stat st;
+	listing *l;
+	size_t len;
+
+	make_block(block, sizeof(block), ref, 2200);
+	eris_base32_encode(name, ref, 32);
+	snprintf(other, sizeof(other), "%s/other", tmpdir);
+	ck_assert_eris(eris_store_new_dir(&o, other, 1), ERIS_OK);
+	ck_assert_eris(eris_store_put(o, ref, block, sizeof(block)), ERIS_OK);
+	eris_store_free(o);
+
+	s = open_seeded(NULL);
+	root = dir_root(spec, sizeof(spec));
+	snprintf(link, sizeof(link), "%s/%.2s", root, name);
+	snprintf(path, sizeof(path), "%s/%.2s", other, name);
+	ck_assert_int_eq(symlink(path, link), 0);
+	snprintf(path, sizeof(path), "%s/%.2s/%s", other, name, name);
+
+	warnings[0] = '\0';
+	eris_set_warning_handler(on_warning, NULL);
+	l = list_store(s);
+	eris_set_warning_handler(NULL, NULL);
+	ck_assert_uint_eq(l->n, 0);
+	free(l);
+	ck_assert_msg(strstr(warnings, "not a plain directory") != NULL,
+		      "warnings: %s", warnings);
+
+	ck_assert_eris(eris_store_get(s, ref, got, sizeof(got), &len),
+		       ERIS_EMISMATCH);
+	ck_assert_ptr_nonnull(strstr(eris_error_last(), name));
+	ck_assert_int_eq(eris_store_has(s, ref), 0);
+	ck_assert_eris(eris_store_remove(s, ref), ERIS_ERROR);
+	ck_assert_eris(eris_store_put(s, ref, block, sizeof(block)),
+		       ERIS_ERROR);
+	ck_assert_int_eq(lstat(path, &st), 0); /* the other store's block */
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_int_eq(lstat(link, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	eris_store_free(s);
+}
+END_TEST
+
+/* dir: a FIFO or a link in a block's place is a corrupt block, reported
+ * at once (opening a FIFO must not block) with the file named; has()
+ * says 0, a put replaces it, remove unlinks the link and not its target;
+ * the listing skips them with a warning. */
+START_TEST(test_dir_block_not_regular)
+{
+	static uint8_t block[2][1024], got[1024], ref[2][32];
+	char spec[8192], path[2][9000], target[9000];
+	char name[2][ERIS_REF_BASE32_LEN + 1];
+	const char *root;
+	eris_store *s;
+	struct stat st;
+	listing *l;
+	size_t len;
+	FILE *f;
+
+	s = open_seeded(NULL);
+	root = dir_root(spec, sizeof(spec));
+	for (int k = 0; k < 2; k++) {
+		make_block(block[k], 1024, ref[k], 2300 + k);
+		ck_assert_eris(eris_store_put(s, ref[k], block[k], 1024),
+			       ERIS_OK);
+		eris_base32_encode(name[k], ref[k], 32);
+		snprintf(path[k], sizeof(path[k]), "%s/%.2s/%s", root, name[k],
+			 name[k]);
+		ck_assert_int_eq(unlink(path[k]), 0);
+	}
+	ck_assert_int_eq(mkfifo(path[0], 0644), 0);
+	/* The link points at a file holding the right bytes: following it
+	 * would "work", which is exactly what must not happen. */
+	snprintf(target, sizeof(target), "%s/outside", tmpdir);
+	f = fopen(target, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(block[1], 1, 1024, f), 1024);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(symlink(target, path[1]), 0);
+
+	ck_assert_eris(eris_store_get(s, ref[0], got, sizeof(got), &len),
+		       ERIS_EMISMATCH);
+	ck_assert_ptr_nonnull(strstr(eris_error_last(), name[0]));
+	ck_assert_ptr_nonnull(strstr(eris_error_last(), "FIFO"));
+	ck_assert_eris(eris_store_get(s, ref[1], got, sizeof(got), &len),
+		       ERIS_EMISMATCH);
+	ck_assert_ptr_nonnull(strstr(eris_error_last(), name[1]));
+	ck_assert_ptr_nonnull(strstr(eris_error_last(), "symbolic link"));
+	ck_assert_int_eq(eris_store_has(s, ref[0]), 0);
+	ck_assert_int_eq(eris_store_has(s, ref[1]), 0);
+
+	warnings[0] = '\0';
+	eris_set_warning_handler(on_warning, NULL);
+	l = list_store(s);
+	eris_set_warning_handler(NULL, NULL);
+	ck_assert_uint_eq(l->n, 0);
+	free(l);
+	ck_assert_ptr_nonnull(strstr(warnings, "a FIFO"));
+	ck_assert_ptr_nonnull(strstr(warnings, "a symbolic link"));
+
+	ck_assert_eris(eris_store_remove(s, ref[1]), ERIS_OK);
+	ck_assert_int_eq(lstat(path[1], &st), -1);
+	ck_assert_int_eq(lstat(target, &st), 0);
+	ck_assert_eris(eris_store_put(s, ref[0], block[0], 1024), ERIS_OK);
+	ck_assert_eris(eris_store_get(s, ref[0], got, sizeof(got), &len),
+		       ERIS_OK);
+	ck_assert_mem_eq(got, block[0], 1024);
+	ck_assert_int_eq(lstat(path[0], &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	eris_store_free(s);
+}
+END_TEST
+
 /* ----------------------------------------------------------------------
  * Composite cases: cache: and fallback:, members opened by the test.
  */
@@ -1411,8 +1552,11 @@ int main(int argc, char **argv)
 		tcase_add_test(tc, test_reopen);
 	if (traits.read_only)
 		tcase_add_test(tc, test_read_only);
-	if (traits.dir)
+	if (traits.dir) {
 		tcase_add_test(tc, test_dir_ignores_junk);
+		tcase_add_test(tc, test_dir_sub_link_not_followed);
+		tcase_add_test(tc, test_dir_block_not_regular);
+	}
 	suite_add_tcase(suite, tc);
 
 	if (traits.cache || traits.fallback) {
