@@ -26,6 +26,9 @@ cd "$(dirname "$0")/.." || exit 2
 
 if [ "${ERIS_TEST_IN_PLACE:-0}" != 1 ]; then
 	room=$(mktemp -d "${TMPDIR:-/tmp}/eris-cleanroom.XXXXXX") || exit 2
+	# Some tests run programs as uid 65534 (read-only stores, outputs);
+	# mktemp's 0700 would keep that user out of the whole tree.
+	chmod 755 "$room"
 	mkdir "$room/eris" || exit 2
 	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 		git ls-files -z --cached --others --exclude-standard |

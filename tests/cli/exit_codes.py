@@ -30,6 +30,7 @@ import tempfile
 
 ERIS = sys.argv[1]
 NOBODY = 65534
+NOBODY_ERIS = None  # a copy of ERIS that uid 65534 can run (see main)
 failures = []
 skipped = []
 
@@ -43,7 +44,8 @@ def run(args, stdout, env, sigpipe_ignored=False, as_nobody=False):
             os.setgroups([])
             os.setgid(NOBODY)
             os.setuid(NOBODY)
-    p = subprocess.run([ERIS] + args, stdin=subprocess.DEVNULL,
+    p = subprocess.run([NOBODY_ERIS if as_nobody else ERIS] + args,
+                       stdin=subprocess.DEVNULL,
                        stdout=stdout, stderr=subprocess.PIPE, env=env,
                        preexec_fn=child, timeout=120)
     return p.returncode, p.stderr.decode(errors="replace")
@@ -192,6 +194,19 @@ def cases(tmp):
         "import": lambda f: ["import", f],
         "store-gc": lambda f: ["store", "gc", "--dry-run", "--keep-file", f],
     }
+    # The build tree may be out of uid 65534's reach (under a 0700
+    # directory): that user runs copies of eris and liberis.
+    global NOBODY_ERIS
+    nbin = path("nbin")
+    os.mkdir(nbin, 0o755)
+    NOBODY_ERIS = os.path.join(nbin, "eris")
+    shutil.copy(ERIS, NOBODY_ERIS)
+    lib = [line.split()[2] for line in subprocess.run(
+        ["ldd", ERIS], capture_output=True, text=True).stdout.splitlines()
+        if line.split()[:1] == ["liberis.so.0"]][0]
+    shutil.copy(lib, os.path.join(nbin, "liberis.so.0"))
+    os.chmod(NOBODY_ERIS, 0o755)
+    os.chmod(os.path.join(nbin, "liberis.so.0"), 0o644)
     nobody_store = path("nobody-store")
     os.mkdir(nobody_store)
     os.chown(nobody_store, NOBODY, NOBODY) if os.geteuid() == 0 else None
@@ -204,7 +219,8 @@ def cases(tmp):
         if os.geteuid() != 0:
             continue
         secret = path("in/secret")
-        nenv = dict(env, ERIS_STORE="dir:" + nobody_store)
+        nenv = dict(env, ERIS_STORE="dir:" + nobody_store,
+                    LD_LIBRARY_PATH=nbin)
         rc, err = run(args(secret), subprocess.DEVNULL, nenv,
                       as_nobody=True)
         check(f"eacces {name}", rc, err, 4,

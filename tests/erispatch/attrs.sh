@@ -125,9 +125,15 @@ cp prog own/capped
 chown 65534:65534 own/capped
 setcap cap_net_raw+ep own/capped
 cp own/capped before
+# The build tree may be out of that user's reach (under a 0700
+# directory): it runs copies of erispatch and liberis.
+mkdir -m 755 nbin
+cp "$ERISPATCH" nbin/erispatch
+cp "$(ldd "$ERISPATCH" | awk '$1 == "liberis.so.0" { print $3 }')" nbin/liberis.so.0
+chmod 755 nbin/erispatch nbin/liberis.so.0
 rc=0
 setpriv --reuid=65534 --regid=65534 --clear-groups \
-    "$ERISPATCH" patch --replace "$old" urn:eris:ATTRS-TEST-X own/capped \
+    env LD_LIBRARY_PATH="$PWD/nbin" "$PWD/nbin/erispatch" patch --replace "$old" urn:eris:ATTRS-TEST-X own/capped \
     2>err || rc=$?
 [ "$rc" = 1 ] || fail "unprivileged patch of a capable file: exit $rc: $(cat err)"
 grep -qF "cannot keep the extended attribute security.capability of 'own/capped'" err ||

@@ -76,7 +76,16 @@ serve() {
 case $mode in
 user)
 	command -v setpriv >/dev/null || skip "setpriv is not installed"
-	as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	# The build tree may be out of that user's reach (under a 0700
+	# directory): it runs copies of eris, erisd and liberis.
+	mkdir -m 755 "$tmp/bin"
+	cp "$ERIS" "$ERISD" "$tmp/bin/"
+	cp "$(ldd "$ERIS" | awk '$1 == "liberis.so.0" { print $3 }')" \
+		"$tmp/bin/liberis.so.0"
+	chmod 755 "$tmp/bin/"*
+	ERIS=$tmp/bin/$(basename "$ERIS") ERISD=$tmp/bin/$(basename "$ERISD")
+	as=(setpriv --reuid=65534 --regid=65534 --clear-groups
+		env LD_LIBRARY_PATH="$tmp/bin")
 	reads "$tmp/s/x.sqlite" "${as[@]}"
 	serve "$tmp/s/x.sqlite" "${as[@]}"
 	# A world-writable sticky directory: the database alone is
