@@ -265,9 +265,11 @@ static size_t tcp_frame(uint8_t *out, uint8_t code, const uint8_t *token,
 			out[n++] = (uint8_t)(v >> (8 * i));
 	}
 	out[n++] = code;
-	memcpy(out + n, token, tkl);
+	if (tkl > 0) /* an empty token may be NULL */
+		memcpy(out + n, token, tkl);
 	n += tkl;
-	memcpy(out + n, tail, tail_len);
+	if (tail_len > 0)
+		memcpy(out + n, tail, tail_len);
 	return n + tail_len;
 }
 
