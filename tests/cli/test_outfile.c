@@ -442,21 +442,7 @@ START_TEST(test_fifo)
 	int status;
 
 	ck_assert_int_eq(mkfifo(T("fifo"), 0640), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) { /* the reader: the FIFO into a file */
-		char buf[4096];
-		int in = open(T("fifo"), O_RDONLY);
-		int out = open(T("got"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		ssize_t r;
-
-		if (in < 0 || out < 0)
-			_exit(1);
-		while ((r = read(in, buf, sizeof(buf))) > 0)
-			if (write(out, buf, (size_t)r) != r)
-				_exit(1);
-		_exit(r == 0 && close(out) == 0 ? 0 : 1);
-	}
+	pid = clirun_fifo_reader(T("fifo"), T("got"));
 	data = clirun_random_bytes(300000, 1); /* not in the child */
 	ck_assert_int_eq(outfile_open(&f, T("fifo"), OUTFILE_MODE_DEFAULT), 0);
 	ck_assert_int_eq(f.in_place, 1);

@@ -169,21 +169,7 @@ START_TEST(test_fifo)
 	learn_want(_i);
 	ck_assert_int_eq(mkfifo(T("out/fifo"), 0640), 0);
 	ck_assert_int_eq(chmod(T("out/fifo"), 0640), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) { /* the reader: the FIFO into a file */
-		char buf[4096];
-		int in = open(T("out/fifo"), O_RDONLY);
-		int out = open(T("got"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		ssize_t r;
-
-		if (in < 0 || out < 0)
-			_exit(1);
-		while ((r = read(in, buf, sizeof(buf))) > 0)
-			if (write(out, buf, (size_t)r) != r)
-				_exit(1);
-		_exit(r == 0 && close(out) == 0 ? 0 : 1);
-	}
+	pid = clirun_fifo_reader(T("out/fifo"), T("got"));
 	run_ok(_i, T("out/fifo"));
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);

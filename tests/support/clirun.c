@@ -372,3 +372,24 @@ uint8_t *clirun_random_bytes(size_t len, uint64_t seed)
 	}
 	return p;
 }
+
+pid_t clirun_fifo_reader(const char *fifo, const char *out_path)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char buf[4096];
+		int in = open(fifo, O_RDONLY);
+		int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		ssize_t r;
+
+		if (in < 0 || out < 0)
+			_exit(1);
+		while ((r = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)r) != r)
+				_exit(1);
+		_exit(r == 0 && close(out) == 0 ? 0 : 1);
+	}
+	return pid;
+}

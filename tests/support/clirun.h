@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <string.h>
 
 /* What a run produced. */
@@ -101,6 +102,11 @@ int clirun_count_files(const char *dir, int follow_links);
 
 /* `len` deterministic pseudo-random bytes for `seed` (malloc'd). */
 uint8_t *clirun_random_bytes(size_t len, uint64_t seed);
+
+/* Fork a reader that copies the FIFO `fifo` into the file `out` until
+ * the writer closes it; returns its pid. It exits 0 when all of it was
+ * copied, 1 otherwise (wait for it with waitpid). */
+pid_t clirun_fifo_reader(const char *fifo, const char *out);
 
 /* ---- assertions ------------------------------------------------------- */
 
