@@ -74,6 +74,7 @@
  * 100 ms to check the stop flag.
  */
 #include "coap_server.h"
+#include "proto.h"
 #include "coap_handler.h"
 
 #include <eris/eris.h>
@@ -112,26 +113,6 @@ static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static void global_init(void)
 {
 	coap_startup();
-}
-
-/* Is the peer on this host? 127.0.0.0/8, ::1, or ::ffff:127.x.y.z (an
- * IPv4 peer of a dual-stack endpoint). Packets with such a source never
- * arrive from another host, so the answer cannot be spoofed. */
-int erisd_coap_peer_is_loopback(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *a = (const void *)sa;
-
-		return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const void *)sa;
-
-		return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr) ||
-		       (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) &&
-			a->sin6_addr.s6_addr[12] == 127);
-	}
-	return 0;
 }
 
 /* The peer as key bytes (family, port, address). */
@@ -249,7 +230,7 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
 	wire = request_of(request, &req);
 	req.peer = peer;
 	req.peer_len = remote ? peer_key(remote, peer) : 0;
-	req.peer_loopback = remote && erisd_coap_peer_is_loopback(
+	req.peer_loopback = remote && erisd_peer_is_loopback(
 						      &remote->addr.sa);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	req.now = (uint64_t)now.tv_sec;

@@ -37,10 +37,9 @@ int erisd_coap_start(erisd_coap **out, eris_store *store,
 		     const char *listen_addr, int proto, int writable,
 		     char *bound_addr_out, size_t size);
 
-/** Is `sa` a loopback peer (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104)?
- * PUT is accepted only from those, decided per request on the peer's
- * address, never on the text of the listening address. */
-int erisd_coap_peer_is_loopback(const struct sockaddr *sa);
+/* PUT is accepted only from loopback peers (erisd_peer_is_loopback in
+ * proto.h), decided per request on the peer's address, never on the
+ * text of the listening address. */
 
 /** Stop the thread, close the endpoint and free the server. NULL is
  * allowed. Requests in progress are dropped. */

@@ -817,20 +817,16 @@ static void peer_of(cmd_peer *p, const struct sockaddr_storage *ss)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
 
-	p->loopback = 0;
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *a = (const void *)ss;
 
 		inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-		p->loopback = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *a = (const void *)ss;
 
 		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-		p->loopback = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr) ||
-			      (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) &&
-			       a->sin6_addr.s6_addr[12] == 127);
 	}
+	p->loopback = erisd_peer_is_loopback((const struct sockaddr *)ss);
 	snprintf(p->addr, sizeof p->addr, "%s", host);
 }
 

@@ -22,6 +22,9 @@
  */
 #include "proto.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <string.h>
 
 void http_parser_init(http_parser *p)
@@ -420,4 +423,21 @@ const char *http_reason(int status)
 	case 505: return "HTTP Version Not Supported";
 	default: return "";
 	}
+}
+
+int erisd_peer_is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)sa;
+
+		return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)sa;
+
+		return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) &&
+			a->sin6_addr.s6_addr[12] == 127);
+	}
+	return 0;
 }

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Hard limits (see erisd(8)). */
 #define HTTP_MAX_REQUEST_LINE 8192u /* bytes before its CRLF, else 414 */
@@ -90,5 +91,11 @@ int http_range(const char *value, size_t len, uint64_t length,
 
 /* The reason phrase of a status we send ("Not Found"), "" if unknown. */
 const char *http_reason(int status);
+
+/* Is the peer `sa` on this host: 127.0.0.0/8, ::1, or ::ffff:127.x.y.z
+ * (an IPv4 peer of a dual-stack endpoint)? Packets with such a source
+ * never arrive from another host. What --writable trusts, over HTTP and
+ * CoAP alike. */
+int erisd_peer_is_loopback(const struct sockaddr *sa);
 
 #endif

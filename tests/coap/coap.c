@@ -18,6 +18,7 @@
 
 #include "coap_handler.h"
 #include "coap_server.h"
+#include "proto.h"
 
 #include <arpa/inet.h>
 #include <coap3/coap.h>
@@ -955,7 +956,7 @@ START_TEST(loopback_peers)
 			a6.sin6_family = AF_INET6;
 			sa = (const struct sockaddr *)&a6;
 		}
-		ck_assert_msg(erisd_coap_peer_is_loopback(sa) == t[k].loopback,
+		ck_assert_msg(erisd_peer_is_loopback(sa) == t[k].loopback,
 			      "%s", t[k].a);
 	}
 }
