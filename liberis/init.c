@@ -55,3 +55,9 @@ void eris__free(void *p)
 {
 	free(p);
 }
+
+/* TEMPORARY until eris_configure lands. */
+const char *eris__config_module_path(void)
+{
+	return NULL;
+}

@@ -13,6 +13,7 @@
  * returned block gets verified, whatever the back end. */
 struct eris_store {
 	eris_store_backend *backend;
+	unsigned flags; /* ERIS_STORE_READONLY: put and remove refused */
 };
 
 /* Put without re-hashing: for the encoder, which just computed `ref`. */
@@ -37,6 +38,9 @@ int eris__decoder_verify_all(eris_decoder *dec, uint64_t *out_blocks,
 int eris__decoder_walk(eris_decoder *dec,
 		       int (*cb)(const uint8_t *, unsigned, void *),
 		       void *payload);
+
+/* The module directories given to eris_configure(), or NULL. */
+const char *eris__config_module_path(void);
 
 /* Allocation goes through these so tests can inject failures. */
 /* Report a warning to the handler of eris_set_warning_handler(). */

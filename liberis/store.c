@@ -1,15 +1,17 @@
 /*
- * store.c - the store wrapper around a back end, and opening stores from
- * their specification strings.
+ * store.c - the store wrapper around a back end: the one place where
+ * blocks are verified (opening a store from its specification string is
+ * in registry.c).
  *
- * Every block handed out by eris_store_get() is re-hashed here, whatever
- * the back end: a store is never trusted (R3 applies to stores too).
+ * The trust boundary. Every block handed out by eris_store_get() is
+ * re-hashed here, whatever the back end: a store is never trusted (R3
+ * applies to stores too). Every block handed to a back end has been
+ * hashed by the core: eris_store_put() checks it here, and the encoder
+ * puts blocks whose reference it has just computed
+ * (eris__store_put_trusted). Back ends therefore never hash.
  */
 #include "internal.h"
 
-#include <ctype.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 int eris_store_new_from_backend(eris_store **out, eris_store_backend *backend)
@@ -31,11 +33,6 @@ int eris_store_new_from_backend(eris_store **out, eris_store_backend *backend)
 	s->backend = backend;
 	*out = s;
 	return ERIS_OK;
-}
-
-eris_store_backend *eris_store_backend_of(eris_store *store)
-{
-	return store->backend;
 }
 
 int eris__store_get_raw(eris_store *store, const uint8_t *ref, uint8_t *buf,
@@ -101,18 +98,12 @@ int eris_store_get(eris_store *store, const uint8_t ref[ERIS_REF_BYTES],
 	return ERIS_OK;
 }
 
-int eris__store_put_trusted(eris_store *store, const uint8_t *ref,
-			    const uint8_t *block, size_t len)
-{
-	return store->backend->put(store->backend, ref, block, len);
-}
-
-int eris_store_put(eris_store *store, const uint8_t ref[ERIS_REF_BYTES],
-		   const uint8_t *block, size_t len)
+int eris_block_verify(const uint8_t ref[ERIS_REF_BYTES], const uint8_t *block,
+		      size_t len)
 {
 	uint8_t digest[ERIS_REF_BYTES];
 
-	if (store == NULL || ref == NULL || block == NULL)
+	if (ref == NULL || block == NULL)
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
 	if (!eris__valid_block_size(len))
 		return eris_error_set(ERIS_EBLOCKSIZE,
@@ -124,6 +115,32 @@ int eris_store_put(eris_store *store, const uint8_t ref[ERIS_REF_BYTES],
 		return eris_error_set(ERIS_EMISMATCH,
 				      "block does not hash to the reference "
 				      "it is stored under");
+	return ERIS_OK;
+}
+
+static int read_only(void)
+{
+	return eris_error_set(ERIS_EREADONLY,
+			      "the store was opened read-only");
+}
+
+int eris__store_put_trusted(eris_store *store, const uint8_t *ref,
+			    const uint8_t *block, size_t len)
+{
+	if (store->flags & ERIS_STORE_READONLY)
+		return read_only();
+	return store->backend->put(store->backend, ref, block, len);
+}
+
+int eris_store_put(eris_store *store, const uint8_t ref[ERIS_REF_BYTES],
+		   const uint8_t *block, size_t len)
+{
+	int rc;
+
+	if (store == NULL)
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	if ((rc = eris_block_verify(ref, block, len)) < 0)
+		return rc;
 	return eris__store_put_trusted(store, ref, block, len);
 }
 
@@ -176,6 +193,8 @@ int eris_store_remove(eris_store *store, const uint8_t ref[ERIS_REF_BYTES])
 {
 	if (store == NULL || ref == NULL)
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	if (store->flags & ERIS_STORE_READONLY)
+		return read_only();
 	if (store->backend->remove == NULL)
 		return eris_error_set(ERIS_ENOTSUP,
 				      "this store cannot delete blocks");
@@ -188,170 +207,4 @@ void eris_store_free(eris_store *store)
 		return;
 	store->backend->free(store->backend);
 	eris__free(store);
-}
-
-/* A specification starts with a scheme when it begins "letters:" (the
- * letters being a URI scheme); anything else is a directory path. */
-static size_t scheme_length(const char *spec)
-{
-	size_t i = 0;
-
-	if (!isalpha((unsigned char)spec[0]))
-		return 0;
-	while (isalnum((unsigned char)spec[i]) || spec[i] == '+' ||
-	       spec[i] == '-' || spec[i] == '.')
-		i++;
-	return spec[i] == ':' ? i : 0;
-}
-
-/* Split a composite's member list at unescaped ','; "\\," stands for a
- * literal ','. Returns the number of members (at most `max`), or -1 for
- * too many, or ERIS_ENOMEM (whose message is set). */
-static int split_members(const char *list, char **members, int max)
-{
-	int n = 0, oom;
-	size_t len = strlen(list);
-	char *cur = eris__malloc(len + 1), *w = cur;
-
-	for (const char *p = list; cur != NULL; p++) {
-		if (*p == '\\' && p[1] == ',') {
-			*w++ = ',';
-			p++;
-		} else if (*p == ',' || *p == '\0') {
-			*w = '\0';
-			if (n == max)
-				break;
-			members[n++] = cur;
-			if (*p == '\0')
-				return n;
-			cur = w = eris__malloc(len + 1);
-		} else {
-			*w++ = *p;
-		}
-	}
-	/* too many members, or out of memory: free what was split */
-	oom = cur == NULL;
-	eris__free(cur);
-	while (n > 0)
-		eris__free(members[--n]);
-	return oom ? eris_error_set(ERIS_ENOMEM, "out of memory") : -1;
-}
-
-#define MAX_MEMBERS 16
-
-/* cache:LOCAL,REMOTE and fallback:S1,S2,... */
-static int open_composite(eris_store **out, const char *kind,
-			  const char *list, int create)
-{
-	char *names[MAX_MEMBERS];
-	eris_store *stores[MAX_MEMBERS];
-	int cache = strcmp(kind, "cache") == 0;
-	int n = split_members(list, names, MAX_MEMBERS), rc = ERIS_OK;
-	int opened = 0;
-
-	if (n == ERIS_ENOMEM)
-		return n;
-	if (n < 0)
-		return eris_error_set(ERIS_ESTORE,
-				      "%s: too many stores (at most %d)", kind,
-				      MAX_MEMBERS);
-	if (cache ? n != 2 : n < 1)
-		rc = eris_error_set(ERIS_ESTORE,
-				    cache ? "cache: needs two stores: "
-					    "cache:LOCAL,REMOTE"
-					  : "fallback: needs at least one store");
-	while (rc == ERIS_OK && opened < n) {
-		rc = eris_store_open(&stores[opened], names[opened], create);
-		if (rc < 0) {
-			char why[256];
-
-			snprintf(why, sizeof(why), "%s", eris_error_last());
-			eris_error_set(rc, "%s: store %d (%s): %s", kind,
-				       opened + 1, names[opened], why);
-		} else {
-			opened++;
-		}
-	}
-	for (int k = 0; k < n; k++)
-		eris__free(names[k]);
-	if (rc < 0) {
-		while (opened > 0)
-			eris_store_free(stores[--opened]);
-		return rc;
-	}
-	if (cache)
-		return eris_store_new_cache(out, stores[0], stores[1]);
-	return eris_store_new_fallback(out, stores, (size_t)n);
-}
-
-int eris_store_open(eris_store **out, const char *spec, int create)
-{
-	const char *arg;
-	size_t n;
-
-	*out = NULL;
-	if (spec == NULL || spec[0] == '\0')
-		return eris_error_set(ERIS_ESTORE, "empty store specification");
-	n = scheme_length(spec);
-	if (n == 0)
-		return eris_store_new_dir(out, spec, create);
-	arg = spec + n + 1;
-	if (n == 3 && strncmp(spec, "mem", 3) == 0) {
-		if (arg[0] != '\0')
-			return eris_error_set(ERIS_ESTORE,
-					      "\"mem:\" takes no argument");
-		return eris_store_new_mem(out);
-	}
-	if (arg[0] == '\0')
-		return eris_error_set(ERIS_ESTORE,
-				      "\"%.*s:\" needs an argument (see the "
-				      "store syntax)",
-				      (int)n, spec);
-	if (n == 3 && strncmp(spec, "dir", 3) == 0)
-		return eris_store_new_dir(out, arg, create);
-	if (n == 6 && strncmp(spec, "sqlite", 6) == 0)
-		return eris_store_new_sqlite(out, arg, create);
-	if (n == 4 && strncmp(spec, "cbor", 4) == 0)
-		return eris_store_new_cbor(out, arg);
-	if ((n == 4 && strncmp(spec, "http", 4) == 0) ||
-	    (n == 5 && strncmp(spec, "https", 5) == 0))
-		return eris_store_new_http(out, spec);
-	if ((n == 4 && strncmp(spec, "coap", 4) == 0) ||
-	    (n == 8 && strncmp(spec, "coap+tcp", 8) == 0))
-		return eris_store_new_coap(out, spec);
-	if (n == 5 && strncmp(spec, "cache", 5) == 0)
-		return open_composite(out, "cache", arg, create);
-	if (n == 8 && strncmp(spec, "fallback", 8) == 0)
-		return open_composite(out, "fallback", arg, create);
-	return eris_error_set(ERIS_ESTORE,
-			      "unknown store type \"%.*s:\" (supported: mem:, "
-			      "dir:PATH, sqlite:PATH, cbor:FILE, "
-			      "http://HOST:PORT, coap://HOST:PORT, "
-			      "coap+tcp://HOST:PORT, cache:LOCAL,REMOTE, "
-			      "fallback:S1,S2,..., or a directory path)",
-			      (int)n, spec);
-}
-
-int eris_store_default_spec(char *out, size_t size)
-{
-	const char *env = getenv("ERIS_STORE");
-	const char *xdg = getenv("XDG_DATA_HOME");
-	const char *home = getenv("HOME");
-	int n;
-
-	if (env && env[0])
-		n = snprintf(out, size, "%s", env);
-	else if (xdg && xdg[0] == '/')
-		n = snprintf(out, size, "sqlite:%s/eris/store.sqlite", xdg);
-	else if (home && home[0])
-		n = snprintf(out, size, "sqlite:%s/.local/share/eris/store.sqlite",
-			     home);
-	else
-		return eris_error_set(ERIS_ERROR,
-				      "no default store: set ERIS_STORE, "
-				      "XDG_DATA_HOME or HOME");
-	if (n < 0 || (size_t)n >= size)
-		return eris_error_set(ERIS_ERROR,
-				      "default store path is too long");
-	return ERIS_OK;
 }

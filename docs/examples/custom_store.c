@@ -98,12 +98,16 @@ static void cs_free(eris_store_backend *b)
 	free(s);
 }
 
-static int counting_store_new(eris_store **out)
+/* `*counters` borrows the back end, to read its counters: valid until
+ * the store is freed. */
+static int counting_store_new(eris_store **out,
+			      struct counting_store **counters)
 {
 	eris_store_backend init = ERIS_STORE_BACKEND_INIT;
 	struct counting_store *s = calloc(1, sizeof(*s));
 
 	*out = NULL;
+	*counters = s;
 	if (s == NULL)
 		return ERIS_ENOMEM;
 	s->parent = init;
@@ -126,12 +130,10 @@ int main(void)
 	size_t got = 0;
 	int status = 1, rc;
 
-	if ((rc = counting_store_new(&store)) != ERIS_OK) {
+	if ((rc = counting_store_new(&store, &cs)) != ERIS_OK) {
 		fprintf(stderr, "custom_store: %s\n", eris_strerror(rc));
 		return 1;
 	}
-	/* Borrow our back end back from the store to read its counters. */
-	cs = (struct counting_store *)eris_store_backend_of(store);
 
 	/* One-shot encoding with the default options (NULL): 32 KiB blocks,
 	 * null secret. Short content fits in one leaf: level 0. */

@@ -52,12 +52,22 @@
  * commits the queue but cannot report a failure.
  *
  * Blocks never change, so put is idempotent. eris_store_get() re-hashes
- * every block it returns: a store is never trusted.
+ * every block it returns: a store is never trusted. eris_store_put()
+ * hashes every block it is given before a back end sees it: back ends
+ * never hash.
  *
  * Threads: the built-in stores (mem, dir, sqlite, http, coap) may be used
  * from several threads at once (sqlite, http and coap serialize calls
  * with one mutex). A store from
  * another back end is as thread-safe as that back end.
+ *
+ * Modules. sqlite:, cbor:, http://, https://, coap:// and coap+tcp://
+ * need third-party libraries, so their back ends are modules: in the
+ * shared library, store-NAME.so files loaded from LIBDIR/eris/modules
+ * (the directory beside liberis.so) or from the directories given with
+ * eris_configure(); in the static library, the modules chosen at build
+ * time are linked in. A scheme whose module is missing fails with
+ * ERIS_ENOTSUP and a message saying what provides it.
  *
  * Backend writers: see eris/sys/store_backend.h.
  */
@@ -73,16 +83,61 @@ extern "C" {
 /** An open block store (opaque). */
 typedef struct eris_store eris_store;
 
+/** Flags of eris_store_open(). */
+enum {
+	/** Create a missing directory store, or a missing sqlite database
+	 * and its parent directories (otherwise they are ERIS_ESTORE). */
+	ERIS_STORE_CREATE = 1u << 0,
+	/** Never write: put and remove fail with ERIS_EREADONLY, whatever
+	 * the back end could do. An sqlite database is opened read-only. */
+	ERIS_STORE_READONLY = 1u << 1
+};
+
+/** Options of eris_store_open_opts(). Initialise with
+ * ERIS_STORE_OPTIONS_INIT. */
+typedef struct eris_store_options {
+	unsigned version; /**< ERIS_STORE_OPTIONS_VERSION */
+	unsigned flags;   /**< ERIS_STORE_CREATE, ERIS_STORE_READONLY */
+	/** http:// and https:// stores: every request carries
+	 * "Authorization: Bearer TOKEN"; NULL or "" for none. Copied. */
+	const char *bearer_token;
+} eris_store_options;
+
+#define ERIS_STORE_OPTIONS_VERSION 1
+#define ERIS_STORE_OPTIONS_INIT { ERIS_STORE_OPTIONS_VERSION, 0, NULL }
+
 /**
- * Open a store from its specification (see above). A directory store's
- * directory, or an sqlite store's database and its parent directories,
- * are created if missing when `create` is non-zero; otherwise a missing
- * directory or database is ERIS_ESTORE.
+ * Open a store from its specification (see above) with `flags`
+ * (ERIS_STORE_CREATE, ERIS_STORE_READONLY; 0 for none). The scheme is
+ * looked up in liberis's table of back ends; a back end that needs a
+ * third-party library is a module (sqlite:, cbor:, http://, https://,
+ * coap://, coap+tcp://), loaded the first time it is used.
  *
  * @param out   receives the store; free with eris_store_free()
- * @return ERIS_OK, ERIS_ESTORE (bad spec, cannot open) or ERIS_ENOMEM
+ * @return ERIS_OK; ERIS_ESTORE (bad or unknown specification, cannot
+ *         open); ERIS_ENOTSUP (the scheme's module was not built or is
+ *         not installed: the message names the module file, the build
+ *         option and the package); ERIS_ENOMEM
  */
-ERIS_EXTERN int eris_store_open(eris_store **out, const char *spec, int create);
+ERIS_EXTERN int eris_store_open(eris_store **out, const char *spec,
+				unsigned flags);
+
+/**
+ * eris_store_open() with options (flags and per-back-end settings).
+ * `opts` may be NULL for the defaults.
+ * @return as eris_store_open(); ERIS_EINVAL for an unknown options
+ *         version or unknown flags
+ */
+ERIS_EXTERN int eris_store_open_opts(eris_store **out, const char *spec,
+				     const eris_store_options *opts);
+
+/**
+ * Check that `block` is a valid block stored under `ref`: 1024 or 32768
+ * bytes that hash (BLAKE2b-256) to `ref`.
+ * @return ERIS_OK, ERIS_EBLOCKSIZE, ERIS_EMISMATCH or ERIS_EINVAL (NULL)
+ */
+ERIS_EXTERN int eris_block_verify(const uint8_t ref[ERIS_REF_BYTES],
+				  const uint8_t *block, size_t len);
 
 /** Create an empty in-memory store. */
 ERIS_EXTERN int eris_store_new_mem(eris_store **out);
@@ -160,8 +215,9 @@ ERIS_EXTERN int eris_store_new_cbor(eris_store **out, const char *path);
  * 405 is ERIS_EREADONLY ("write refused"). foreach and remove are
  * ERIS_ENOTSUP; flush does nothing (each PUT is acknowledged).
  *
- * If $ERIS_HTTP_TOKEN is set and non-empty when the store is opened,
- * every request carries "Authorization: Bearer $ERIS_HTTP_TOKEN".
+ * Opened through eris_store_open_opts() with a bearer_token, every
+ * request carries "Authorization: Bearer TOKEN" (the eris program takes
+ * it from $ERIS_HTTP_TOKEN).
  * Credentials in the URL are refused. Timeouts: 10 s to connect, 60 s
  * per transfer. get_many runs up to 16 transfers in parallel over
  * kept-alive connections. Thread-safe: requests are serialized.

@@ -467,7 +467,7 @@ static int fallback_foreach(eris_store_backend *b,
 
 	/* Refuse before listing anything rather than list part of it. */
 	for (size_t i = 0; i < f->n; i++)
-		if (eris_store_backend_of(f->members[i])->foreach == NULL)
+		if (f->members[i]->backend->foreach == NULL)
 			return eris_error_set(ERIS_ENOTSUP,
 					      "fallback: store %zu cannot list "
 					      "its blocks",

@@ -102,7 +102,7 @@ static int w_check(const eris_bundle_writer *w)
 	return ERIS_OK;
 }
 
-int eris_bundle_writer_new(eris_bundle_writer **out, int fd,
+int cbormod_bundle_writer_new(eris_bundle_writer **out, int fd,
 			   uint64_t n_blocks, uint64_t n_caps)
 {
 	eris_bundle_writer *w;
@@ -117,7 +117,7 @@ int eris_bundle_writer_new(eris_bundle_writer **out, int fd,
 	    (n_blocks != ERIS_BUNDLE_COUNT_UNKNOWN && n_blocks > SIZE_MAX) ||
 	    (n_caps != ERIS_BUNDLE_COUNT_UNKNOWN && n_caps >= SIZE_MAX))
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
-	w = eris__calloc(1, sizeof(*w));
+	w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	w->fd = fd;
@@ -142,11 +142,11 @@ int eris_bundle_writer_new(eris_bundle_writer **out, int fd,
 	return ERIS_OK;
 }
 
-int eris_bundle_writer_add_block(eris_bundle_writer *w,
+int cbormod_bundle_writer_add_block(eris_bundle_writer *w,
 				 const uint8_t ref[ERIS_REF_BYTES],
 				 const uint8_t *block, size_t len)
 {
-	uint8_t digest[ERIS_REF_BYTES], head[2 * 9 + ERIS_REF_BYTES];
+	uint8_t head[2 * 9 + ERIS_REF_BYTES];
 	size_t n = 0;
 	int rc;
 
@@ -158,7 +158,7 @@ int eris_bundle_writer_add_block(eris_bundle_writer *w,
 		return eris_error_set(ERIS_EINVAL,
 				      "blocks must come before the first "
 				      "capability");
-	if (!eris__valid_block_size(len))
+	if (!mod_valid_block_size(len))
 		return eris_error_set(ERIS_EBLOCKSIZE,
 				      "block of %zu bytes: only 1024 or 32768 "
 				      "are valid",
@@ -168,8 +168,7 @@ int eris_bundle_writer_add_block(eris_bundle_writer *w,
 		return eris_error_set(ERIS_EINVAL,
 				      "more blocks than the %llu announced",
 				      (unsigned long long)w->n_blocks);
-	eris__blake2b(digest, block, len);
-	if (!eris__equal32(digest, ref))
+	if (eris_block_verify(ref, block, len) != ERIS_OK)
 		return eris_error_set(ERIS_EMISMATCH,
 				      "block does not hash to the reference "
 				      "it is to be written under");
@@ -205,7 +204,7 @@ static int close_map(eris_bundle_writer *w)
 	return ERIS_OK;
 }
 
-int eris_bundle_writer_add_cap(eris_bundle_writer *w, const eris_read_cap *cap)
+int cbormod_bundle_writer_add_cap(eris_bundle_writer *w, const eris_read_cap *cap)
 {
 	uint8_t bytes[ERIS_READ_CAP_BYTES], head[16];
 	size_t n = 0;
@@ -234,7 +233,7 @@ int eris_bundle_writer_add_cap(eris_bundle_writer *w, const eris_read_cap *cap)
 	return ERIS_OK;
 }
 
-int eris_bundle_writer_finish(eris_bundle_writer *w)
+int cbormod_bundle_writer_finish(eris_bundle_writer *w)
 {
 	uint8_t brk[1];
 	int rc;
@@ -261,9 +260,9 @@ int eris_bundle_writer_finish(eris_bundle_writer *w)
 	return ERIS_OK;
 }
 
-void eris_bundle_writer_free(eris_bundle_writer *w)
+void cbormod_bundle_writer_free(eris_bundle_writer *w)
 {
-	eris__free(w);
+	free(w);
 }
 
 /* ---- reader: the index ------------------------------------------------ */
@@ -333,7 +332,7 @@ static int add_entry(eris_bundle *b, const uint8_t *ref, uint64_t off,
 		return ERIS_OK; /* a repeated key: the first block stays */
 	if (b->count == b->alloc) {
 		size_t n = b->alloc ? b->alloc * 2 : 64;
-		bundle_entry *p = eris__realloc(b->entries, n * sizeof(*p));
+		bundle_entry *p = realloc(b->entries, n * sizeof(*p));
 
 		if (p == NULL)
 			return eris_error_set(ERIS_ENOMEM, "out of memory");
@@ -342,11 +341,11 @@ static int add_entry(eris_bundle *b, const uint8_t *ref, uint64_t off,
 	}
 	if ((b->count + 1) * 2 > b->slot_cap) {
 		size_t n = b->slot_cap ? b->slot_cap * 2 : 128;
-		size_t *slots = eris__calloc(n, sizeof(*slots));
+		size_t *slots = calloc(n, sizeof(*slots));
 
 		if (slots == NULL)
 			return eris_error_set(ERIS_ENOMEM, "out of memory");
-		eris__free(b->slots);
+		free(b->slots);
 		b->slots = slots;
 		b->slot_cap = n;
 		for (size_t i = 0; i < b->count; i++)
@@ -365,7 +364,7 @@ static int add_cap(eris_bundle *b, const eris_read_cap *cap)
 {
 	if (b->n_caps == b->caps_alloc) {
 		size_t n = b->caps_alloc ? b->caps_alloc * 2 : 8;
-		eris_read_cap *p = eris__realloc(b->caps, n * sizeof(*p));
+		eris_read_cap *p = realloc(b->caps, n * sizeof(*p));
 
 		if (p == NULL)
 			return eris_error_set(ERIS_ENOMEM, "out of memory");
@@ -384,27 +383,27 @@ static int add_cap(eris_bundle *b, const eris_read_cap *cap)
  * their number. Returns 1 (not an error) if there are more than `max`,
  * having stopped there. With `lazy`, chunks are stepped over, not read.
  */
-static int read_chunks(eris__cbor_scanner *s, const eris__cbor_item *start,
+static int read_chunks(cbormod_cbor_scanner *s, const cbormod_cbor_item *start,
 		       uint8_t *out, uint64_t max, uint64_t *total, int lazy)
 {
-	eris__cbor_item it;
+	cbormod_cbor_item it;
 	int rc;
 
 	*total = 0;
 	for (;;) {
-		rc = lazy ? eris__cbor_next_lazy(s, &it, 0)
-			  : eris__cbor_next(s, &it);
+		rc = lazy ? cbormod_cbor_next_lazy(s, &it, 0)
+			  : cbormod_cbor_next(s, &it);
 		if (rc < 0)
 			return rc;
 		if (it.kind == ERIS__CBOR_BREAK)
 			return ERIS_OK;
 		if (it.kind != ERIS__CBOR_BSTR)
-			return eris__cbor_fail(
+			return cbormod_cbor_fail(
 				s, ERIS_ERROR, it.offset,
 				"%s inside the indefinite-length byte string "
 				"at byte %llu: only definite byte strings "
 				"(chunks) may be there",
-				eris__cbor_kind_name(it.kind),
+				cbormod_cbor_kind_name(it.kind),
 				(unsigned long long)start->offset);
 		if (it.value > max - *total) {
 			*total += it.value;
@@ -420,7 +419,7 @@ static int read_chunks(eris__cbor_scanner *s, const eris__cbor_item *start,
  * A short byte string (a key or a capability) of exactly `want` bytes,
  * definite or chunked, into `out`. `what` names it in messages.
  */
-static int read_short(eris__cbor_scanner *s, const eris__cbor_item *it,
+static int read_short(cbormod_cbor_scanner *s, const cbormod_cbor_item *it,
 		      uint8_t *out, size_t want, const char *what)
 {
 	uint64_t got;
@@ -435,44 +434,43 @@ static int read_short(eris__cbor_scanner *s, const eris__cbor_item *it,
 		if (rc < 0)
 			return rc;
 		if (rc == 1)
-			return eris__cbor_fail(s, ERIS_ERROR, it->offset,
+			return cbormod_cbor_fail(s, ERIS_ERROR, it->offset,
 					       "%s has more than %zu bytes",
 					       what, want);
 	} else {
-		return eris__cbor_fail(s, ERIS_ERROR, it->offset,
+		return cbormod_cbor_fail(s, ERIS_ERROR, it->offset,
 				       "%s is %s, not a byte string of %zu "
 				       "bytes",
-				       what, eris__cbor_kind_name(it->kind),
+				       what, cbormod_cbor_kind_name(it->kind),
 				       want);
 	}
 	if (got != want)
-		return eris__cbor_fail(s, ERIS_ERROR, it->offset,
+		return cbormod_cbor_fail(s, ERIS_ERROR, it->offset,
 				       "%s has %llu bytes, not %zu", what,
 				       (unsigned long long)got, want);
 	return ERIS_OK;
 }
 
-static int bad_size(eris__cbor_scanner *s, uint64_t offset, uint64_t len,
+static int bad_size(cbormod_cbor_scanner *s, uint64_t offset, uint64_t len,
 		    const char *more)
 {
-	return eris__cbor_fail(s, ERIS_EBLOCKSIZE, offset,
+	return cbormod_cbor_fail(s, ERIS_EBLOCKSIZE, offset,
 			       "a block of %llu%s bytes: only 1024 or 32768 "
 			       "are valid",
 			       (unsigned long long)len, more);
 }
 
 /* A map value: a block, definite or chunked, recorded under `ref`. */
-static int parse_block(eris_bundle *b, eris__cbor_scanner *s,
+static int parse_block(eris_bundle *b, cbormod_cbor_scanner *s,
 		       const uint8_t *ref, int verify, uint8_t *scratch)
 {
-	uint8_t digest[ERIS_REF_BYTES];
 	const uint8_t *data = NULL;
-	eris__cbor_item it;
+	cbormod_cbor_item it;
 	uint64_t len, off, span = 0;
 	int rc;
 
 	/* Without verification a definite block is stepped over. */
-	rc = eris__cbor_next_lazy(s, &it, verify ? UINT64_MAX : 0);
+	rc = cbormod_cbor_next_lazy(s, &it, verify ? UINT64_MAX : 0);
 	if (rc < 0)
 		return rc;
 	if (it.kind == ERIS__CBOR_BSTR) {
@@ -491,26 +489,25 @@ static int parse_block(eris_bundle *b, eris__cbor_scanner *s,
 		span = s->pos - it.offset;
 		data = scratch;
 		if (span > MAX_CHUNKED_SPAN)
-			return eris__cbor_fail(
+			return cbormod_cbor_fail(
 				s, ERIS_ERROR, it.offset,
 				"a chunked block takes %llu bytes to encode, "
 				"more than the %u allowed",
 				(unsigned long long)span, MAX_CHUNKED_SPAN);
 	} else {
-		return eris__cbor_fail(s, ERIS_ERROR, it.offset,
+		return cbormod_cbor_fail(s, ERIS_ERROR, it.offset,
 				       "a map value is %s, not a block (a "
 				       "byte string)",
-				       eris__cbor_kind_name(it.kind));
+				       cbormod_cbor_kind_name(it.kind));
 	}
-	if (!eris__valid_block_size((size_t)len))
+	if (!mod_valid_block_size((size_t)len))
 		return bad_size(s, it.offset, len, "");
 	if (verify) {
-		eris__blake2b(digest, data, (size_t)len);
-		if (!eris__equal32(digest, ref)) {
+		if (eris_block_verify(ref, data, (size_t)len) != ERIS_OK) {
 			char name[ERIS_REF_BASE32_LEN + 1];
 
 			eris_base32_encode(name, ref, ERIS_REF_BYTES);
-			return eris__cbor_fail(s, ERIS_EMISMATCH, it.offset,
+			return cbormod_cbor_fail(s, ERIS_EMISMATCH, it.offset,
 					       "the block does not hash to "
 					       "its key %s",
 					       name);
@@ -519,33 +516,33 @@ static int parse_block(eris_bundle *b, eris__cbor_scanner *s,
 	return add_entry(b, ref, off, (uint32_t)len, (uint32_t)span);
 }
 
-static int parse(eris_bundle *b, eris__cbor_scanner *s, unsigned flags)
+static int parse(eris_bundle *b, cbormod_cbor_scanner *s, unsigned flags)
 {
 	int verify = (flags & ERIS_BUNDLE_VERIFY) != 0;
 	uint8_t *scratch = NULL;
-	eris__cbor_item it;
+	cbormod_cbor_item it;
 	uint64_t items, pairs;
 	int array_indef, map_indef, rc;
 
 	if (verify) {
-		scratch = eris__malloc(ERIS_BLOCK_SIZE_MAX);
+		scratch = malloc(ERIS_BLOCK_SIZE_MAX);
 		if (scratch == NULL)
 			return eris_error_set(ERIS_ENOMEM, "out of memory");
 	}
 
 	/* [55799] [1701996915] array */
-	if ((rc = eris__cbor_next(s, &it)) < 0)
+	if ((rc = cbormod_cbor_next(s, &it)) < 0)
 		goto out;
 	if (it.kind == ERIS__CBOR_TAG &&
 	    it.value == ERIS_CBOR_SELF_DESCRIBED_TAG) {
-		if ((rc = eris__cbor_next(s, &it)) < 0)
+		if ((rc = cbormod_cbor_next(s, &it)) < 0)
 			goto out;
 		if (it.kind != ERIS__CBOR_TAG || it.value != ERIS_BUNDLE_TAG) {
-			rc = eris__cbor_fail(
+			rc = cbormod_cbor_fail(
 				s, ERIS_ERROR, it.offset,
 				"tag 55799 must be followed by the ERIS "
 				"bundle tag 1701996915, not %s%s",
-				eris__cbor_kind_name(it.kind),
+				cbormod_cbor_kind_name(it.kind),
 				it.kind == ERIS__CBOR_ARRAY
 					? " (an ERIS link file?)"
 					: "");
@@ -553,10 +550,10 @@ static int parse(eris_bundle *b, eris__cbor_scanner *s, unsigned flags)
 		}
 	}
 	if (it.kind == ERIS__CBOR_TAG && it.value == ERIS_BUNDLE_TAG) {
-		if ((rc = eris__cbor_next(s, &it)) < 0)
+		if ((rc = cbormod_cbor_next(s, &it)) < 0)
 			goto out;
 	} else if (it.kind == ERIS__CBOR_TAG) {
-		rc = eris__cbor_fail(s, ERIS_ERROR, it.offset,
+		rc = cbormod_cbor_fail(s, ERIS_ERROR, it.offset,
 				     "unexpected tag %llu: a bundle is an "
 				     "array, optionally inside tag "
 				     "1701996915 (itself optionally inside "
@@ -565,28 +562,28 @@ static int parse(eris_bundle *b, eris__cbor_scanner *s, unsigned flags)
 		goto out;
 	}
 	if (it.kind != ERIS__CBOR_ARRAY && it.kind != ERIS__CBOR_ARRAY_INDEF) {
-		rc = eris__cbor_fail(s, ERIS_ERROR, it.offset,
+		rc = cbormod_cbor_fail(s, ERIS_ERROR, it.offset,
 				     "a bundle is an array, not %s",
-				     eris__cbor_kind_name(it.kind));
+				     cbormod_cbor_kind_name(it.kind));
 		goto out;
 	}
 	array_indef = it.kind == ERIS__CBOR_ARRAY_INDEF;
 	items = it.value;
 	if (!array_indef && items == 0) {
-		rc = eris__cbor_fail(s, ERIS_ERROR, it.offset,
+		rc = cbormod_cbor_fail(s, ERIS_ERROR, it.offset,
 				     "the bundle's array is empty: its first "
 				     "element must be the map of blocks");
 		goto out;
 	}
 
 	/* The map of blocks. */
-	if ((rc = eris__cbor_next(s, &it)) < 0)
+	if ((rc = cbormod_cbor_next(s, &it)) < 0)
 		goto out;
 	if (it.kind != ERIS__CBOR_MAP && it.kind != ERIS__CBOR_MAP_INDEF) {
-		rc = eris__cbor_fail(s, ERIS_ERROR, it.offset,
+		rc = cbormod_cbor_fail(s, ERIS_ERROR, it.offset,
 				     "the first element of a bundle must be "
 				     "the map of blocks, not %s",
-				     eris__cbor_kind_name(it.kind));
+				     cbormod_cbor_kind_name(it.kind));
 		goto out;
 	}
 	map_indef = it.kind == ERIS__CBOR_MAP_INDEF;
@@ -594,7 +591,7 @@ static int parse(eris_bundle *b, eris__cbor_scanner *s, unsigned flags)
 	for (uint64_t i = 0; map_indef || i < pairs; i++) {
 		uint8_t ref[ERIS_REF_BYTES];
 
-		if ((rc = eris__cbor_next(s, &it)) < 0)
+		if ((rc = cbormod_cbor_next(s, &it)) < 0)
 			goto out;
 		if (map_indef && it.kind == ERIS__CBOR_BREAK)
 			break;
@@ -609,7 +606,7 @@ static int parse(eris_bundle *b, eris__cbor_scanner *s, unsigned flags)
 		uint8_t bytes[ERIS_READ_CAP_BYTES];
 		eris_read_cap cap;
 
-		if ((rc = eris__cbor_next(s, &it)) < 0)
+		if ((rc = cbormod_cbor_next(s, &it)) < 0)
 			goto out;
 		if (array_indef && it.kind == ERIS__CBOR_BREAK)
 			break;
@@ -619,15 +616,15 @@ static int parse(eris_bundle *b, eris__cbor_scanner *s, unsigned flags)
 			if (it.kind == ERIS__CBOR_TAG)
 				snprintf(what, sizeof(what), " %llu",
 					 (unsigned long long)it.value);
-			rc = eris__cbor_fail(s, ERIS_ERROR, it.offset,
+			rc = cbormod_cbor_fail(s, ERIS_ERROR, it.offset,
 					     "array element %llu is %s%s, not "
 					     "a read capability (tag 276)",
 					     (unsigned long long)i,
-					     eris__cbor_kind_name(it.kind),
+					     cbormod_cbor_kind_name(it.kind),
 					     what);
 			goto out;
 		}
-		if ((rc = eris__cbor_next(s, &it)) < 0 ||
+		if ((rc = cbormod_cbor_next(s, &it)) < 0 ||
 		    (rc = read_short(s, &it, bytes, sizeof(bytes),
 				     "a read capability")) < 0)
 			goto out;
@@ -635,7 +632,7 @@ static int parse(eris_bundle *b, eris__cbor_scanner *s, unsigned flags)
 			char why[256];
 
 			snprintf(why, sizeof(why), "%s", eris_error_last());
-			rc = eris__cbor_fail(s, ERIS_EURN, it.offset,
+			rc = cbormod_cbor_fail(s, ERIS_EURN, it.offset,
 					     "invalid read capability: %s",
 					     why);
 			goto out;
@@ -644,7 +641,7 @@ static int parse(eris_bundle *b, eris__cbor_scanner *s, unsigned flags)
 			goto out;
 	}
 	if (s->pos != s->size) {
-		rc = eris__cbor_fail(s, ERIS_ERROR, s->pos,
+		rc = cbormod_cbor_fail(s, ERIS_ERROR, s->pos,
 				     "%llu bytes of trailing data after the "
 				     "bundle",
 				     (unsigned long long)(s->size - s->pos));
@@ -652,7 +649,7 @@ static int parse(eris_bundle *b, eris__cbor_scanner *s, unsigned flags)
 	}
 	rc = ERIS_OK;
 out:
-	eris__free(scratch);
+	free(scratch);
 	return rc;
 }
 
@@ -660,12 +657,12 @@ out:
 
 static int bundle_new(eris_bundle **out, const char *name)
 {
-	eris_bundle *b = eris__calloc(1, sizeof(*b));
+	eris_bundle *b = calloc(1, sizeof(*b));
 	size_t n = strlen(name);
 
 	*out = NULL;
-	if (b == NULL || (b->name = eris__malloc(n + 1)) == NULL) {
-		eris__free(b);
+	if (b == NULL || (b->name = malloc(n + 1)) == NULL) {
+		free(b);
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	}
 	memcpy(b->name, name, n + 1);
@@ -678,7 +675,7 @@ static int bundle_new(eris_bundle **out, const char *name)
 static int open_owned_fd(eris_bundle **out, int fd, const char *name,
 			 unsigned flags)
 {
-	eris__cbor_scanner s;
+	cbormod_cbor_scanner s;
 	eris_bundle *b;
 	struct stat st;
 	int rc;
@@ -698,23 +695,23 @@ static int open_owned_fd(eris_bundle **out, int fd, const char *name,
 	}
 	b->fd = fd;
 	b->size = (uint64_t)st.st_size;
-	rc = eris__cbor_scanner_fd(&s, fd, b->size, b->name,
+	rc = cbormod_cbor_scanner_fd(&s, fd, b->size, b->name,
 				   ERIS_BLOCK_SIZE_MAX);
 	if (rc == ERIS_OK) {
 		/* Verifying reads everything; indexing only the heads. */
 		s.readahead = (flags & ERIS_BUNDLE_VERIFY) ? s.buf_cap : 4096;
 		rc = parse(b, &s, flags);
-		eris__cbor_scanner_free(&s);
+		cbormod_cbor_scanner_free(&s);
 	}
 	if (rc < 0) {
-		eris_bundle_free(b);
+		cbormod_bundle_free(b);
 		return rc;
 	}
 	*out = b;
 	return ERIS_OK;
 }
 
-int eris_bundle_open(eris_bundle **out, const char *path, unsigned flags)
+int cbormod_bundle_open(eris_bundle **out, const char *path, unsigned flags)
 {
 	int fd;
 
@@ -730,7 +727,7 @@ int eris_bundle_open(eris_bundle **out, const char *path, unsigned flags)
 	return open_owned_fd(out, fd, path, flags);
 }
 
-int eris_bundle_open_fd(eris_bundle **out, int fd, const char *name,
+int cbormod_bundle_open_fd(eris_bundle **out, int fd, const char *name,
 			unsigned flags)
 {
 	int copy;
@@ -745,10 +742,10 @@ int eris_bundle_open_fd(eris_bundle **out, int fd, const char *name,
 	return open_owned_fd(out, copy, name ? name : "bundle", flags);
 }
 
-int eris_bundle_open_buffer(eris_bundle **out, const void *data, size_t len,
+int cbormod_bundle_open_buffer(eris_bundle **out, const void *data, size_t len,
 			    const char *name, unsigned flags)
 {
-	eris__cbor_scanner s;
+	cbormod_cbor_scanner s;
 	eris_bundle *b;
 	int rc;
 
@@ -759,45 +756,45 @@ int eris_bundle_open_buffer(eris_bundle **out, const void *data, size_t len,
 		return rc;
 	b->mem = data;
 	b->size = len;
-	eris__cbor_scanner_mem(&s, data, len, b->name, ERIS_BLOCK_SIZE_MAX);
+	cbormod_cbor_scanner_mem(&s, data, len, b->name, ERIS_BLOCK_SIZE_MAX);
 	rc = parse(b, &s, flags);
 	if (rc < 0) {
-		eris_bundle_free(b);
+		cbormod_bundle_free(b);
 		return rc;
 	}
 	*out = b;
 	return ERIS_OK;
 }
 
-void eris_bundle_free(eris_bundle *b)
+void cbormod_bundle_free(eris_bundle *b)
 {
 	if (b == NULL)
 		return;
 	if (b->fd >= 0)
 		close(b->fd);
-	eris__free(b->entries);
-	eris__free(b->slots);
-	eris__free(b->caps);
-	eris__free(b->name);
-	eris__free(b);
+	free(b->entries);
+	free(b->slots);
+	free(b->caps);
+	free(b->name);
+	free(b);
 }
 
-uint64_t eris_bundle_block_count(const eris_bundle *b)
+uint64_t cbormod_bundle_block_count(const eris_bundle *b)
 {
 	return b->count;
 }
 
-size_t eris_bundle_cap_count(const eris_bundle *b)
+size_t cbormod_bundle_cap_count(const eris_bundle *b)
 {
 	return b->n_caps;
 }
 
-const eris_read_cap *eris_bundle_cap(const eris_bundle *b, size_t i)
+const eris_read_cap *cbormod_bundle_cap(const eris_bundle *b, size_t i)
 {
 	return i < b->n_caps ? &b->caps[i] : NULL;
 }
 
-int eris_bundle_foreach(eris_bundle *b,
+int cbormod_bundle_foreach(eris_bundle *b,
 			int (*cb)(const uint8_t ref[ERIS_REF_BYTES], size_t len,
 				  void *payload),
 			void *payload)
@@ -857,18 +854,18 @@ static int read_at(const eris_bundle *b, uint64_t off, uint8_t *buf,
 static int read_chunked(const eris_bundle *b, const bundle_entry *e,
 			uint8_t *buf)
 {
-	eris__cbor_scanner s;
-	eris__cbor_item it;
-	uint8_t *item = eris__malloc(e->span);
+	cbormod_cbor_scanner s;
+	cbormod_cbor_item it;
+	uint8_t *item = malloc(e->span);
 	uint64_t total;
 	int rc;
 
 	if (item == NULL)
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	if ((rc = read_at(b, e->off, item, e->span)) == ERIS_OK) {
-		eris__cbor_scanner_mem(&s, item, e->span, b->name,
+		cbormod_cbor_scanner_mem(&s, item, e->span, b->name,
 				       ERIS_BLOCK_SIZE_MAX);
-		rc = eris__cbor_next(&s, &it);
+		rc = cbormod_cbor_next(&s, &it);
 		if (rc == ERIS_OK && it.kind != ERIS__CBOR_BSTR_INDEF)
 			rc = ERIS_ERROR;
 		if (rc == ERIS_OK)
@@ -881,11 +878,11 @@ static int read_chunked(const eris_bundle *b, const bundle_entry *e,
 					    b->name,
 					    (unsigned long long)e->off);
 	}
-	eris__free(item);
+	free(item);
 	return rc;
 }
 
-int eris__bundle_read(eris_bundle *b, const uint8_t *ref, uint8_t *buf,
+int cbormod_bundle_read(eris_bundle *b, const uint8_t *ref, uint8_t *buf,
 		      size_t buf_size, size_t *out_len)
 {
 	const bundle_entry *e = find(b, ref);
@@ -904,12 +901,12 @@ int eris__bundle_read(eris_bundle *b, const uint8_t *ref, uint8_t *buf,
 	return ERIS_OK;
 }
 
-int eris__bundle_has(const eris_bundle *b, const uint8_t *ref)
+int cbormod_bundle_has(const eris_bundle *b, const uint8_t *ref)
 {
 	return find(b, ref) != NULL;
 }
 
-const char *eris__bundle_name(const eris_bundle *b)
+const char *cbormod_bundle_name(const eris_bundle *b)
 {
 	return b->name;
 }

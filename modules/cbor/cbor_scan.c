@@ -28,7 +28,7 @@
 #define DEFAULT_READAHEAD (64u * 1024u)
 #define MAX_DEPTH 64u
 
-int eris__cbor_fail(const eris__cbor_scanner *s, int code, uint64_t offset,
+int cbormod_cbor_fail(const cbormod_cbor_scanner *s, int code, uint64_t offset,
 		    const char *fmt, ...)
 {
 	char msg[400];
@@ -41,7 +41,7 @@ int eris__cbor_fail(const eris__cbor_scanner *s, int code, uint64_t offset,
 			      (unsigned long long)offset, msg);
 }
 
-const char *eris__cbor_kind_name(eris__cbor_kind kind)
+const char *cbormod_cbor_kind_name(cbormod_cbor_kind kind)
 {
 	switch (kind) {
 	case ERIS__CBOR_UINT: return "an unsigned integer";
@@ -62,7 +62,7 @@ const char *eris__cbor_kind_name(eris__cbor_kind kind)
 	return "an unknown item";
 }
 
-void eris__cbor_scanner_mem(eris__cbor_scanner *s, const uint8_t *data,
+void cbormod_cbor_scanner_mem(cbormod_cbor_scanner *s, const uint8_t *data,
 			    size_t len, const char *name, uint64_t max_string)
 {
 	memset(s, 0, sizeof(*s));
@@ -74,7 +74,7 @@ void eris__cbor_scanner_mem(eris__cbor_scanner *s, const uint8_t *data,
 	s->win_len = len;
 }
 
-int eris__cbor_scanner_fd(eris__cbor_scanner *s, int fd, uint64_t size,
+int cbormod_cbor_scanner_fd(cbormod_cbor_scanner *s, int fd, uint64_t size,
 			  const char *name, uint64_t max_string)
 {
 	memset(s, 0, sizeof(*s));
@@ -84,22 +84,22 @@ int eris__cbor_scanner_fd(eris__cbor_scanner *s, int fd, uint64_t size,
 	s->max_string = max_string < MAX_STRING_FD ? max_string : MAX_STRING_FD;
 	s->readahead = DEFAULT_READAHEAD;
 	s->buf_cap = WINDOW_BYTES;
-	s->buf = eris__malloc(s->buf_cap);
+	s->buf = malloc(s->buf_cap);
 	if (s->buf == NULL)
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	s->win = s->buf;
 	return ERIS_OK;
 }
 
-void eris__cbor_scanner_free(eris__cbor_scanner *s)
+void cbormod_cbor_scanner_free(cbormod_cbor_scanner *s)
 {
-	eris__free(s->buf);
+	free(s->buf);
 	s->buf = NULL;
 	s->win = NULL;
 }
 
 /* Make the window hold [pos, pos + want), or up to the end of the input. */
-static int ensure(eris__cbor_scanner *s, uint64_t want)
+static int ensure(cbormod_cbor_scanner *s, uint64_t want)
 {
 	uint64_t left = s->size - s->pos, end, target;
 	size_t keep = 0;
@@ -130,7 +130,7 @@ static int ensure(eris__cbor_scanner *s, uint64_t want)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return eris__cbor_fail(s, ERIS_ERROR,
+			return cbormod_cbor_fail(s, ERIS_ERROR,
 					       s->win_off + s->win_len,
 					       "cannot read: %s",
 					       strerror(errno));
@@ -148,7 +148,7 @@ static int ensure(eris__cbor_scanner *s, uint64_t want)
 /* ---- libcbor callbacks: record the item --------------------------------- */
 
 typedef struct {
-	eris__cbor_item *it;
+	cbormod_cbor_item *it;
 } scan_ctx;
 
 #define SET(kind_, value_)                                                   \
@@ -239,15 +239,15 @@ static size_t string_head(const uint8_t *p, size_t avail, uint64_t *arg)
 	return 1 + n;
 }
 
-static int truncated(const eris__cbor_scanner *s, const char *what)
+static int truncated(const cbormod_cbor_scanner *s, const char *what)
 {
-	return eris__cbor_fail(s, ERIS_ERROR, s->pos,
+	return cbormod_cbor_fail(s, ERIS_ERROR, s->pos,
 			       "truncated: %s starts here but the input ends "
 			       "at byte %llu",
 			       what, (unsigned long long)s->size);
 }
 
-static int next(eris__cbor_scanner *s, eris__cbor_item *it, int lazy,
+static int next(cbormod_cbor_scanner *s, cbormod_cbor_item *it, int lazy,
 		uint64_t skip_over)
 {
 	struct cbor_decoder_result res;
@@ -260,7 +260,7 @@ static int next(eris__cbor_scanner *s, eris__cbor_item *it, int lazy,
 	memset(it, 0, sizeof(*it));
 	it->offset = s->pos;
 	if (s->pos >= s->size)
-		return eris__cbor_fail(s, ERIS_ERROR, s->pos,
+		return cbormod_cbor_fail(s, ERIS_ERROR, s->pos,
 				       "truncated: the input ends here, in "
 				       "the middle of the data");
 	if ((rc = ensure(s, HEAD_MAX)) < 0)
@@ -276,7 +276,7 @@ static int next(eris__cbor_scanner *s, eris__cbor_item *it, int lazy,
 		if (hl == 0)
 			return truncated(s, "an item head");
 		if (len > s->max_string)
-			return eris__cbor_fail(s, ERIS_ERROR, s->pos,
+			return cbormod_cbor_fail(s, ERIS_ERROR, s->pos,
 					       "a %s of %llu bytes is longer "
 					       "than anything valid here (at "
 					       "most %llu)",
@@ -309,7 +309,7 @@ static int next(eris__cbor_scanner *s, eris__cbor_item *it, int lazy,
 	if (res.status == CBOR_DECODER_NEDATA)
 		return truncated(s, "an item");
 	if (res.status != CBOR_DECODER_FINISHED)
-		return eris__cbor_fail(s, ERIS_ERROR, s->pos,
+		return cbormod_cbor_fail(s, ERIS_ERROR, s->pos,
 				       "not well-formed (or unsupported) CBOR: "
 				       "initial byte 0x%02X",
 				       (unsigned)p[0]);
@@ -322,10 +322,10 @@ static int next(eris__cbor_scanner *s, eris__cbor_item *it, int lazy,
 	     it->value > s->size - s->pos) ||
 	    (it->kind == ERIS__CBOR_MAP &&
 	     it->value > (s->size - s->pos) / 2))
-		return eris__cbor_fail(s, ERIS_ERROR, it->offset,
+		return cbormod_cbor_fail(s, ERIS_ERROR, it->offset,
 				       "truncated: %s of %llu %s cannot fit in "
 				       "the %llu bytes left",
-				       eris__cbor_kind_name(it->kind),
+				       cbormod_cbor_kind_name(it->kind),
 				       (unsigned long long)it->value,
 				       it->kind == ERIS__CBOR_MAP ? "pairs"
 								  : "items",
@@ -333,12 +333,12 @@ static int next(eris__cbor_scanner *s, eris__cbor_item *it, int lazy,
 	return ERIS_OK;
 }
 
-int eris__cbor_next(eris__cbor_scanner *s, eris__cbor_item *it)
+int cbormod_cbor_next(cbormod_cbor_scanner *s, cbormod_cbor_item *it)
 {
 	return next(s, it, 0, 0);
 }
 
-int eris__cbor_next_lazy(eris__cbor_scanner *s, eris__cbor_item *it,
+int cbormod_cbor_next_lazy(cbormod_cbor_scanner *s, cbormod_cbor_item *it,
 			 uint64_t skip_over)
 {
 	return next(s, it, 1, skip_over);
@@ -350,15 +350,15 @@ typedef struct {
 	uint64_t left;  /* items still due (definite containers, tags) */
 	uint64_t count; /* items (or chunks) seen so far */
 	unsigned char indef, is_map, is_chunks;
-	eris__cbor_kind chunk_kind;
+	cbormod_cbor_kind chunk_kind;
 } frame;
 
-int eris__cbor_skip(eris__cbor_scanner *s, const eris__cbor_item *first,
+int cbormod_cbor_skip(cbormod_cbor_scanner *s, const cbormod_cbor_item *first,
 		    unsigned max_depth, uint64_t *out_children)
 {
 	frame st[MAX_DEPTH];
 	unsigned depth = 0;
-	eris__cbor_item it = *first;
+	cbormod_cbor_item it = *first;
 	uint64_t children = 0;
 	int rc;
 
@@ -373,23 +373,23 @@ int eris__cbor_skip(eris__cbor_scanner *s, const eris__cbor_item *first,
 			if (it.kind == ERIS__CBOR_BREAK) {
 				complete = 1;
 			} else if (it.kind != top->chunk_kind) {
-				return eris__cbor_fail(
+				return cbormod_cbor_fail(
 					s, ERIS_ERROR, it.offset,
 					"a chunk of an indefinite-length "
 					"string is %s, not a definite string "
 					"of the same type",
-					eris__cbor_kind_name(it.kind));
+					cbormod_cbor_kind_name(it.kind));
 			} else {
 				top->count++;
 			}
 		} else if (it.kind == ERIS__CBOR_BREAK) {
 			if (top == NULL || !top->indef)
-				return eris__cbor_fail(s, ERIS_ERROR,
+				return cbormod_cbor_fail(s, ERIS_ERROR,
 						       it.offset,
 						       "unexpected break "
 						       "(0xFF)");
 			if (top->is_map && top->count % 2)
-				return eris__cbor_fail(
+				return cbormod_cbor_fail(
 					s, ERIS_ERROR, it.offset,
 					"an indefinite-length map ends after "
 					"a key, without its value");
@@ -429,7 +429,7 @@ int eris__cbor_skip(eris__cbor_scanner *s, const eris__cbor_item *first,
 		}
 		if (push) {
 			if (depth == max_depth)
-				return eris__cbor_fail(s, ERIS_ERROR,
+				return cbormod_cbor_fail(s, ERIS_ERROR,
 						       it.offset,
 						       "nested more than %u "
 						       "levels deep",
@@ -456,7 +456,7 @@ int eris__cbor_skip(eris__cbor_scanner *s, const eris__cbor_item *first,
 		}
 		if (complete && depth == 0)
 			break;
-		if ((rc = eris__cbor_next(s, &it)) < 0)
+		if ((rc = cbormod_cbor_next(s, &it)) < 0)
 			return rc;
 	}
 	if (out_children)

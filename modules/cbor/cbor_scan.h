@@ -7,7 +7,7 @@
  * decodes one item head at a time through callbacks. Both of our formats
  * have a fixed shape, so the parsers are easiest to read as "fetch the
  * next item, check it is what the format says comes next". The scanner
- * turns libcbor's callbacks into one eris__cbor_item per call, keeps a
+ * turns libcbor's callbacks into one cbormod_cbor_item per call, keeps a
  * window of the input in memory (the whole input for a buffer; a sliding
  * window read with pread() for a file, so a big bundle is never loaded
  * whole) and gives every error the byte offset where it happened.
@@ -21,7 +21,7 @@
 #ifndef ERIS_CBOR_SCAN_H
 #define ERIS_CBOR_SCAN_H
 
-#include "internal.h"
+#include "module.h"
 
 typedef enum {
 	ERIS__CBOR_UINT,
@@ -38,18 +38,18 @@ typedef enum {
 	ERIS__CBOR_FLOAT,
 	ERIS__CBOR_SIMPLE,      /* false, true, null, undefined */
 	ERIS__CBOR_BREAK
-} eris__cbor_kind;
+} cbormod_cbor_kind;
 
 typedef struct {
-	eris__cbor_kind kind;
+	cbormod_cbor_kind kind;
 	uint64_t value;       /* integer, tag, count or string length */
 	/* Definite strings: the bytes (valid until the next scanner call;
-	 * NULL when the string was skipped, see eris__cbor_next_lazy). */
+	 * NULL when the string was skipped, see cbormod_cbor_next_lazy). */
 	const uint8_t *data;
 	uint64_t offset;      /* where the item's head starts */
 	uint64_t data_offset; /* definite strings: where the bytes start */
 	uint64_t end;         /* just past the item (head, and string bytes) */
-} eris__cbor_item;
+} cbormod_cbor_item;
 
 typedef struct {
 	const char *name; /* names the input in error messages */
@@ -65,29 +65,29 @@ typedef struct {
 	uint64_t win_off;
 	size_t win_len;
 	size_t readahead; /* bytes to read at least when refilling */
-} eris__cbor_scanner;
+} cbormod_cbor_scanner;
 
 /* Scan `len` bytes at `data` (borrowed). Cannot fail. */
-void eris__cbor_scanner_mem(eris__cbor_scanner *s, const uint8_t *data,
+void cbormod_cbor_scanner_mem(cbormod_cbor_scanner *s, const uint8_t *data,
 			    size_t len, const char *name, uint64_t max_string);
 
 /* Scan `size` bytes of `fd` (borrowed) from offset 0 with pread().
  * `max_string` must fit the window (at most 64 KiB). */
-int eris__cbor_scanner_fd(eris__cbor_scanner *s, int fd, uint64_t size,
+int cbormod_cbor_scanner_fd(cbormod_cbor_scanner *s, int fd, uint64_t size,
 			  const char *name, uint64_t max_string);
 
 /* Free the window buffer. */
-void eris__cbor_scanner_free(eris__cbor_scanner *s);
+void cbormod_cbor_scanner_free(cbormod_cbor_scanner *s);
 
 /* Read the next item head (and a definite string's bytes). On a
  * truncated or malformed input, set a message naming the input and the
  * byte offset and return ERIS_ERROR. */
-int eris__cbor_next(eris__cbor_scanner *s, eris__cbor_item *it);
+int cbormod_cbor_next(cbormod_cbor_scanner *s, cbormod_cbor_item *it);
 
-/* Like eris__cbor_next, but a definite byte string longer than
+/* Like cbormod_cbor_next, but a definite byte string longer than
  * `skip_over` bytes is stepped over without being read (data = NULL):
  * indexing a bundle need not read the blocks. */
-int eris__cbor_next_lazy(eris__cbor_scanner *s, eris__cbor_item *it,
+int cbormod_cbor_next_lazy(cbormod_cbor_scanner *s, cbormod_cbor_item *it,
 			 uint64_t skip_over);
 
 /*
@@ -98,14 +98,14 @@ int eris__cbor_next_lazy(eris__cbor_scanner *s, eris__cbor_item *it,
  * (may be NULL) receives the number of direct children: items of an
  * array, pairs of a map, chunks of a string, 1 for a tag, 0 otherwise.
  */
-int eris__cbor_skip(eris__cbor_scanner *s, const eris__cbor_item *first,
+int cbormod_cbor_skip(cbormod_cbor_scanner *s, const cbormod_cbor_item *first,
 		    unsigned max_depth, uint64_t *out_children);
 
 /* "a byte string", "a map", ... for messages. */
-const char *eris__cbor_kind_name(eris__cbor_kind kind);
+const char *cbormod_cbor_kind_name(cbormod_cbor_kind kind);
 
 /* Set "NAME: at byte OFFSET: MESSAGE" and return `code`. */
-int eris__cbor_fail(const eris__cbor_scanner *s, int code, uint64_t offset,
+int cbormod_cbor_fail(const cbormod_cbor_scanner *s, int code, uint64_t offset,
 		    const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
 	__attribute__((format(printf, 4, 5)))

@@ -8,7 +8,7 @@
  * the store needs no lock. put and remove fail with ERIS_EREADONLY: a
  * bundle is a finished file.
  */
-#include "../bundle_internal.h"
+#include "bundle_internal.h"
 
 #include <stdio.h>
 
@@ -21,20 +21,20 @@ typedef struct {
 static int cbor_get(eris_store_backend *b, const uint8_t *ref, uint8_t *buf,
 		    size_t buf_size, size_t *out_len)
 {
-	return eris__bundle_read(((cbor_store *)b)->bundle, ref, buf, buf_size,
+	return cbormod_bundle_read(((cbor_store *)b)->bundle, ref, buf, buf_size,
 				 out_len);
 }
 
 static int cbor_has(eris_store_backend *b, const uint8_t *ref)
 {
-	return eris__bundle_has(((cbor_store *)b)->bundle, ref);
+	return cbormod_bundle_has(((cbor_store *)b)->bundle, ref);
 }
 
 static int read_only(eris_store_backend *b)
 {
 	return eris_error_set(ERIS_EREADONLY,
 			      "cbor store %s is read-only",
-			      eris__bundle_name(((cbor_store *)b)->bundle));
+			      cbormod_bundle_name(((cbor_store *)b)->bundle));
 }
 
 static int cbor_put(eris_store_backend *b, const uint8_t *ref,
@@ -57,7 +57,7 @@ static int cbor_foreach(eris_store_backend *b,
 				  size_t len, void *payload),
 			void *payload)
 {
-	return eris_bundle_foreach(((cbor_store *)b)->bundle, cb, payload);
+	return cbormod_bundle_foreach(((cbor_store *)b)->bundle, cb, payload);
 }
 
 static void cbor_free(eris_store_backend *b)
@@ -65,17 +65,17 @@ static void cbor_free(eris_store_backend *b)
 	cbor_store *c = (cbor_store *)b;
 
 	if (c->owned)
-		eris_bundle_free(c->bundle);
-	eris__free(c);
+		cbormod_bundle_free(c->bundle);
+	free(c);
 }
 
 static int new_store(eris_store **out, eris_bundle *bundle, int owned)
 {
-	cbor_store *c = eris__calloc(1, sizeof(*c));
+	cbor_store *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
 		if (owned)
-			eris_bundle_free(bundle);
+			cbormod_bundle_free(bundle);
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	}
 	c->bundle = bundle;
@@ -90,7 +90,7 @@ static int new_store(eris_store **out, eris_bundle *bundle, int owned)
 	return eris_store_new_from_backend(out, &c->parent);
 }
 
-int eris_store_new_bundle(eris_store **out, eris_bundle *bundle)
+int cbormod_store_new_bundle(eris_store **out, eris_bundle *bundle)
 {
 	if (out == NULL)
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
@@ -100,7 +100,7 @@ int eris_store_new_bundle(eris_store **out, eris_bundle *bundle)
 	return new_store(out, bundle, 0);
 }
 
-int eris_store_new_cbor(eris_store **out, const char *path)
+static int cbor_open(eris_store **out, const char *path)
 {
 	eris_bundle *bundle;
 	int rc;
@@ -110,7 +110,7 @@ int eris_store_new_cbor(eris_store **out, const char *path)
 	*out = NULL;
 	if (path == NULL || path[0] == '\0')
 		return eris_error_set(ERIS_ESTORE, "empty bundle path");
-	rc = eris_bundle_open(&bundle, path, 0);
+	rc = cbormod_bundle_open(&bundle, path, 0);
 	if (rc < 0) {
 		char why[512];
 
@@ -123,3 +123,34 @@ int eris_store_new_cbor(eris_store **out, const char *path)
 	}
 	return new_store(out, bundle, 1);
 }
+
+static int module_open(eris_store **out, const eris_module_request *r)
+{
+	return cbor_open(out, r->arg);
+}
+
+/* The bundle and link-file functions behind liberis's eris_bundle_* and
+ * eris_link_* (cbor_api.c). */
+static const eris_cbor_api api = {
+	cbormod_bundle_writer_new,
+	cbormod_bundle_writer_add_block,
+	cbormod_bundle_writer_add_cap,
+	cbormod_bundle_writer_finish,
+	cbormod_bundle_writer_free,
+	cbormod_bundle_open,
+	cbormod_bundle_open_fd,
+	cbormod_bundle_open_buffer,
+	cbormod_bundle_block_count,
+	cbormod_bundle_cap_count,
+	cbormod_bundle_cap,
+	cbormod_bundle_foreach,
+	cbormod_store_new_bundle,
+	cbormod_bundle_free,
+	cbormod_link_encode,
+	cbormod_link_decode,
+	cbormod_link_free,
+};
+
+ERIS_MODULE_EXPORT const eris_module eris_module_cbor = {
+	ERIS_MODULE_ABI, "cbor", module_open, &api
+};

@@ -12,10 +12,8 @@
  * it). The attributes map is checked to be well formed, nested at most
  * ERIS_LINK_ATTRS_MAX_DEPTH deep, and is otherwise kept as raw bytes.
  */
+#include "bundle_internal.h"
 #include "cbor_scan.h"
-
-#include <eris/bundle.h>
-#include <eris/link.h>
 
 #include <cbor.h>
 #include <stdio.h>
@@ -28,11 +26,6 @@ static const uint8_t link_magic[ERIS_LINK_MAGIC_BYTES] = {
 	0x58, 0x42        /* byte string of 66 bytes */
 };
 
-int eris_link_has_magic(const uint8_t *in, size_t len)
-{
-	return in != NULL && len >= sizeof(link_magic) &&
-	       memcmp(in, link_magic, sizeof(link_magic)) == 0;
-}
 
 /* 1 to ERIS_LINK_MIME_MAX printable ASCII characters. */
 static int check_mime(const char *mime, size_t len)
@@ -57,17 +50,17 @@ static int check_mime(const char *mime, size_t len)
 
 /* The scanner is just past the head `it` of the attributes: check the map
  * and count its pairs. */
-static int skip_attrs(eris__cbor_scanner *s, const eris__cbor_item *it,
+static int skip_attrs(cbormod_cbor_scanner *s, const cbormod_cbor_item *it,
 		      uint64_t *count)
 {
 	if (it->kind != ERIS__CBOR_MAP && it->kind != ERIS__CBOR_MAP_INDEF)
-		return eris__cbor_fail(s, ERIS_ERROR, it->offset,
+		return cbormod_cbor_fail(s, ERIS_ERROR, it->offset,
 				       "the attributes are %s, not a map",
-				       eris__cbor_kind_name(it->kind));
-	return eris__cbor_skip(s, it, ERIS_LINK_ATTRS_MAX_DEPTH, count);
+				       cbormod_cbor_kind_name(it->kind));
+	return cbormod_cbor_skip(s, it, ERIS_LINK_ATTRS_MAX_DEPTH, count);
 }
 
-int eris_link_encode(uint8_t *out, size_t size, size_t *out_len,
+int cbormod_link_encode(uint8_t *out, size_t size, size_t *out_len,
 		     const eris_link *link)
 {
 	static const uint8_t empty_map[1] = { 0xA0 };
@@ -90,20 +83,20 @@ int eris_link_encode(uint8_t *out, size_t size, size_t *out_len,
 		attrs = empty_map;
 		attrs_len = sizeof(empty_map);
 	} else {
-		eris__cbor_scanner s;
-		eris__cbor_item it;
+		cbormod_cbor_scanner s;
+		cbormod_cbor_item it;
 
 		if (link->attrs == NULL)
 			return eris_error_set(ERIS_EINVAL, "invalid argument");
 		attrs = link->attrs;
 		attrs_len = link->attrs_len;
-		eris__cbor_scanner_mem(&s, attrs, attrs_len, "attributes",
+		cbormod_cbor_scanner_mem(&s, attrs, attrs_len, "attributes",
 				       UINT64_MAX);
-		rc = eris__cbor_next(&s, &it);
+		rc = cbormod_cbor_next(&s, &it);
 		if (rc == ERIS_OK)
 			rc = skip_attrs(&s, &it, NULL);
 		if (rc == ERIS_OK && s.pos != attrs_len)
-			rc = eris__cbor_fail(&s, ERIS_ERROR, s.pos,
+			rc = cbormod_cbor_fail(&s, ERIS_ERROR, s.pos,
 					     "trailing bytes after the map");
 		if (rc < 0) {
 			char why[400];
@@ -140,92 +133,92 @@ int eris_link_encode(uint8_t *out, size_t size, size_t *out_len,
 }
 
 /* The parse proper; fills the fields and the ranges of mime and attrs. */
-static int parse(eris__cbor_scanner *s, eris_link *link,
+static int parse(cbormod_cbor_scanner *s, eris_link *link,
 		 const uint8_t **mime, size_t *mime_len, uint64_t *attrs_off)
 {
-	eris__cbor_item it;
+	cbormod_cbor_item it;
 	uint64_t count;
 	int rc;
 
-	if ((rc = eris__cbor_next(s, &it)) < 0)
+	if ((rc = cbormod_cbor_next(s, &it)) < 0)
 		return rc;
 	if (it.kind != ERIS__CBOR_TAG ||
 	    it.value != ERIS_CBOR_SELF_DESCRIBED_TAG)
-		return eris__cbor_fail(s, ERIS_ERROR, it.offset,
+		return cbormod_cbor_fail(s, ERIS_ERROR, it.offset,
 				       "not an ERIS link file: it does not "
 				       "start with tag 55799 (magic D9 D9 F7 "
 				       "84 D9 01 14 58 42)");
-	if ((rc = eris__cbor_next(s, &it)) < 0)
+	if ((rc = cbormod_cbor_next(s, &it)) < 0)
 		return rc;
 	if (it.kind == ERIS__CBOR_ARRAY && it.value != 4)
-		return eris__cbor_fail(s, ERIS_ERROR, it.offset,
+		return cbormod_cbor_fail(s, ERIS_ERROR, it.offset,
 				       "a link file is an array of 4 elements, "
 				       "not %llu",
 				       (unsigned long long)it.value);
 	if (it.kind != ERIS__CBOR_ARRAY)
-		return eris__cbor_fail(s, ERIS_ERROR, it.offset,
+		return cbormod_cbor_fail(s, ERIS_ERROR, it.offset,
 				       "a link file is an array of 4 elements, "
 				       "not %s",
-				       eris__cbor_kind_name(it.kind));
-	if ((rc = eris__cbor_next(s, &it)) < 0)
+				       cbormod_cbor_kind_name(it.kind));
+	if ((rc = cbormod_cbor_next(s, &it)) < 0)
 		return rc;
 	if (it.kind != ERIS__CBOR_TAG || it.value != 276)
-		return eris__cbor_fail(s, ERIS_ERROR, it.offset,
+		return cbormod_cbor_fail(s, ERIS_ERROR, it.offset,
 				       "the first element is %s, not a read "
 				       "capability (tag 276)",
-				       eris__cbor_kind_name(it.kind));
-	if ((rc = eris__cbor_next(s, &it)) < 0)
+				       cbormod_cbor_kind_name(it.kind));
+	if ((rc = cbormod_cbor_next(s, &it)) < 0)
 		return rc;
 	if (it.kind != ERIS__CBOR_BSTR || it.value != ERIS_READ_CAP_BYTES)
-		return eris__cbor_fail(s, ERIS_EURN, it.offset,
+		return cbormod_cbor_fail(s, ERIS_EURN, it.offset,
 				       "the read capability must be a byte "
 				       "string of 66 bytes");
 	if (eris_read_cap_from_bytes(&link->cap, it.data) < 0) {
 		char why[256];
 
 		snprintf(why, sizeof(why), "%s", eris_error_last());
-		return eris__cbor_fail(s, ERIS_EURN, it.offset, "%s", why);
+		return cbormod_cbor_fail(s, ERIS_EURN, it.offset, "%s", why);
 	}
-	if ((rc = eris__cbor_next(s, &it)) < 0)
+	if ((rc = cbormod_cbor_next(s, &it)) < 0)
 		return rc;
 	if (it.kind != ERIS__CBOR_UINT)
-		return eris__cbor_fail(s, ERIS_ERROR, it.offset,
+		return cbormod_cbor_fail(s, ERIS_ERROR, it.offset,
 				       "the size is %s, not an unsigned "
 				       "integer",
-				       eris__cbor_kind_name(it.kind));
+				       cbormod_cbor_kind_name(it.kind));
 	link->size = it.value;
-	if ((rc = eris__cbor_next(s, &it)) < 0)
+	if ((rc = cbormod_cbor_next(s, &it)) < 0)
 		return rc;
 	if (it.kind != ERIS__CBOR_TSTR)
-		return eris__cbor_fail(s, ERIS_ERROR, it.offset,
+		return cbormod_cbor_fail(s, ERIS_ERROR, it.offset,
 				       "the MIME type is %s, not a "
 				       "definite-length text string",
-				       eris__cbor_kind_name(it.kind));
+				       cbormod_cbor_kind_name(it.kind));
 	if ((rc = check_mime((const char *)it.data, (size_t)it.value)) < 0) {
 		char why[256];
 
 		snprintf(why, sizeof(why), "%s", eris_error_last());
-		return eris__cbor_fail(s, ERIS_ERROR, it.offset, "%s", why);
+		return cbormod_cbor_fail(s, ERIS_ERROR, it.offset, "%s", why);
 	}
 	*mime = it.data;
 	*mime_len = (size_t)it.value;
-	if ((rc = eris__cbor_next(s, &it)) < 0)
+	if ((rc = cbormod_cbor_next(s, &it)) < 0)
 		return rc;
 	*attrs_off = it.offset;
 	if ((rc = skip_attrs(s, &it, &count)) < 0)
 		return rc;
 	link->attrs_count = (size_t)count;
 	if (s->pos != s->size)
-		return eris__cbor_fail(s, ERIS_ERROR, s->pos,
+		return cbormod_cbor_fail(s, ERIS_ERROR, s->pos,
 				       "%llu bytes of trailing data after the "
 				       "link",
 				       (unsigned long long)(s->size - s->pos));
 	return ERIS_OK;
 }
 
-int eris_link_decode(eris_link **out, const uint8_t *in, size_t len)
+int cbormod_link_decode(eris_link **out, const uint8_t *in, size_t len)
 {
-	eris__cbor_scanner s;
+	cbormod_cbor_scanner s;
 	eris_link tmp, *link;
 	const uint8_t *mime = NULL;
 	size_t mime_len = 0, attrs_len;
@@ -237,7 +230,7 @@ int eris_link_decode(eris_link **out, const uint8_t *in, size_t len)
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
 	*out = NULL;
 	memset(&tmp, 0, sizeof(tmp));
-	eris__cbor_scanner_mem(&s, in, len, "link file", UINT64_MAX);
+	cbormod_cbor_scanner_mem(&s, in, len, "link file", UINT64_MAX);
 	rc = parse(&s, &tmp, &mime, &mime_len, &attrs_off);
 	if (rc < 0)
 		return rc;
@@ -247,7 +240,7 @@ int eris_link_decode(eris_link **out, const uint8_t *in, size_t len)
 				      "encoding: it does not start with the "
 				      "magic D9 D9 F7 84 D9 01 14 58 42");
 	attrs_len = len - (size_t)attrs_off;
-	link = eris__malloc(sizeof(*link) + mime_len + 1 + attrs_len);
+	link = malloc(sizeof(*link) + mime_len + 1 + attrs_len);
 	if (link == NULL)
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	*link = tmp;
@@ -263,7 +256,7 @@ int eris_link_decode(eris_link **out, const uint8_t *in, size_t len)
 	return ERIS_OK;
 }
 
-void eris_link_free(eris_link *link)
+void cbormod_link_free(eris_link *link)
 {
-	eris__free(link);
+	free(link);
 }

@@ -67,7 +67,7 @@
  * as a refused connection) go to stderr at libcoap's default level; an
  * application can change that with coap_set_log_level().
  */
-#include "../internal.h"
+#include "module.h"
 #include "coap_body.h"
 
 #include <coap3/coap.h>
@@ -323,7 +323,7 @@ static int ensure_session(coap_store *c, req_kind kind)
 static void release_copy(coap_session_t *session, void *p)
 {
 	(void)session;
-	eris__free(p);
+	free(p);
 }
 
 /* Build and send a request in slot r (for a GET, the Block2 piece
@@ -366,7 +366,7 @@ static int send_request(coap_store *c, req *r, req_kind kind,
 	if (ok && kind == REQ_PUT) {
 		/* A copy, so that a request dropped on a timeout never reads
 		 * the caller's buffer after put has returned. */
-		uint8_t *copy = eris__malloc(len);
+		uint8_t *copy = malloc(len);
 		uint8_t fmt[2];
 		size_t n = coap_encode_var_safe(
 			fmt, sizeof(fmt),
@@ -381,7 +381,7 @@ static int send_request(coap_store *c, req *r, req_kind kind,
 							 copy);
 		}
 		if (!ok)
-			eris__free(copy);
+			free(copy);
 	}
 	if (!ok) {
 		coap_delete_pdu(pdu);
@@ -594,7 +594,7 @@ static int coap_get_many(eris_store_backend *be, size_t n,
 			 size_t *out_lens, int *results)
 {
 	coap_store *c = (coap_store *)be;
-	coap_pdu_code_t *codes = eris__calloc(n ? n : 1, sizeof(*codes));
+	coap_pdu_code_t *codes = calloc(n ? n : 1, sizeof(*codes));
 	batch b = {REQ_GET, refs, bufs, 0, NULL, 0, out_lens, codes, results};
 
 	if (codes == NULL)
@@ -613,7 +613,7 @@ static int coap_get_many(eris_store_backend *be, size_t n,
 				     ? ERIS_ENOTFOUND
 				     : bad_code(c, REQ_GET, refs[i], codes[i]);
 	}
-	eris__free(codes);
+	free(codes);
 	return ERIS_OK;
 }
 
@@ -631,14 +631,14 @@ static int coap_get(eris_store_backend *be, const uint8_t *ref, uint8_t *buf,
 
 static int coap_has(eris_store_backend *be, const uint8_t *ref)
 {
-	uint8_t *buf = eris__malloc(ERIS_BLOCK_SIZE_MAX);
+	uint8_t *buf = malloc(ERIS_BLOCK_SIZE_MAX);
 	size_t len = 0;
 	int rc;
 
 	if (buf == NULL)
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	rc = coap_get(be, ref, buf, ERIS_BLOCK_SIZE_MAX, &len);
-	eris__free(buf);
+	free(buf);
 	if (rc == ERIS_ENOTFOUND)
 		return 0;
 	return rc < 0 ? rc : 1;
@@ -692,9 +692,9 @@ static void coap_free_store(eris_store_backend *be)
 	if (c->ctx)
 		coap_free_context(c->ctx);
 	pthread_mutex_destroy(&c->lock);
-	eris__free(c->url);
-	eris__free(c->path);
-	eris__free(c);
+	free(c->url);
+	free(c->path);
+	free(c);
 }
 
 /* Parse SCHEME://HOST[:PORT][/PATH]: fill in proto, server and the path
@@ -775,7 +775,7 @@ static int parse_url(coap_store *c, const char *url)
 		port = portbuf;
 	}
 	/* The path segments. */
-	c->path = eris__malloc(strlen(end) + 1);
+	c->path = malloc(strlen(end) + 1);
 	if (c->path == NULL)
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	memcpy(c->path, end, strlen(end) + 1);
@@ -830,7 +830,7 @@ static int parse_url(coap_store *c, const char *url)
 	return ERIS_OK;
 }
 
-int eris_store_new_coap(eris_store **out, const char *url)
+static int coap_open(eris_store **out, const char *url)
 {
 	coap_store *c;
 	size_t len;
@@ -840,11 +840,11 @@ int eris_store_new_coap(eris_store **out, const char *url)
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
 	*out = NULL;
 	pthread_once(&global_once, global_init);
-	c = eris__calloc(1, sizeof(*c));
+	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	if (pthread_mutex_init(&c->lock, NULL) != 0) {
-		eris__free(c);
+		free(c);
 		return eris_error_set(ERIS_ERROR,
 				      "coap store: cannot create a mutex");
 	}
@@ -858,7 +858,7 @@ int eris_store_new_coap(eris_store **out, const char *url)
 	len = strlen(url);
 	while (len > 0 && url[len - 1] == '/')
 		len--;
-	c->url = eris__malloc(len + 1);
+	c->url = malloc(len + 1);
 	if (c->url == NULL) {
 		coap_free_store(&c->parent);
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
@@ -886,3 +886,12 @@ int eris_store_new_coap(eris_store **out, const char *url)
 	coap_register_nack_handler(c->ctx, on_nack);
 	return eris_store_new_from_backend(out, &c->parent);
 }
+
+static int module_open(eris_store **out, const eris_module_request *r)
+{
+	return coap_open(out, r->spec);
+}
+
+ERIS_MODULE_EXPORT const eris_module eris_module_coap = {
+	ERIS_MODULE_ABI, "coap", module_open, NULL
+};

@@ -52,7 +52,7 @@
  * lock until the whole batch is done). curl_global_init() runs once per
  * process (pthread_once).
  */
-#include "../internal.h"
+#include "module.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -487,9 +487,9 @@ static void http_free(eris_store_backend *b)
 	curl_slist_free_all(h->headers);
 	curl_slist_free_all(h->put_headers);
 	pthread_mutex_destroy(&h->lock);
-	eris__free(h->base);
-	eris__free(h->url_prefix);
-	eris__free(h);
+	free(h->base);
+	free(h->url_prefix);
+	free(h);
 }
 
 /* Check the URL's shape: http(s)://AUTHORITY[/PATH], no credentials, no
@@ -534,7 +534,7 @@ static int check_url(const char *url, size_t *out_len)
 static char *dup_printf(const char *a, size_t a_len, const char *b)
 {
 	size_t b_len = strlen(b);
-	char *s = eris__malloc(a_len + b_len + 1);
+	char *s = malloc(a_len + b_len + 1);
 
 	if (s) {
 		memcpy(s, a, a_len);
@@ -543,9 +543,8 @@ static char *dup_printf(const char *a, size_t a_len, const char *b)
 	return s;
 }
 
-int eris_store_new_http(eris_store **out, const char *url)
+static int http_open(eris_store **out, const char *url, const char *token)
 {
-	const char *token = getenv("ERIS_HTTP_TOKEN");
 	http_store *h;
 	size_t len = 0;
 	int rc;
@@ -561,11 +560,11 @@ int eris_store_new_http(eris_store **out, const char *url)
 				      "http store: cannot initialize libcurl: "
 				      "%s",
 				      curl_easy_strerror(global_rc));
-	h = eris__calloc(1, sizeof(*h));
+	h = calloc(1, sizeof(*h));
 	if (h == NULL)
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	if (pthread_mutex_init(&h->lock, NULL) != 0) {
-		eris__free(h);
+		free(h);
 		return eris_error_set(ERIS_ERROR,
 				      "http store: cannot create a mutex");
 	}
@@ -588,7 +587,7 @@ int eris_store_new_http(eris_store **out, const char *url)
 			l1 = curl_slist_append(NULL, auth);
 			l2 = curl_slist_append(NULL, auth);
 			eris_memzero(auth, strlen(auth));
-			eris__free(auth);
+			free(auth);
 		}
 		h->headers = l1;
 		h->put_headers = l2;
@@ -622,3 +621,12 @@ int eris_store_new_http(eris_store **out, const char *url)
 	}
 	return eris_store_new_from_backend(out, &h->parent);
 }
+
+static int module_open(eris_store **out, const eris_module_request *r)
+{
+	return http_open(out, r->spec, r->opts->bearer_token);
+}
+
+ERIS_MODULE_EXPORT const eris_module eris_module_http = {
+	ERIS_MODULE_ABI, "http", module_open, NULL
+};

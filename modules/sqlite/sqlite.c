@@ -62,7 +62,7 @@
  * connection is opened SQLITE_OPEN_NOMUTEX: the mutex is ours). foreach()
  * releases it while its callback runs, so the callback may use the store.
  */
-#include "../internal.h"
+#include "module.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -113,6 +113,7 @@ typedef struct {
 	size_t arena_used;
 	long long since_ms; /* when the oldest queued op was queued */
 	const char *readonly; /* why it was opened read-only, or NULL */
+	int open_readonly;    /* ERIS_STORE_READONLY was asked for */
 } sqlite_store;
 
 static long long now_ms(void)
@@ -339,22 +340,10 @@ static int sq_put(eris_store_backend *b, const uint8_t *ref,
 		  const uint8_t *block, size_t len)
 {
 	sqlite_store *s = (sqlite_store *)b;
-	uint8_t digest[ERIS_REF_BYTES];
 	pending_op *op;
 	int rc = ERIS_OK;
 
-	/* Never trust the caller either: the wrapper checks eris_store_put,
-	 * but the back end can be reached without it. */
-	if (!eris__valid_block_size(len))
-		return eris_error_set(ERIS_EBLOCKSIZE,
-				      "block of %zu bytes: only 1024 or 32768 "
-				      "are valid",
-				      len);
-	eris__blake2b(digest, block, len);
-	if (!eris__equal32(digest, ref))
-		return eris_error_set(ERIS_EMISMATCH,
-				      "block does not hash to the reference "
-				      "it is stored under");
+	/* The core has hashed the block (module.h): no check here. */
 
 	if (s->readonly)
 		return readonly_error(s);
@@ -363,7 +352,7 @@ static int sq_put(eris_store_backend *b, const uint8_t *ref,
 	if (op && op->len > 0)
 		goto out; /* queued already; blocks never change */
 	if (s->arena == NULL) {
-		s->arena = eris__malloc(PENDING_MAX_BYTES);
+		s->arena = malloc(PENDING_MAX_BYTES);
 		if (s->arena == NULL) {
 			rc = eris_error_set(ERIS_ENOMEM, "out of memory");
 			goto out;
@@ -442,7 +431,7 @@ static int sq_foreach(eris_store_backend *b,
 		      void *payload)
 {
 	sqlite_store *s = (sqlite_store *)b;
-	list_row *rows = eris__malloc(LIST_CHUNK * sizeof(*rows));
+	list_row *rows = malloc(LIST_CHUNK * sizeof(*rows));
 	sqlite3_int64 last = 0;
 	size_t n;
 	int rc;
@@ -481,7 +470,7 @@ static int sq_foreach(eris_store_backend *b,
 		if (rows_read < LIST_CHUNK)
 			break;
 	}
-	eris__free(rows);
+	free(rows);
 	return rc;
 }
 
@@ -499,10 +488,10 @@ static void sq_free(eris_store_backend *b)
 	for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++)
 		sqlite3_finalize(*stmts[i]);
 	sqlite3_close_v2(s->db); /* checkpoints the WAL when last */
-	eris__free(s->arena);
-	eris__free(s->path);
+	free(s->arena);
+	free(s->path);
 	pthread_mutex_destroy(&s->lock);
-	eris__free(s);
+	free(s);
 }
 
 /* ---- opening ------------------------------------------------------------ */
@@ -702,8 +691,12 @@ static int read_only_mode(sqlite_store *s)
 		return 0; /* to be created: a read-write open reports it */
 	db_w = access(s->path, W_OK) == 0;
 	dir_w = access(dir, W_OK) == 0;
-	if (db_w && dir_w)
-		return 0;
+	if (db_w && dir_w) {
+		if (!s->open_readonly)
+			return 0;
+		s->readonly = "it was opened read-only";
+		return 1;
+	}
 	s->readonly = db_w ? "its directory is not writable"
 			   : "the database is not writable";
 	if (dir_w || sibling(s->path, "-shm", &shm))
@@ -804,8 +797,9 @@ static int open_db(sqlite_store *s, int create)
 	return ERIS_OK;
 }
 
-int eris_store_new_sqlite(eris_store **out, const char *path, int create)
+static int sqlite_open(eris_store **out, const char *path, unsigned flags)
 {
+	int create = (flags & ERIS_STORE_CREATE) != 0;
 	sqlite_store *s;
 	struct stat st;
 	size_t n;
@@ -831,16 +825,17 @@ int eris_store_new_sqlite(eris_store **out, const char *path, int create)
 				      "store %s: %s",
 				      path, strerror(errno));
 	}
-	s = eris__calloc(1, sizeof(*s));
+	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	n = strlen(path);
-	s->path = eris__malloc(n + 1);
+	s->path = malloc(n + 1);
 	if (s->path == NULL) {
-		eris__free(s);
+		free(s);
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	}
 	memcpy(s->path, path, n + 1);
+	s->open_readonly = (flags & ERIS_STORE_READONLY) != 0;
 	pthread_mutex_init(&s->lock, NULL);
 	if ((rc = open_db(s, create)) < 0) {
 		sq_free(&s->parent);
@@ -857,3 +852,12 @@ int eris_store_new_sqlite(eris_store **out, const char *path, int create)
 	s->parent.remove = sq_remove;
 	return eris_store_new_from_backend(out, &s->parent);
 }
+
+static int module_open(eris_store **out, const eris_module_request *r)
+{
+	return sqlite_open(out, r->arg, r->opts->flags);
+}
+
+ERIS_MODULE_EXPORT const eris_module eris_module_sqlite = {
+	ERIS_MODULE_ABI, "sqlite", module_open, NULL
+};

@@ -181,7 +181,7 @@ START_TEST(corrupt_on_server)
 	rig_start(&r, _i, 1);
 	make_block(block, sizeof(block), 1, ref);
 	make_block(other, sizeof(other), 2, ref2);
-	be = eris_store_backend_of(r.served);
+	be = test_backend_of(r.served);
 	ck_assert_eris(be->put(be, ref, other, sizeof(other)), ERIS_OK);
 	ck_assert_eris(eris_store_get(r.client, ref, buf, sizeof(buf), &len),
 		       ERIS_ERROR);

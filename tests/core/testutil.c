@@ -3,6 +3,8 @@
  */
 #include "testutil.h"
 
+#include "internal.h" /* test_backend_of */
+
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,4 +188,9 @@ int run_suite(Suite *s)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? 0 : 1;
+}
+
+eris_store_backend *test_backend_of(eris_store *store)
+{
+	return store->backend;
 }

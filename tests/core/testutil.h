@@ -13,6 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The back end inside a store, to reach it past the store API's checks
+ * (white-box tests of back ends: batched gets, corrupt blocks). The API
+ * has no such call: the library keeps it private (liberis/internal.h). */
+eris_store_backend *test_backend_of(eris_store *store);
+
 typedef struct {
 	uint8_t ref[ERIS_REF_BYTES];
 	uint8_t *data; /* NULL = empty slot */

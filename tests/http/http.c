@@ -229,7 +229,7 @@ START_TEST(get_many_mixed)
 {
 	enum { N = N_LOOSE + 3 };
 	eris_store *s = open_http("");
-	eris_store_backend *b = eris_store_backend_of(s);
+	eris_store_backend *b = test_backend_of(s);
 	uint8_t refs[N][ERIS_REF_BYTES];
 	uint8_t *bufs[N];
 	size_t lens[N];
@@ -321,7 +321,7 @@ static void log_wait(long *offset, int want, int *gets, int *conns,
 START_TEST(parallel_reuse)
 {
 	eris_store *s = open_http("/many");
-	eris_store_backend *b = eris_store_backend_of(s);
+	eris_store_backend *b = test_backend_of(s);
 	uint8_t *bufs[N_LOOSE];
 	size_t lens[N_LOOSE];
 	int results[N_LOOSE], gets, conns1, conns2;

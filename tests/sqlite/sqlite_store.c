@@ -309,7 +309,7 @@ END_TEST
 START_TEST(test_put_checks_in_backend)
 {
 	eris_store *s = open_store(1);
-	eris_store_backend *b = eris_store_backend_of(s);
+	eris_store_backend *b = test_backend_of(s);
 	uint8_t block[ERIS_BLOCK_SIZE_MAX], ref[32], other[32];
 
 	make_block(block, ref, 2);
@@ -332,7 +332,7 @@ END_TEST
 START_TEST(test_get_many_and_foreach_remove)
 {
 	eris_store *s = open_store(1);
-	eris_store_backend *b = eris_store_backend_of(s);
+	eris_store_backend *b = test_backend_of(s);
 	uint8_t refs[4][ERIS_REF_BYTES], block[ERIS_BLOCK_SIZE_MAX];
 	uint8_t *bufs[4];
 	size_t lens[4];

@@ -12,7 +12,8 @@
  *     `*out_len`; ERIS_ENOTFOUND if absent; ERIS_EBLOCKSIZE if it does not
  *     fit. The library verifies the bytes; the back end need not.
  *   - put: `block` is 1024 or 32768 bytes and hashes to `ref` (the library
- *     checks before calling). Storing an existing block again succeeds.
+ *     checked it before calling: a back end never hashes what it is
+ *     given). Storing an existing block again succeeds.
  *   - has: 1 present, 0 absent, negative on failure.
  *   - get_many (optional): like get for `n` references; results[i] receives
  *     each per-block code; return ERIS_OK unless the batch itself failed.
@@ -64,9 +65,6 @@ struct eris_store_backend {
  */
 ERIS_EXTERN int eris_store_new_from_backend(eris_store **out,
 					    eris_store_backend *backend);
-
-/** The back end of a store (borrowed). */
-ERIS_EXTERN eris_store_backend *eris_store_backend_of(eris_store *store);
 
 /** Set this thread's error message (printf-style) and return `code`. */
 ERIS_EXTERN int eris_error_set(int code, const char *fmt, ...)
