@@ -201,12 +201,19 @@ def cases(tmp):
     os.mkdir(nbin, 0o755)
     NOBODY_ERIS = os.path.join(nbin, "eris")
     shutil.copy(ERIS, NOBODY_ERIS)
-    lib = [line.split()[2] for line in subprocess.run(
+    name, lib = [(line.split()[0], line.split()[2]) for line in subprocess.run(
         ["ldd", ERIS], capture_output=True, text=True).stdout.splitlines()
-        if line.split()[:1] == ["liberis.so.0"]][0]
-    shutil.copy(lib, os.path.join(nbin, "liberis.so.0"))
-    os.chmod(NOBODY_ERIS, 0o755)
-    os.chmod(os.path.join(nbin, "liberis.so.0"), 0o644)
+        if line.split()[:1] and line.split()[0].startswith("liberis.so.")][0]
+    nlib = path("nlib")
+    os.mkdir(nlib, 0o755)
+    shutil.copy(lib, os.path.join(nlib, name))
+    # liberis looks for its back-end modules beside itself.
+    shutil.copytree(os.path.join(os.path.dirname(lib), "eris", "modules"),
+                    os.path.join(nlib, "eris", "modules"))
+    for d, _, files in list(os.walk(nbin)) + list(os.walk(nlib)):
+        os.chmod(d, 0o755)
+        for f in files:
+            os.chmod(os.path.join(d, f), 0o755)
     nobody_store = path("nobody-store")
     os.mkdir(nobody_store)
     os.chown(nobody_store, NOBODY, NOBODY) if os.geteuid() == 0 else None
@@ -220,7 +227,7 @@ def cases(tmp):
             continue
         secret = path("in/secret")
         nenv = dict(env, ERIS_STORE="dir:" + nobody_store,
-                    LD_LIBRARY_PATH=nbin)
+                    LD_LIBRARY_PATH=nlib)
         rc, err = run(args(secret), subprocess.DEVNULL, nenv,
                       as_nobody=True)
         check(f"eacces {name}", rc, err, 4,

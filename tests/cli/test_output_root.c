@@ -278,18 +278,30 @@ START_TEST(test_read_only_directory)
 	{
 		/* static: clirun keeps the binary's path, not a copy */
 		static char eris[4400];
-		char bin[4300], wrapper[4500], lib[4400];
+		char bin[1024], libdir[1024], wrapper[4500], lib[4400];
+		char cmd[9000];
 
-		snprintf(bin, sizeof(bin), "%s/bin", tmp);
+		ck_assert_int_lt(snprintf(bin, sizeof(bin), "%s/bin", tmp),
+				 (int)sizeof(bin));
+		ck_assert_int_lt(snprintf(libdir, sizeof(libdir), "%s/lib",
+					  tmp),
+				 (int)sizeof(libdir));
 		snprintf(eris, sizeof(eris), "%s/eris", bin);
-		snprintf(lib, sizeof(lib), "%s/liberis.so.0", bin);
+		snprintf(lib, sizeof(lib), "%s/" ERIS_LIB_SONAME, libdir);
 		mkdir(bin, 0755);
+		mkdir(libdir, 0755);
 		copy_file(ERIS_BIN, eris, 0755);
 		copy_file(ERIS_LIB, lib, 0644);
+		/* liberis looks for its modules beside itself. */
+		snprintf(cmd, sizeof(cmd),
+			 "mkdir -p '%s/eris' && cp -r '" ERIS_MODULES_DIR
+			 "' '%s/eris/' && chmod -R a+rX '%s'",
+			 libdir, libdir, libdir);
+		ck_assert_int_eq(system(cmd), 0);
 		clirun_set_binary(eris);
 		snprintf(wrapper, sizeof(wrapper),
 			 "setpriv --reuid=65534 --regid=65534 --clear-groups "
-			 "env LD_LIBRARY_PATH=%s", bin);
+			 "env LD_LIBRARY_PATH=%s", libdir);
 		setenv("ERIS_TEST_WRAPPER", wrapper, 1);
 	}
 

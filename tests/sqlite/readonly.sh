@@ -80,12 +80,16 @@ user)
 	# directory): it runs copies of eris, erisd and liberis.
 	mkdir -m 755 "$tmp/bin"
 	cp "$ERIS" "$ERISD" "$tmp/bin/"
-	cp "$(ldd "$ERIS" | awk '$1 == "liberis.so.0" { print $3 }')" \
-		"$tmp/bin/liberis.so.0"
+	lib=$(ldd "$ERIS" | awk '$1 ~ /^liberis\.so\./ { print $3 }')
+	# liberis looks for its back-end modules beside itself.
+	mkdir -p -m 755 "$tmp/lib/eris"
+	cp "$lib" "$tmp/lib/"
+	cp -r "$(dirname "$lib")/eris/modules" "$tmp/lib/eris/"
+	chmod -R a+rX "$tmp/lib"
 	chmod 755 "$tmp/bin/"*
 	ERIS=$tmp/bin/$(basename "$ERIS") ERISD=$tmp/bin/$(basename "$ERISD")
 	as=(setpriv --reuid=65534 --regid=65534 --clear-groups
-		env LD_LIBRARY_PATH="$tmp/bin")
+		env LD_LIBRARY_PATH="$tmp/lib")
 	reads "$tmp/s/x.sqlite" "${as[@]}"
 	serve "$tmp/s/x.sqlite" "${as[@]}"
 	# A world-writable sticky directory: the database alone is
