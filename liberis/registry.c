@@ -54,18 +54,20 @@ static const struct scheme *find_scheme(const char *name, size_t len)
 	return NULL;
 }
 
-static int module_of(const eris_module **out, const struct scheme *sc)
+/* `what` needs the module of `sc`: "\"sqlite:\" stores", ... */
+static int module_of(const eris_module **out, const struct scheme *sc,
+		     const char *what)
 {
 	int rc = eris__module_get(out, sc->module);
 
 	if (rc == ERIS_ENOTSUP) {
-		char why[512];
+		char why[768];
 
 		snprintf(why, sizeof(why), "%s", eris_error_last());
 		return eris_error_set(rc,
-				      "\"%s:\" stores need the %s module: %s "
-				      "(build option %s; library package %s)",
-				      sc->scheme, sc->module, why, sc->option,
+				      "%s need the %s module: %s (build "
+				      "option %s; library package %s)",
+				      what, sc->module, why, sc->option,
 				      sc->package);
 	}
 	return rc;
@@ -74,7 +76,8 @@ static int module_of(const eris_module **out, const struct scheme *sc)
 int eris__cbor_api_get(const eris_cbor_api **out)
 {
 	const eris_module *m;
-	int rc = module_of(&m, find_scheme("cbor", 4));
+	int rc = module_of(&m, find_scheme("cbor", 4),
+			   "CBOR bundles and link files");
 
 	if (rc < 0)
 		return rc;
@@ -113,11 +116,13 @@ static int open_request(eris_store **out, const eris_module_request *req,
 			const struct scheme *sc)
 {
 	const eris_module *m;
+	char what[64];
 	int rc;
 
 	if (sc->open)
 		return sc->open(out, req);
-	if ((rc = module_of(&m, sc)) < 0)
+	snprintf(what, sizeof(what), "\"%s:\" stores", sc->scheme);
+	if ((rc = module_of(&m, sc, what)) < 0)
 		return rc;
 	return m->open(out, req);
 }
