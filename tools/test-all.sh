@@ -1,8 +1,15 @@
 #!/bin/bash
 # test-all.sh - build and test everything, stage by stage. ERIS_TEST_STAGES
-# picks the stages (default "normal matrix asan fuzz"):
+# picks the stages (default "normal core matrix asan fuzz"):
 #   normal  the "default" preset (RelWithDebInfo, warnings as errors) in
 #           build/ and its test suite (all but "huge")
+#   core    the "core" preset in build-core/: liberis alone, every module
+#           and program that needs more than libsodium off, configured
+#           with pkg-config limited to libsodium (plus Check and cJSON
+#           for the test programs); liberis.so must need nothing but
+#           libsodium and libc; the "core" tests (vectors, codec, mem:
+#           and dir: stores, module errors); then
+#           tools/check-portable-core.sh
 #   matrix  tools/build-matrix.sh for ERIS_MATRIX (default "gcc-Release
 #           clang-debian"): other build types and compilers build
 #           warning-free (tools/build-matrix.sh with no argument builds
@@ -53,7 +60,7 @@ if [ "${ERIS_TEST_IN_PLACE:-0}" != 1 ]; then
 	exit $rc
 fi
 
-stages=${ERIS_TEST_STAGES:-normal matrix asan fuzz}
+stages=${ERIS_TEST_STAGES:-normal core matrix asan fuzz}
 seconds=${ERIS_FUZZ_SECONDS:-60}
 jobs=$(nproc 2>/dev/null || echo 2)
 summary=""
@@ -66,6 +73,36 @@ stage_normal() {
 	cmake --preset default &&
 		cmake --build build -j"$jobs" &&
 		ctest --test-dir build --output-on-failure -j2 -LE huge
+}
+
+stage_core() {
+	local pc m needed
+	pc=$(mktemp -d) || return 1
+	for m in libsodium check libsubunit libcjson; do
+		ln -s "$(pkg-config --variable=pcfiledir "$m")/$m.pc" "$pc/" ||
+			return 1
+	done
+	PKG_CONFIG_LIBDIR=$pc cmake --preset core &&
+		cmake --build build-core -j"$jobs" || return 1
+	rm -rf "$pc"
+	needed=$(readelf -d build-core/lib/liberis.so |
+		sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+	echo "core: liberis.so needs: $needed"
+	for m in $needed; do
+		case $m in
+		libsodium.so.* | libc.so.* | ld-linux*.so.*) ;; # ld.so: TLS
+		*)
+			echo "core: liberis.so needs $m" >&2
+			return 1
+			;;
+		esac
+	done
+	if ls build-core/lib/eris/modules/*.so >/dev/null 2>&1; then
+		echo "core: modules were built" >&2
+		return 1
+	fi
+	ctest --test-dir build-core --output-on-failure -j2 -L core &&
+		tools/check-portable-core.sh
 }
 
 stage_matrix() {
@@ -89,7 +126,7 @@ stage_fuzz() {
 
 for stage in $stages; do
 	case $stage in
-	normal | matrix | asan | fuzz) ;;
+	normal | core | matrix | asan | fuzz) ;;
 	*)
 		echo "test-all: unknown stage '$stage'" >&2
 		exit 2
