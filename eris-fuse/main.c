@@ -9,6 +9,8 @@
  * fuse3's (mount point, -f, -d, -s, -o ...).
  */
 #include "fs.h"
+#include "default_store.h"
+#include "progenv.h"
 #include "size_arg.h"
 
 #include <limits.h>
@@ -136,12 +138,13 @@ static int parse_options(int argc, char **argv, options *o,
 static int open_store(const char *spec, eris_store **out)
 {
 	char def[4096];
+	const char *why;
 	int rc;
 
 	if (spec == NULL) {
-		if (eris_store_default_spec(def, sizeof(def)) != ERIS_OK) {
+		if ((why = default_store_spec(def, sizeof(def))) != NULL) {
 			fprintf(stderr, "eris-fuse: cannot open the default "
-					"store: %s\n", eris_error_last());
+					"store: %s\n", why);
 			return -1;
 		}
 		spec = def;
@@ -307,6 +310,8 @@ int main(int argc, char **argv)
 
 	memset(&fs, 0, sizeof(fs));
 	memset(&cl, 0, sizeof(cl));
+	if (progenv_configure("eris-fuse") < 0)
+		return EXIT_USAGE;
 	ret = parse_options(argc, argv, &o, &args);
 	if (ret != 0) {
 		fuse_opt_free_args(&args);

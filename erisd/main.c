@@ -9,7 +9,9 @@
  */
 #define _GNU_SOURCE
 #include "coap_server.h"
+#include "default_store.h"
 #include "loop.h"
+#include "progenv.h"
 #include "size_arg.h"
 
 #include <arpa/inet.h>
@@ -281,6 +283,8 @@ int main(int argc, char **argv)
 	cfg.header_timeout = 10;
 	cfg.workers = 2;
 	cfg.io_threads = 1;
+	if (progenv_configure("erisd") < 0)
+		return EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case O_LISTEN: listen_spec = optarg; break;
@@ -388,10 +392,11 @@ int main(int argc, char **argv)
 		goto out_log;
 	}
 	if (!store_spec) {
-		if (eris_store_default_spec(default_spec,
-					    sizeof default_spec) != ERIS_OK) {
-			fprintf(stderr, "erisd: no default store: %s\n",
-				eris_error_last());
+		const char *no = default_store_spec(default_spec,
+						    sizeof default_spec);
+
+		if (no != NULL) {
+			fprintf(stderr, "erisd: %s\n", no);
 			ret = EXIT_STORE;
 			goto out_fd;
 		}

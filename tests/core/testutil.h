@@ -67,7 +67,9 @@ uint8_t *base32_decode_alloc(const char *s, size_t *out_len);
 		ck_assert_mem_eq((a).root_key, (b).root_key, 32);            \
 	} while (0)
 
-/* Run a suite; returns the process exit code. */
+/* Configure liberis from the environment as the programs do (progenv.h),
+ * then run a suite; returns the process exit code (2: the environment
+ * holds an unknown name). */
 int run_suite(Suite *s);
 
 #endif
