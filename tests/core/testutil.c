@@ -73,6 +73,8 @@ static int ts_get(eris_store_backend *b, const uint8_t *ref, uint8_t *buf,
 	test_store *ts = (test_store *)b;
 	test_block *blk;
 
+	if (!pthread_equal(pthread_self(), ts->owner))
+		ts->foreign_gets++;
 	if (++ts->gets == ts->fail_get_at)
 		return eris_error_set(ERIS_ERROR, "injected get failure");
 	blk = test_store_find(ts, ref);
@@ -131,6 +133,7 @@ eris_store *test_store_new(test_store **out_backend)
 	eris_store *store;
 
 	ck_assert_ptr_nonnull(ts);
+	ts->owner = pthread_self();
 	ts->capacity = 64;
 	ts->slots = calloc(ts->capacity, sizeof(*ts->slots));
 	ck_assert_ptr_nonnull(ts->slots);

@@ -10,6 +10,7 @@
 #include <eris/sys/store_backend.h>
 
 #include <check.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,9 @@ typedef struct {
 	test_block *slots;
 	size_t capacity, count;
 	_Atomic uint64_t gets; /* decoders may get from several threads */
+	/* Gets on another thread than the one that made the store. */
+	_Atomic uint64_t foreign_gets;
+	pthread_t owner;
 	uint64_t puts;
 	/* Fail the Nth get/put (1-based) with ERIS_ERROR; 0 = never. */
 	uint64_t fail_get_at, fail_put_at;
