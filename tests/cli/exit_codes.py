@@ -203,10 +203,10 @@ def cases(tmp):
     shutil.copy(ERIS, NOBODY_ERIS)
     lib = [line.split()[2] for line in subprocess.run(
         ["ldd", ERIS], capture_output=True, text=True).stdout.splitlines()
-        if line.split()[:1] == ["liberis.so.0"]][0]
-    shutil.copy(lib, os.path.join(nbin, "liberis.so.0"))
+        if line.split()[:1] == ["liberis.so.1"]][0]
+    shutil.copy(lib, os.path.join(nbin, "liberis.so.1"))
     os.chmod(NOBODY_ERIS, 0o755)
-    os.chmod(os.path.join(nbin, "liberis.so.0"), 0o644)
+    os.chmod(os.path.join(nbin, "liberis.so.1"), 0o644)
     nobody_store = path("nobody-store")
     os.mkdir(nobody_store)
     os.chown(nobody_store, NOBODY, NOBODY) if os.geteuid() == 0 else None

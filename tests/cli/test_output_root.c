@@ -282,7 +282,7 @@ START_TEST(test_read_only_directory)
 
 		snprintf(bin, sizeof(bin), "%s/bin", tmp);
 		snprintf(eris, sizeof(eris), "%s/eris", bin);
-		snprintf(lib, sizeof(lib), "%s/liberis.so.0", bin);
+		snprintf(lib, sizeof(lib), "%s/liberis.so.1", bin);
 		mkdir(bin, 0755);
 		copy_file(ERIS_BIN, eris, 0755);
 		copy_file(ERIS_LIB, lib, 0644);

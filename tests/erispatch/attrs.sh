@@ -129,8 +129,8 @@ cp own/capped before
 # directory): it runs copies of erispatch and liberis.
 mkdir -m 755 nbin
 cp "$ERISPATCH" nbin/erispatch
-cp "$(ldd "$ERISPATCH" | awk '$1 == "liberis.so.0" { print $3 }')" nbin/liberis.so.0
-chmod 755 nbin/erispatch nbin/liberis.so.0
+cp "$(ldd "$ERISPATCH" | awk '$1 == "liberis.so.1" { print $3 }')" nbin/liberis.so.1
+chmod 755 nbin/erispatch nbin/liberis.so.1
 rc=0
 setpriv --reuid=65534 --regid=65534 --clear-groups \
     env LD_LIBRARY_PATH="$PWD/nbin" "$PWD/nbin/erispatch" patch --replace "$old" urn:eris:ATTRS-TEST-X own/capped \

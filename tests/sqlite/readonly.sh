@@ -80,8 +80,8 @@ user)
 	# directory): it runs copies of eris, erisd and liberis.
 	mkdir -m 755 "$tmp/bin"
 	cp "$ERIS" "$ERISD" "$tmp/bin/"
-	cp "$(ldd "$ERIS" | awk '$1 == "liberis.so.0" { print $3 }')" \
-		"$tmp/bin/liberis.so.0"
+	cp "$(ldd "$ERIS" | awk '$1 == "liberis.so.1" { print $3 }')" \
+		"$tmp/bin/liberis.so.1"
 	chmod 755 "$tmp/bin/"*
 	ERIS=$tmp/bin/$(basename "$ERIS") ERISD=$tmp/bin/$(basename "$ERISD")
 	as=(setpriv --reuid=65534 --regid=65534 --clear-groups
