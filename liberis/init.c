@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The module path of eris_configure(), copied: "" is the default. Fixed
- * storage under a lock, so that a reader never sees a freed string. */
+/* Guards eris_configure()'s writes. The module path is kept copied ("" is
+ * the default) in fixed storage, so that a reader never sees a freed
+ * string. */
 static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
 static char config_module_path[ERIS_CONFIG_MODULE_PATH_MAX];
 
@@ -73,9 +74,11 @@ int eris_configure(const eris_config *cfg)
 				      "module path longer than %u bytes",
 				      ERIS_CONFIG_MODULE_PATH_MAX - 1);
 
+	/* Under the lock, so that two calls at once leave one whole
+	 * configuration, not a mixture; readers need no lock. */
+	pthread_mutex_lock(&config_lock);
 	eris__blake2b_limit(b2b);
 	eris__chacha20_use_libsodium(sodium);
-	pthread_mutex_lock(&config_lock);
 	if (path_len > 0)
 		memcpy(config_module_path, cfg->module_path, path_len);
 	config_module_path[path_len] = '\0';
@@ -89,8 +92,8 @@ size_t eris__config_module_path(char *out, size_t size)
 
 	pthread_mutex_lock(&config_lock);
 	n = strlen(config_module_path);
-	if (n >= size)
-		n = 0; /* cannot happen with an ERIS_CONFIG_MODULE_PATH_MAX buffer */
+	if (n >= size) /* a buffer below ERIS_CONFIG_MODULE_PATH_MAX */
+		n = 0;
 	memcpy(out, config_module_path, n);
 	if (size > 0)
 		out[n] = '\0';
