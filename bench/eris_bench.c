@@ -56,6 +56,7 @@
 /* liberis' own BLAKE2b (internal, from the static library), to compare it
  * with libsodium's and libb2's. */
 #include "crypto/crypto.h"
+#include "progenv.h"
 
 #ifdef ERIS_BENCH_HAVE_LIBB2
 #include <blake2.h>
@@ -917,6 +918,8 @@ int main(int argc, char **argv)
 	double t;
 
 	bench_name = "eris-bench";
+	if (progenv_configure(bench_name) != ERIS_OK)
+		return 2;
 	c.reps = 3;
 	c.threads = 2;
 	for (int i = 1; i < argc; i++) {

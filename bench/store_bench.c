@@ -46,6 +46,7 @@
 /* liberis' own BLAKE2b (internal, from the static library): the hash-only
  * row and the references. */
 #include "crypto/crypto.h"
+#include "progenv.h"
 
 #include <eris/bundle.h>
 #include <sodium.h>
@@ -411,6 +412,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	bench_name = "eris-store-bench";
+	if (progenv_configure(bench_name) != ERIS_OK)
+		return 2;
 	if (parent == NULL || parent[0] == '\0')
 		parent = "/tmp";
 	for (int i = 1; i < argc; i++) {

@@ -140,11 +140,13 @@ int cli_open_store(const char *cmd, const char *spec, int create,
 
 /*
  * Open the store named by `spec` (as cli_open_store, never creating it)
- * and a decoder for the content named by `cap` in it. Returns EXIT_OK, or
+ * and a decoder for the content named by `cap` in it, with `opts` (NULL:
+ * the defaults). Returns EXIT_OK, or
  * the exit code after printing the reason, with both left NULL.
  */
 int cli_open_content(const char *cmd, const char *spec,
-		     const eris_read_cap *cap, eris_store **store,
+		     const eris_read_cap *cap,
+		     const eris_decode_options *opts, eris_store **store,
 		     eris_decoder **dec);
 
 /*

@@ -219,12 +219,7 @@ int cmd_export(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		for (k = 0; k < n_caps; k++)
-			if (caps[k].block_size == cap.block_size &&
-			    caps[k].level == cap.level &&
-			    memcmp(caps[k].root_ref, cap.root_ref,
-				   ERIS_REF_BYTES) == 0 &&
-			    memcmp(caps[k].root_key, cap.root_key,
-				   ERIS_KEY_BYTES) == 0)
+			if (eris_read_cap_equal(&caps[k], &cap))
 				break;
 		if (k == n_caps)
 			caps[n_caps++] = cap;

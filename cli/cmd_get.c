@@ -76,8 +76,9 @@ int cmd_get(int argc, char **argv)
 	static const char cmd[] = "get";
 	const char *store_spec = NULL, *out_path = NULL;
 	uint64_t offset = 0, length = 0, size, start, end;
-	int have_length = 0, quiet = 0, c, ret, rc;
+	int have_length = 0, quiet = 0, c, ret;
 	unsigned threads = 0;
+	eris_decode_options dopts = ERIS_DECODE_OPTIONS_INIT;
 	eris_store *store = NULL;
 	eris_decoder *dec = NULL;
 	eris_read_cap cap;
@@ -119,15 +120,10 @@ int cmd_get(int argc, char **argv)
 	if (cli_parse_urn(cmd, argv[optind], &cap) < 0)
 		return EXIT_USAGE;
 
-	ret = cli_open_content(cmd, store_spec, &cap, &store, &dec);
+	dopts.threads = threads ? threads : cli_default_threads();
+	ret = cli_open_content(cmd, store_spec, &cap, &dopts, &store, &dec);
 	if (ret != EXIT_OK)
 		return ret;
-	rc = eris_decoder_set_threads(dec, threads ? threads
-						   : cli_default_threads());
-	if (rc < 0) {
-		ret = cli_lib_error(cmd, rc);
-		goto out;
-	}
 
 	/* The range to write; past the end it is empty. */
 	size = eris_decoder_length(dec);

@@ -42,7 +42,7 @@ static int content_length(const char *cmd, const char *store_spec,
 	eris_decoder *dec;
 	int ret;
 
-	ret = cli_open_content(cmd, store_spec, cap, &store, &dec);
+	ret = cli_open_content(cmd, store_spec, cap, NULL, &store, &dec);
 	if (ret != EXIT_OK)
 		return ret;
 	*length = eris_decoder_length(dec);

@@ -92,7 +92,8 @@ int cmd_link(int argc, char **argv)
 		return cli_try_help(cmd);
 	}
 
-	ret = cli_open_content(cmd, store_spec, &link.cap, &store, &dec);
+	ret = cli_open_content(cmd, store_spec, &link.cap, NULL, &store,
+			       &dec);
 	if (ret != EXIT_OK)
 		goto out;
 	link.size = eris_decoder_length(dec);

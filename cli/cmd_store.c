@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE /* getopt_long */
 #include "cli.h"
+#include "default_store.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -633,9 +634,11 @@ int cmd_store(int argc, char **argv)
 	}
 
 	if (spec == NULL) {
-		if (eris_store_default_spec(def, sizeof(def)) < 0) {
+		const char *why = default_store_spec(def, sizeof(def));
+
+		if (why != NULL) {
 			cli_error(cmd, "cannot open the default store: %s",
-				  eris_error_last());
+				  why);
 			ret = EXIT_STORE;
 			goto out;
 		}

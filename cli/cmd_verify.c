@@ -60,10 +60,12 @@ static void on_progress(uint64_t leaves, void *payload)
 static int verify_one(const char *urn, const eris_read_cap *cap,
 		      eris_store *store, unsigned threads, int quiet)
 {
+	eris_decode_options opts = ERIS_DECODE_OPTIONS_INIT;
 	char msg[768];
 	uint64_t blocks = 0;
 	int rc = ERIS_OK;
 
+	opts.threads = threads;
 	if (progress_wanted(quiet)) {
 		/* Learn the length (cheap: the right-most path) for the
 		 * progress line. A failure here is the verdict. */
@@ -77,8 +79,8 @@ static int verify_one(const char *urn, const eris_read_cap *cap,
 		}
 	}
 	if (rc == ERIS_OK)
-		rc = eris_verify_threads(store, cap, threads, &blocks,
-					 on_progress, (void *)cap);
+		rc = eris_verify_opts(store, cap, &opts, &blocks,
+				      on_progress, (void *)cap);
 	progress_clear();
 	if (rc < 0) {
 		printf("%s: FAILED: %s\n", urn,

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE /* fopencookie */
 #include "cli.h"
+#include "progenv.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -298,6 +299,8 @@ int main(int argc, char **argv)
 
 	watch_stdout();
 	eris_set_warning_handler(on_warning, NULL);
+	if (progenv_configure("eris") < 0)
+		return EXIT_USAGE;
 	if (eris_init() < 0) {
 		cli_error(NULL, "cannot initialise liberis: %s",
 			  eris_error_last());

@@ -6,6 +6,8 @@
  */
 #define _GNU_SOURCE /* getopt_long */
 #include "cli.h"
+#include "progenv.h"
+#include "default_store.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -298,15 +300,19 @@ int cli_open_store(const char *cmd, const char *spec, int create,
 
 	*out = NULL;
 	if (spec == NULL) {
-		rc = eris_store_default_spec(def, sizeof(def));
-		if (rc < 0) {
+		if ((msg = default_store_spec(def, sizeof(def))) != NULL) {
 			cli_error(cmd, "cannot open the default store: %s",
-				  eris_error_last());
+				  msg);
 			return EXIT_STORE;
 		}
 		spec = def;
 	}
-	rc = eris_store_open(out, spec, create);
+	{
+		eris_store_options opts =
+			progenv_store_options(create ? ERIS_STORE_CREATE : 0);
+
+		rc = eris_store_open_opts(out, spec, &opts);
+	}
 	if (rc == ERIS_OK)
 		return EXIT_OK;
 	msg = eris_error_last();
@@ -321,7 +327,8 @@ int cli_open_store(const char *cmd, const char *spec, int create,
 }
 
 int cli_open_content(const char *cmd, const char *spec,
-		     const eris_read_cap *cap, eris_store **store,
+		     const eris_read_cap *cap,
+		     const eris_decode_options *opts, eris_store **store,
 		     eris_decoder **dec)
 {
 	int rc, ret;
@@ -330,7 +337,7 @@ int cli_open_content(const char *cmd, const char *spec,
 	ret = cli_open_store(cmd, spec, 0, store);
 	if (ret != EXIT_OK)
 		return ret;
-	rc = eris_decoder_new(dec, *store, cap);
+	rc = eris_decoder_new_opts(dec, *store, cap, opts);
 	if (rc < 0) {
 		ret = cli_lib_error(cmd, rc);
 		eris_store_free(*store);

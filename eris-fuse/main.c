@@ -9,6 +9,8 @@
  * fuse3's (mount point, -f, -d, -s, -o ...).
  */
 #include "fs.h"
+#include "default_store.h"
+#include "progenv.h"
 #include "size_arg.h"
 
 #include <limits.h>
@@ -136,17 +138,22 @@ static int parse_options(int argc, char **argv, options *o,
 static int open_store(const char *spec, eris_store **out)
 {
 	char def[4096];
+	const char *why;
 	int rc;
 
 	if (spec == NULL) {
-		if (eris_store_default_spec(def, sizeof(def)) != ERIS_OK) {
+		if ((why = default_store_spec(def, sizeof(def))) != NULL) {
 			fprintf(stderr, "eris-fuse: cannot open the default "
-					"store: %s\n", eris_error_last());
+					"store: %s\n", why);
 			return -1;
 		}
 		spec = def;
 	}
-	rc = eris_store_open(out, spec, 0);
+	{
+		eris_store_options opts = progenv_store_options(0);
+
+		rc = eris_store_open_opts(out, spec, &opts);
+	}
 	if (rc != ERIS_OK) {
 		const char *msg = eris_error_last();
 
@@ -307,6 +314,8 @@ int main(int argc, char **argv)
 
 	memset(&fs, 0, sizeof(fs));
 	memset(&cl, 0, sizeof(cl));
+	if (progenv_configure("eris-fuse") < 0)
+		return EXIT_USAGE;
 	ret = parse_options(argc, argv, &o, &args);
 	if (ret != 0) {
 		fuse_opt_free_args(&args);

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 
 #define BUCKETS 4096u
 
@@ -74,14 +73,6 @@ void efuse_nodes_free(efuse_nodes *nodes)
 	free(nodes);
 }
 
-/* Field by field: the struct may have padding. */
-static int same_cap(const eris_read_cap *a, const eris_read_cap *b)
-{
-	return a->block_size == b->block_size && a->level == b->level &&
-	       memcmp(a->root_ref, b->root_ref, sizeof(a->root_ref)) == 0 &&
-	       memcmp(a->root_key, b->root_key, sizeof(a->root_key)) == 0;
-}
-
 static node **find(efuse_nodes *nodes, uint64_t ino)
 {
 	node **pp = &nodes->bucket[ino % BUCKETS];
@@ -113,7 +104,7 @@ int efuse_nodes_ref(efuse_nodes *nodes, uint64_t ino,
 	pp = find(nodes, ino);
 	n = *pp;
 	if (n) {
-		if (same_cap(&n->info.cap, &info->cap))
+		if (eris_read_cap_equal(&n->info.cap, &info->cap))
 			n->nlookup++;
 		else
 			ret = EEXIST;

@@ -9,7 +9,9 @@
  */
 #define _GNU_SOURCE
 #include "coap_server.h"
+#include "default_store.h"
 #include "loop.h"
+#include "progenv.h"
 #include "size_arg.h"
 
 #include <arpa/inet.h>
@@ -104,7 +106,9 @@ static int open_upstreams(erisd_config *cfg, const char **urls, unsigned n)
 				"https:// URL is needed\n", urls[i]);
 			goto fail;
 		}
-		if (eris_store_open(&remote[i], urls[i], 0) != ERIS_OK) {
+		eris_store_options opts = progenv_store_options(0);
+
+		if (eris_store_open_opts(&remote[i], urls[i], &opts) != ERIS_OK) {
 			fprintf(stderr, "erisd: --upstream %s: %s\n", urls[i],
 				eris_error_last());
 			goto fail;
@@ -281,6 +285,8 @@ int main(int argc, char **argv)
 	cfg.header_timeout = 10;
 	cfg.workers = 2;
 	cfg.io_threads = 1;
+	if (progenv_configure("erisd") < 0)
+		return EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case O_LISTEN: listen_spec = optarg; break;
@@ -388,17 +394,23 @@ int main(int argc, char **argv)
 		goto out_log;
 	}
 	if (!store_spec) {
-		if (eris_store_default_spec(default_spec,
-					    sizeof default_spec) != ERIS_OK) {
-			fprintf(stderr, "erisd: no default store: %s\n",
-				eris_error_last());
+		const char *no = default_store_spec(default_spec,
+						    sizeof default_spec);
+
+		if (no != NULL) {
+			fprintf(stderr, "erisd: %s\n", no);
 			ret = EXIT_STORE;
 			goto out_fd;
 		}
 		store_spec = default_spec;
 	}
 	eris_init();
-	rc = eris_store_open(&cfg.store, store_spec, 1);
+	{
+		eris_store_options store_opts =
+			progenv_store_options(ERIS_STORE_CREATE);
+
+		rc = eris_store_open_opts(&cfg.store, store_spec, &store_opts);
+	}
 	if (rc != ERIS_OK) {
 		fprintf(stderr, "erisd: cannot open store %s: %s\n",
 			store_spec, eris_error_last());

@@ -7,6 +7,7 @@
  * URNs are those of its libraries *after* they were patched.
  */
 #include "erispatch.h"
+#include "progenv.h"
 #include "elf.h"
 #include "eris_manifest.h"
 
@@ -471,7 +472,11 @@ int cmd_hook(int argc, char **argv)
 		rc = -2;
 	if (rc == 0) {
 		const char *spec = getenv("ERIS_STORE");
-		if (spec && *spec && eris_store_open(&h.store, spec, 1) != ERIS_OK)
+		eris_store_options opts =
+			progenv_store_options(ERIS_STORE_CREATE);
+
+		if (spec && *spec &&
+		    eris_store_open_opts(&h.store, spec, &opts) != ERIS_OK)
 			rc = report("ERIS_STORE=%s: %s", spec, eris_error_last());
 	}
 	if (rc == 0)

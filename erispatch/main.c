@@ -8,6 +8,7 @@
  */
 #include "erispatch.h"
 #include "elf.h"
+#include "progenv.h"
 
 #include <eris/common.h>
 
@@ -169,6 +170,8 @@ int main(int argc, char **argv)
 		    (i == 1 && (strcmp(argv[i], "-h") == 0 ||
 				strcmp(argv[i], "help") == 0)))
 			return help();
+	if (progenv_configure("erispatch") < 0)
+		return 2;
 	if (eris_init() != 0) {
 		report("cannot initialise the ERIS library");
 		return 1;

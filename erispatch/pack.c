@@ -13,6 +13,7 @@
  * in place.
  */
 #include "erispatch.h"
+#include "progenv.h"
 #include "eris_manifest.h"
 #include "outfile.h"
 #include "tar.h"
@@ -275,9 +276,12 @@ int cmd_pack(int argc, char **argv)
 		}
 		p.count = kept;
 	}
-	if (rc == 0 && spec && *spec &&
-	    eris_store_open(&p.source, spec, 0) != ERIS_OK)
-		rc = report("store %s: %s", spec, eris_error_last());
+	if (rc == 0 && spec && *spec) {
+		eris_store_options opts = progenv_store_options(0);
+
+		if (eris_store_open_opts(&p.source, spec, &opts) != ERIS_OK)
+			rc = report("store %s: %s", spec, eris_error_last());
+	}
 
 	/* A new output is 0644; see outfile.h for what else OUT may be. */
 	const char *out = tar ? tar : bundle;

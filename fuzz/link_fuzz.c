@@ -13,15 +13,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int same_cap(const eris_read_cap *a, const eris_read_cap *b)
-{
-	uint8_t x[ERIS_READ_CAP_BYTES], y[ERIS_READ_CAP_BYTES];
-
-	return eris_read_cap_to_bytes(x, a) == ERIS_OK &&
-	       eris_read_cap_to_bytes(y, b) == ERIS_OK &&
-	       memcmp(x, y, sizeof(x)) == 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	eris_link *link, *again;
@@ -39,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (eris_link_decode(&again, out, n) != ERIS_OK)
 		abort();
-	if (!same_cap(&link->cap, &again->cap) || link->size != again->size ||
+	if (!eris_read_cap_equal(&link->cap, &again->cap) || link->size != again->size ||
 	    strcmp(link->mime, again->mime) != 0 ||
 	    link->attrs_len != again->attrs_len ||
 	    link->attrs_count != again->attrs_count ||

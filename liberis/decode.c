@@ -429,6 +429,34 @@ int eris_decoder_new(eris_decoder **out, eris_store *store,
 	return ERIS_OK;
 }
 
+int eris_decoder_new_opts(eris_decoder **out, eris_store *store,
+			  const eris_read_cap *cap,
+			  const eris_decode_options *opts)
+{
+	eris_decoder *dec;
+	int rc;
+
+	/* Only version 1 exists; later versions will accept it too. */
+	if (opts != NULL && opts->version != ERIS_DECODE_OPTIONS_VERSION) {
+		if (out != NULL)
+			*out = NULL;
+		return eris_error_set(ERIS_EINVAL,
+				      "unsupported eris_decode_options "
+				      "version %u",
+				      opts->version);
+	}
+	if ((rc = eris_decoder_new(out, store, cap)) < 0)
+		return rc;
+	dec = *out;
+	if (opts != NULL && opts->threads > 1 &&
+	    (rc = eris_decoder_set_threads(dec, opts->threads)) < 0) {
+		eris_decoder_free(dec);
+		*out = NULL;
+		return rc;
+	}
+	return ERIS_OK;
+}
+
 uint64_t eris_decoder_length(const eris_decoder *dec)
 {
 	return dec ? dec->length : 0;

@@ -1,10 +1,19 @@
 /*
- * init.c - library initialisation, version and small utilities.
+ * init.c - library initialisation, process-wide configuration, version and
+ * small utilities.
  */
 #include "internal.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* Guards eris_configure()'s writes. The module path is kept copied ("" is
+ * the default) in fixed storage, so that a reader never sees a freed
+ * string. */
+static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+static char config_module_path[ERIS_CONFIG_MODULE_PATH_MAX];
 
 int eris_init(void)
 {
@@ -13,6 +22,83 @@ int eris_init(void)
 	if (sodium_init() < 0)
 		return eris_error_set(ERIS_ERROR, "libsodium failed to start");
 	return ERIS_OK;
+}
+
+/* "portable" -> ERIS__B2B_REF ...; -1 for NULL or "", -2 if unknown. */
+static int blake2b_by_name(const char *name)
+{
+	static const char *const names[] = { "portable", "avx2", "avx512" };
+
+	if (name == NULL || name[0] == '\0')
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i; /* ERIS__B2B_REF, _AVX2, _AVX512 */
+	return -2;
+}
+
+int eris_configure(const eris_config *cfg)
+{
+	static const eris_config defaults = ERIS_CONFIG_INIT;
+	int b2b, sodium = 0;
+	size_t path_len = 0;
+
+	if (cfg == NULL)
+		cfg = &defaults;
+	if (cfg->version != ERIS_CONFIG_VERSION)
+		return eris_error_set(ERIS_EINVAL,
+				      "unsupported eris_config version %u "
+				      "(this liberis knows %u)",
+				      cfg->version, ERIS_CONFIG_VERSION);
+	_Static_assert(ERIS__B2B_REF == 0 && ERIS__B2B_AVX2 == 1 &&
+			       ERIS__B2B_AVX512 == 2,
+		       "blake2b_by_name's order");
+	if ((b2b = blake2b_by_name(cfg->blake2b)) == -2)
+		return eris_error_set(ERIS_EINVAL,
+				      "unknown BLAKE2b implementation "
+				      "\"%.40s\" (valid: portable, avx2, "
+				      "avx512)",
+				      cfg->blake2b);
+	if (cfg->chacha20 != NULL && cfg->chacha20[0] != '\0') {
+		if (strcmp(cfg->chacha20, "libsodium") != 0)
+			return eris_error_set(ERIS_EINVAL,
+					      "unknown ChaCha20 implementation "
+					      "\"%.40s\" (valid: libsodium)",
+					      cfg->chacha20);
+		sodium = 1;
+	}
+	if (cfg->module_path != NULL)
+		path_len = strlen(cfg->module_path);
+	if (path_len >= sizeof(config_module_path))
+		return eris_error_set(ERIS_EINVAL,
+				      "module path longer than %u bytes",
+				      ERIS_CONFIG_MODULE_PATH_MAX - 1);
+
+	/* Under the lock, so that two calls at once leave one whole
+	 * configuration, not a mixture; readers need no lock. */
+	pthread_mutex_lock(&config_lock);
+	eris__blake2b_limit(b2b);
+	eris__chacha20_use_libsodium(sodium);
+	if (path_len > 0)
+		memcpy(config_module_path, cfg->module_path, path_len);
+	config_module_path[path_len] = '\0';
+	pthread_mutex_unlock(&config_lock);
+	return ERIS_OK;
+}
+
+size_t eris__config_module_path(char *out, size_t size)
+{
+	size_t n;
+
+	pthread_mutex_lock(&config_lock);
+	n = strlen(config_module_path);
+	if (n >= size) /* a buffer below ERIS_CONFIG_MODULE_PATH_MAX */
+		n = 0;
+	memcpy(out, config_module_path, n);
+	if (size > 0)
+		out[n] = '\0';
+	pthread_mutex_unlock(&config_lock);
+	return n;
 }
 
 const char *eris_version(void)
@@ -54,10 +140,4 @@ void *eris__realloc(void *p, size_t size)
 void eris__free(void *p)
 {
 	free(p);
-}
-
-/* TEMPORARY until eris_configure lands. */
-const char *eris__config_module_path(void)
-{
-	return NULL;
 }

@@ -39,8 +39,10 @@ int eris__decoder_walk(eris_decoder *dec,
 		       int (*cb)(const uint8_t *, unsigned, void *),
 		       void *payload);
 
-/* The module directories given to eris_configure(), or NULL. */
-const char *eris__config_module_path(void);
+/* The module path of eris_configure(), copied into `out` (`size` at least
+ * ERIS_CONFIG_MODULE_PATH_MAX) and NUL-terminated. Returns its length;
+ * 0 means none was set: use the default directory. */
+size_t eris__config_module_path(char *out, size_t size);
 
 /* Allocation goes through these so tests can inject failures. */
 /* Report a warning to the handler of eris_set_warning_handler(). */

@@ -132,10 +132,11 @@ static int try_path(const eris_module **out, const char *list,
 
 static int load(const eris_module **out, const char *name)
 {
-	char dir[PATH_MAX], searched[2 * PATH_MAX + 256];
-	const char *configured = eris__config_module_path();
+	char configured[ERIS_CONFIG_MODULE_PATH_MAX];
+	char dir[PATH_MAX], searched[ERIS_CONFIG_MODULE_PATH_MAX + PATH_MAX + 256];
 	int rc;
 
+	eris__config_module_path(configured, sizeof(configured));
 	if ((rc = try_path(out, configured, name)) != 0)
 		return rc;
 	library_dir(dir, sizeof(dir) - sizeof("/eris/modules"));
@@ -148,9 +149,9 @@ static int load(const eris_module **out, const char *name)
 	    (rc = try_dir(out, ERIS_MODULE_DIR, strlen(ERIS_MODULE_DIR),
 			  name)) != 0)
 		return rc;
-	snprintf(searched, sizeof(searched), "%s%s%s%s%s",
-		 configured ? configured : "", configured ? ":" : "", dir,
-		 dir[0] ? ":" : "", ERIS_MODULE_DIR);
+	snprintf(searched, sizeof(searched), "%s%s%s%s%s", configured,
+		 configured[0] ? ":" : "", dir, dir[0] ? ":" : "",
+		 ERIS_MODULE_DIR);
 	if (!was_built(name))
 		return eris_error_set(ERIS_ENOTSUP,
 				      "this liberis was built without it");

@@ -14,7 +14,6 @@
 
 #include <ctype.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 typedef int (*open_fn)(eris_store **out, const eris_module_request *req);
@@ -359,29 +358,4 @@ static int open_cache(eris_store **out, const eris_module_request *req)
 static int open_fallback(eris_store **out, const eris_module_request *req)
 {
 	return open_composite(out, req, 0);
-}
-
-/* TEMPORARY: moves to the programs. */
-int eris_store_default_spec(char *out, size_t size)
-{
-	const char *env = getenv("ERIS_STORE");
-	const char *xdg = getenv("XDG_DATA_HOME");
-	const char *home = getenv("HOME");
-	int n;
-
-	if (env && env[0])
-		n = snprintf(out, size, "%s", env);
-	else if (xdg && xdg[0] == '/')
-		n = snprintf(out, size, "sqlite:%s/eris/store.sqlite", xdg);
-	else if (home && home[0])
-		n = snprintf(out, size, "sqlite:%s/.local/share/eris/store.sqlite",
-			     home);
-	else
-		return eris_error_set(ERIS_ERROR,
-				      "no default store: set ERIS_STORE, "
-				      "XDG_DATA_HOME or HOME");
-	if (n < 0 || (size_t)n >= size)
-		return eris_error_set(ERIS_ERROR,
-				      "default store path is too long");
-	return ERIS_OK;
 }

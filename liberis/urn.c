@@ -19,6 +19,16 @@
 
 static const uint8_t cbor_head[5] = { 0xd9, 0x01, 0x14, 0x58, 0x42 };
 
+int eris_read_cap_equal(const eris_read_cap *a, const eris_read_cap *b)
+{
+	/* No early exit: & rather than &&, and constant-time compares. */
+	if (a == NULL || b == NULL)
+		return 0;
+	return (a->block_size == b->block_size) & (a->level == b->level) &
+	       eris__equal32(a->root_ref, b->root_ref) &
+	       eris__equal32(a->root_key, b->root_key);
+}
+
 int eris_read_cap_to_bytes(uint8_t out[ERIS_READ_CAP_BYTES],
 			   const eris_read_cap *cap)
 {

@@ -7,30 +7,39 @@
  */
 #include "internal.h"
 
+int eris_verify_opts(eris_store *store, const eris_read_cap *cap,
+		     const eris_decode_options *opts, uint64_t *out_blocks,
+		     void (*progress)(uint64_t blocks, void *payload),
+		     void *payload)
+{
+	eris_decoder *dec;
+	int rc = eris_decoder_new_opts(&dec, store, cap, opts);
+
+	if (rc < 0)
+		return rc;
+	rc = eris__decoder_verify_all(dec, out_blocks, progress, payload);
+	eris_decoder_free(dec);
+	return rc;
+}
+
 int eris_verify_threads(eris_store *store, const eris_read_cap *cap,
 			unsigned threads, uint64_t *out_blocks,
 			void (*progress)(uint64_t blocks, void *payload),
 			void *payload)
 {
-	eris_decoder *dec;
-	int rc = eris_decoder_new(&dec, store, cap);
+	eris_decode_options opts = ERIS_DECODE_OPTIONS_INIT;
 
-	if (rc < 0)
-		return rc;
-	rc = eris_decoder_set_threads(dec, threads);
-	if (rc == ERIS_OK)
-		rc = eris__decoder_verify_all(dec, out_blocks, progress,
-					      payload);
-	eris_decoder_free(dec);
-	return rc;
+	opts.threads = threads;
+	return eris_verify_opts(store, cap, &opts, out_blocks, progress,
+				payload);
 }
 
 int eris_verify(eris_store *store, const eris_read_cap *cap,
 		uint64_t *out_blocks,
 		void (*progress)(uint64_t blocks, void *payload), void *payload)
 {
-	return eris_verify_threads(store, cap, 1, out_blocks, progress,
-				   payload);
+	return eris_verify_opts(store, cap, NULL, out_blocks, progress,
+				payload);
 }
 
 int eris_walk(eris_store *store, const eris_read_cap *cap,

@@ -37,9 +37,9 @@ extern "C" {
 
 /** Library version. */
 #define ERIS_VERSION_MAJOR 0
-#define ERIS_VERSION_MINOR 1
+#define ERIS_VERSION_MINOR 2
 #define ERIS_VERSION_PATCH 0
-#define ERIS_VERSION "0.1.0"
+#define ERIS_VERSION "0.2.0"
 
 /**
  * Initialise the library (crypto back ends). Safe to call more than once and
@@ -50,8 +50,49 @@ extern "C" {
  */
 ERIS_EXTERN int eris_init(void);
 
-/** The library version string, e.g. "0.1.0". */
+/** The library version string, e.g. "0.2.0". */
 ERIS_EXTERN const char *eris_version(void);
+
+/**
+ * Process-wide settings. The library reads no environment variables: a
+ * program that wants them (as eris, erisd, eris-fuse and erispatch do
+ * with ERIS_BLAKE2B, ERIS_CHACHA20 and ERIS_MODULE_PATH) reads them and
+ * passes them here. Initialise with ERIS_CONFIG_INIT; NULL or "" in a
+ * field means the default.
+ */
+typedef struct eris_config {
+	unsigned version; /**< ERIS_CONFIG_VERSION */
+	/** At most this BLAKE2b implementation: "portable", "avx2" or
+	 * "avx512". It narrows the choice, never widens it: a path the CPU
+	 * lacks is never used. Default: the widest the CPU has. */
+	const char *blake2b;
+	/** "libsodium": libsodium's ChaCha20 instead of liberis' AVX-512
+	 * code. Default: the AVX-512 code where the CPU has AVX-512F. */
+	const char *chacha20;
+	/** Directories, separated by ':', searched for store back-end
+	 * modules, at most ERIS_CONFIG_MODULE_PATH_MAX - 1 bytes (copied).
+	 * Default: the directory liberis was installed with. */
+	const char *module_path;
+} eris_config;
+
+#define ERIS_CONFIG_VERSION 1
+#define ERIS_CONFIG_INIT { ERIS_CONFIG_VERSION, NULL, NULL, NULL }
+#define ERIS_CONFIG_MODULE_PATH_MAX 4096u
+
+/**
+ * Set the process-wide configuration. Each call replaces the whole of it;
+ * NULL restores the defaults. Thread-safe, and allowed at any time: a new
+ * crypto choice applies to the hashes and ciphers that start afterwards
+ * (every implementation gives the same bytes, so work under way is only
+ * faster or slower), and the module path to modules loaded afterwards
+ * (call it before opening the first store that needs a module). Nothing
+ * changes when it fails.
+ *
+ * @param cfg  the configuration (read during the call only), or NULL
+ * @return ERIS_OK, or ERIS_EINVAL for an unknown version or name (the
+ *         message names the valid ones) or a module path too long
+ */
+ERIS_EXTERN int eris_configure(const eris_config *cfg);
 
 /**
  * Pick the block size for content of a known length: 1 KiB below 16 KiB,

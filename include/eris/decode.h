@@ -30,6 +30,19 @@ extern "C" {
 /** A decoder (opaque). One decoder is not to be used by two threads. */
 typedef struct eris_decoder eris_decoder;
 
+/** Decoder and verification options. Initialise with
+ * ERIS_DECODE_OPTIONS_INIT. */
+typedef struct eris_decode_options {
+	unsigned version; /**< ERIS_DECODE_OPTIONS_VERSION */
+	/** Threads to check and decrypt whole leaves with, as
+	 * eris_decoder_set_threads(): 0 or 1 means the calling thread
+	 * only. */
+	unsigned threads;
+} eris_decode_options;
+
+#define ERIS_DECODE_OPTIONS_VERSION 1
+#define ERIS_DECODE_OPTIONS_INIT { ERIS_DECODE_OPTIONS_VERSION, 0 }
+
 /**
  * Open content for reading.
  *
@@ -41,6 +54,18 @@ typedef struct eris_decoder eris_decoder;
  */
 ERIS_EXTERN int eris_decoder_new(eris_decoder **out, eris_store *store,
 				 const eris_read_cap *cap);
+
+/**
+ * eris_decoder_new() with options.
+ *
+ * @param opts  options (read during the call only), or NULL for the
+ *              defaults (one thread)
+ * @return as eris_decoder_new(); ERIS_EINVAL also for an unknown
+ *         options version; ERIS_ERROR if the threads cannot be started
+ */
+ERIS_EXTERN int eris_decoder_new_opts(eris_decoder **out, eris_store *store,
+				      const eris_read_cap *cap,
+				      const eris_decode_options *opts);
 
 /** The content length in bytes. */
 ERIS_EXTERN uint64_t eris_decoder_length(const eris_decoder *dec);
@@ -94,7 +119,22 @@ ERIS_EXTERN int eris_verify(eris_store *store, const eris_read_cap *cap,
 			    void (*progress)(uint64_t blocks, void *payload),
 			    void *payload);
 
-/** eris_verify() on `threads` threads, as eris_decoder_set_threads(). */
+/**
+ * eris_verify() with options (NULL for the defaults); the verdict is the
+ * same for every thread count.
+ * @return as eris_verify(); ERIS_EINVAL also for an unknown options
+ *         version
+ */
+ERIS_EXTERN int eris_verify_opts(eris_store *store, const eris_read_cap *cap,
+				 const eris_decode_options *opts,
+				 uint64_t *out_blocks,
+				 void (*progress)(uint64_t blocks,
+						  void *payload),
+				 void *payload);
+
+/** eris_verify() on `threads` threads, as eris_decoder_set_threads().
+ * Kept for existing callers: eris_verify_opts() is the same with
+ * options. */
 ERIS_EXTERN int eris_verify_threads(eris_store *store,
 				    const eris_read_cap *cap, unsigned threads,
 				    uint64_t *out_blocks,

@@ -147,17 +147,6 @@ ERIS_EXTERN int eris_store_new_dir(eris_store **out, const char *path,
 				   int create);
 
 /**
- * The default store specification: $ERIS_STORE if set and non-empty, else
- * the embedded default, an sqlite store at
- * sqlite:$XDG_DATA_HOME/eris/store.sqlite ($XDG_DATA_HOME must be absolute
- * to count; otherwise sqlite:$HOME/.local/share/eris/store.sqlite),
- * created with its directories on first use (eris_store_open with
- * `create`). Writes at most `size` bytes including the NUL.
- * @return ERIS_OK, or ERIS_ERROR if no home can be found or it is too long.
- */
-ERIS_EXTERN int eris_store_default_spec(char *out, size_t size);
-
-/**
  * Fetch a block and check that it hashes to `ref`.
  *
  * @param buf       receives the block; `buf_size` bytes available

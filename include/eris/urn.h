@@ -32,6 +32,17 @@ typedef struct eris_read_cap {
 	uint8_t root_key[ERIS_KEY_BYTES]; /**< key of the root block */
 } eris_read_cap;
 
+/**
+ * Whether two capabilities name the same content the same way: same block
+ * size, level, root reference and root key. Compare them with this, not
+ * with memcmp() (the struct may have padding). The whole comparison takes
+ * the same time wherever the two differ, so that the key, which grants
+ * reading, is not leaked through timing.
+ * @return 1 if equal, 0 if not or if either is NULL
+ */
+ERIS_EXTERN int eris_read_cap_equal(const eris_read_cap *a,
+				    const eris_read_cap *b);
+
 /** Write the 66-byte binary form. Returns ERIS_OK or ERIS_EINVAL. */
 ERIS_EXTERN int eris_read_cap_to_bytes(uint8_t out[ERIS_READ_CAP_BYTES],
 				       const eris_read_cap *cap);

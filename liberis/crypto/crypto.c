@@ -6,31 +6,37 @@
  * libsodium picks its fastest ChaCha20 (AVX2 where the CPU has it) at
  * sodium_init(); eris_init() calls that before any of this. Where the CPU
  * has AVX-512F, whole kilobytes go through chacha20_avx512.c instead
- * (faster here: see bench/), unless $ERIS_CHACHA20=libsodium.
+ * (faster here: see bench/), unless eris_configure() asked for libsodium
+ * (eris__chacha20_use_libsodium).
  */
 #include "crypto.h"
 
 #include <sodium.h>
 #include <stdatomic.h>
-#include <stdlib.h>
-#include <string.h>
 
-/* 1: chacha20_avx512.c, 0: libsodium; chosen once. */
+/* Set by eris_configure(); read on every call, so a change applies at
+ * once (both paths give the same bytes). */
+static atomic_int libsodium_only = 0;
+
+void eris__chacha20_use_libsodium(int on)
+{
+	atomic_store_explicit(&libsodium_only, on != 0, memory_order_relaxed);
+}
+
+/* 1: chacha20_avx512.c, 0: libsodium. The CPU is asked once. */
 static int use_avx512(void)
 {
 #ifdef ERIS__CHACHA20_HAVE_AVX512
-	static atomic_int chosen = -1;
-	int c = atomic_load_explicit(&chosen, memory_order_relaxed);
+	static atomic_int has = -1;
+	int c = atomic_load_explicit(&has, memory_order_relaxed);
 
 	if (c < 0) {
-		const char *e = getenv("ERIS_CHACHA20");
-
 		__builtin_cpu_init();
-		c = __builtin_cpu_supports("avx512f") &&
-		    !(e && strcmp(e, "libsodium") == 0);
-		atomic_store_explicit(&chosen, c, memory_order_relaxed);
+		c = __builtin_cpu_supports("avx512f") != 0;
+		atomic_store_explicit(&has, c, memory_order_relaxed);
 	}
-	return c;
+	return c &&
+	       !atomic_load_explicit(&libsodium_only, memory_order_relaxed);
 #else
 	return 0;
 #endif

@@ -49,10 +49,15 @@ void eris__blake2b_many(const uint8_t *const *in, size_t n, size_t len,
 #define ERIS__B2B_AVX2 1
 #define ERIS__B2B_AVX512 2
 
-/* For tests and benchmarks: use implementation `path` (or the best one
- * when negative). Returns 0, changing nothing, if the CPU lacks it. Not
- * thread-safe with respect to hashes running meanwhile. */
+/* For tests and benchmarks: use implementation `path` (or, when
+ * negative, the widest one the CPU has within eris__blake2b_limit).
+ * Returns 0, changing nothing, if the CPU lacks it. Hashes running
+ * meanwhile may use either path (the results are the same). */
 int eris__blake2b_force(int path);
+
+/* Use at most implementation `widest` (eris_configure(); negative: no
+ * limit). Never widens beyond what the CPU has. */
+void eris__blake2b_limit(int widest);
 
 /* The implementation in use, e.g. "avx512 (8 lanes)". */
 const char *eris__blake2b_path(void);
@@ -63,7 +68,8 @@ void eris__chacha20(uint8_t *out, const uint8_t *in, size_t len,
 		    const uint8_t key[32], uint8_t level);
 
 /* ChaCha20 16 blocks at a time with AVX-512F (chacha20_avx512.c), used by
- * eris__chacha20 where the CPU has it unless $ERIS_CHACHA20=libsodium.
+ * eris__chacha20 where the CPU has it unless eris_configure() asked for
+ * libsodium.
  * It XORs the keystream from block `counter` into the first
  * len / 1024 * 1024 bytes and returns that count (the caller finishes
  * the rest); counter + len / 64 must not pass 2^32. */
@@ -74,6 +80,9 @@ size_t eris__chacha20_x16_avx512(uint8_t *out, const uint8_t *in,
 				 size_t len, const uint8_t key[32],
 				 const uint8_t nonce[12], uint32_t counter);
 #endif
+
+/* 1: libsodium's ChaCha20 only (eris_configure()); 0: the default. */
+void eris__chacha20_use_libsodium(int on);
 
 /* The ChaCha20 in use: "avx512 (16 blocks)" or "libsodium". */
 const char *eris__chacha20_path(void);

@@ -1,22 +1,27 @@
 /*
- * dispatch.c - choose the BLAKE2b implementation once, from cpuid, and
- * spread many-input hashes over the widest lanes available (STYLE §7).
+ * dispatch.c - choose the BLAKE2b implementation (cpuid, capped by
+ * eris_configure()) and spread many-input hashes over the widest lanes
+ * available (STYLE §7).
  *
- * The choice is cached in an atomic int on first use (racing first calls
- * compute the same answer). Inputs left over after the last group of 8 go
- * to the 4-lane code, then to the portable code, as BLAKE3 does. Tests and
- * the benchmark may force a narrower path with eris__blake2b_force(), or
- * for a whole process with the environment variable ERIS_BLAKE2B.
+ * The cpuid answer is cached in an atomic int on first use (racing first
+ * calls compute the same answer). Inputs left over after the last group of
+ * 8 go to the 4-lane code, then to the portable code, as BLAKE3 does.
+ * eris_configure() may cap the path for the whole process (so that the
+ * test suite can run on each one): eris__blake2b_limit(). Tests and the
+ * benchmark may force one path with eris__blake2b_force().
  */
 #include "blake2b_impl.h"
 
 #include <eris/common.h>
 
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
 
-static atomic_int chosen = -1;
+/* The widest path allowed by eris_configure(), and a path forced by a
+ * test (-1: none). Read on every call: two relaxed loads cost nothing next
+ * to a hash, and a change applies at once without a race on a cache. */
+static atomic_int limit = ERIS__B2B_AVX512;
+static atomic_int forced = -1;
 
 static int detect(void)
 {
@@ -47,45 +52,29 @@ static int best(void)
 	return d;
 }
 
-/* $ERIS_BLAKE2B = portable | avx2 | avx512 narrows the choice, so that
- * the whole test suite can run on each path; it never widens it. */
-static int from_env(int p)
-{
-	const char *e = getenv("ERIS_BLAKE2B");
-	int want = p;
-
-	if (e == NULL)
-		return p;
-	if (strcmp(e, "portable") == 0)
-		want = ERIS__B2B_REF;
-	else if (strcmp(e, "avx2") == 0)
-		want = ERIS__B2B_AVX2;
-	else if (strcmp(e, "avx512") == 0)
-		want = ERIS__B2B_AVX512;
-	return want < p ? want : p;
-}
-
 static int path(void)
 {
-	int p = atomic_load_explicit(&chosen, memory_order_relaxed);
+	int f = atomic_load_explicit(&forced, memory_order_relaxed);
+	int p = best();
+	int l = atomic_load_explicit(&limit, memory_order_relaxed);
 
-	if (p < 0) {
-		p = from_env(best());
-		atomic_store_explicit(&chosen, p, memory_order_relaxed);
-	}
-	return p;
+	if (f >= 0)
+		return f;
+	return l < p ? l : p;
+}
+
+void eris__blake2b_limit(int widest)
+{
+	if (widest < 0 || widest > ERIS__B2B_AVX512)
+		widest = ERIS__B2B_AVX512;
+	atomic_store_explicit(&limit, widest, memory_order_relaxed);
 }
 
 int eris__blake2b_force(int p)
 {
-	if (p < 0) {
-		atomic_store_explicit(&chosen, from_env(best()),
-				      memory_order_relaxed);
-		return 1;
-	}
-	if (p > best())
+	if (p >= 0 && p > best())
 		return 0;
-	atomic_store_explicit(&chosen, p, memory_order_relaxed);
+	atomic_store_explicit(&forced, p < 0 ? -1 : p, memory_order_relaxed);
 	return 1;
 }
 

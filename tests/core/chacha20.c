@@ -6,14 +6,17 @@
  * the ERIS nonce (level in byte 0), on the two block sizes. Links the
  * static library for the internal interface (crypto/crypto.h).
  *
+ * And eris_configure()'s "libsodium" choice.
+ *
  * Usage: test_chacha20 [libsodium]
- * With "libsodium", $ERIS_CHACHA20=libsodium is expected to be set and
- * eris__chacha20 must be using libsodium. Exits 77 (skipped) where the
- * CPU has no AVX-512F.
+ * With "libsodium", $ERIS_CHACHA20=libsodium is expected to be set (read
+ * as the programs read it: progenv.h) and eris__chacha20 must be using
+ * libsodium. Exits 77 (skipped) where the CPU has no AVX-512F.
  */
 #include "testutil.h"
 
 #include "crypto/crypto.h"
+#include "progenv.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -107,13 +110,35 @@ START_TEST(test_eris_nonce)
 }
 END_TEST
 
+#ifdef ERIS__CHACHA20_HAVE_AVX512
+/* "libsodium" switches to libsodium, NULL back; both give the same
+ * bytes (test_eris_nonce checks each). */
+START_TEST(test_configure)
+{
+	eris_config cfg = ERIS_CONFIG_INIT;
+
+	ck_assert_eris(eris_configure(NULL), ERIS_OK);
+	ck_assert_str_eq(eris__chacha20_path(), "avx512 (16 blocks)");
+	cfg.chacha20 = "libsodium";
+	ck_assert_eris(eris_configure(&cfg), ERIS_OK);
+	ck_assert_str_eq(eris__chacha20_path(), "libsodium");
+	cfg.chacha20 = "sodium";
+	ck_assert_eris(eris_configure(&cfg), ERIS_EINVAL);
+	ck_assert_str_eq(eris__chacha20_path(), "libsodium");
+	cfg.chacha20 = "";
+	ck_assert_eris(eris_configure(&cfg), ERIS_OK);
+	ck_assert_str_eq(eris__chacha20_path(), "avx512 (16 blocks)");
+}
+END_TEST
+#endif
+
 int main(int argc, char **argv)
 {
 	Suite *s = suite_create("chacha20");
 	TCase *tc = tcase_create("chacha20");
 	int forced = argc == 2 && strcmp(argv[1], "libsodium") == 0;
 
-	if (sodium_init() < 0)
+	if (sodium_init() < 0 || progenv_configure("test_chacha20") < 0)
 		return 1;
 	printf("ChaCha20 in use: %s\n", eris__chacha20_path());
 	if (forced && strcmp(eris__chacha20_path(), "libsodium") != 0) {
@@ -130,8 +155,10 @@ int main(int argc, char **argv)
 		       "be tested here\n");
 		return 77;
 	}
-	if (!forced)
+	if (!forced) {
 		tcase_add_test(tc, test_random);
+		tcase_add_test(tc, test_configure);
+	}
 #else
 	if (!forced) {
 		printf("AVX-512 ChaCha20 not compiled in\n");

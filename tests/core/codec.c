@@ -480,6 +480,80 @@ START_TEST(test_walk)
 }
 END_TEST
 
+/* eris_decoder_new_opts() and eris_verify_opts(): NULL and one thread
+ * keep every store call on the calling thread; more threads are used
+ * (the store sees calls from other threads) and give the same content
+ * and block count; an unknown version is refused before any fetch. */
+START_TEST(test_decode_options)
+{
+	size_t n = 4u << 20, got;
+	uint8_t *data = malloc(n), *back = malloc(n);
+	eris_decode_options opts = ERIS_DECODE_OPTIONS_INIT;
+	test_store *ts;
+	eris_store *s = test_store_new(&ts);
+	eris_decoder *dec;
+	eris_read_cap cap;
+	uint64_t blocks1, blocks;
+
+	ck_assert(data && back);
+	fill_random(data, n, 31, 0);
+	cap = encode_with(s, 1024, NULL, data, n);
+	ck_assert_eris(eris_verify(s, &cap, &blocks1, NULL, NULL), ERIS_OK);
+	for (unsigned threads = 0; threads <= 4; threads += 4) {
+		for (int null_opts = 0; null_opts < 2; null_opts++) {
+			if (null_opts && threads > 0)
+				continue;
+			opts.threads = threads;
+			ts->foreign_gets = 0;
+			ck_assert_eris(eris_decoder_new_opts(
+					       &dec, s, &cap,
+					       null_opts ? NULL : &opts),
+				       ERIS_OK);
+			memset(back, 0, n);
+			ck_assert_eris(eris_decoder_pread(dec, back, n, 0,
+							  &got),
+				       ERIS_OK);
+			ck_assert_uint_eq(got, n);
+			ck_assert(memcmp(back, data, n) == 0);
+			eris_decoder_free(dec);
+			ck_assert_eris(eris_verify_opts(
+					       s, &cap,
+					       null_opts ? NULL : &opts,
+					       &blocks, NULL, NULL),
+				       ERIS_OK);
+			ck_assert_uint_eq(blocks, blocks1);
+			if (threads > 1)
+				ck_assert_uint_gt(ts->foreign_gets, 0);
+			else
+				ck_assert_uint_eq(ts->foreign_gets, 0);
+		}
+	}
+
+	ts->gets = 0;
+	dec = (eris_decoder *)&opts; /* must come back NULL */
+	for (unsigned v = 0; v <= ERIS_DECODE_OPTIONS_VERSION + 1;
+	     v += ERIS_DECODE_OPTIONS_VERSION + 1) {
+		opts.version = v;
+		ck_assert_eris(eris_decoder_new_opts(&dec, s, &cap, &opts),
+			       ERIS_EINVAL);
+		ck_assert_ptr_null(dec);
+		ck_assert_ptr_nonnull(strstr(eris_error_last(), "version"));
+		ck_assert_eris(eris_verify_opts(s, &cap, &opts, NULL, NULL,
+						NULL),
+			       ERIS_EINVAL);
+	}
+	ck_assert_uint_eq(ts->gets, 0);
+	opts.version = ERIS_DECODE_OPTIONS_VERSION;
+	ck_assert_eris(eris_decoder_new_opts(NULL, s, &cap, &opts),
+		       ERIS_EINVAL);
+	ck_assert_eris(eris_decoder_new_opts(&dec, NULL, &cap, &opts),
+		       ERIS_EINVAL);
+	eris_store_free(s);
+	free(data);
+	free(back);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("codec");
@@ -499,6 +573,7 @@ int main(void)
 	tcase_add_test(tc, test_no_unverified_bytes);
 	tcase_add_test(tc, test_read_seek);
 	tcase_add_test(tc, test_walk);
+	tcase_add_test(tc, test_decode_options);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

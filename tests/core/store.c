@@ -224,19 +224,6 @@ START_TEST(test_specs)
 	ck_assert_eris(eris_store_open(&s, "cache:mem:", 1), ERIS_ESTORE);
 	ck_assert_eris(eris_store_open(&s, "cache:mem:,mem:,mem:", 1),
 		       ERIS_ESTORE);
-
-	setenv("ERIS_STORE", "mem:", 1);
-	ck_assert_eris(eris_store_default_spec(spec, sizeof(spec)), ERIS_OK);
-	ck_assert_str_eq(spec, "mem:");
-	unsetenv("ERIS_STORE");
-	setenv("XDG_DATA_HOME", "/data", 1);
-	ck_assert_eris(eris_store_default_spec(spec, sizeof(spec)), ERIS_OK);
-	ck_assert_str_eq(spec, "sqlite:/data/eris/store.sqlite");
-	unsetenv("XDG_DATA_HOME");
-	setenv("HOME", "/home/u", 1);
-	ck_assert_eris(eris_store_default_spec(spec, sizeof(spec)), ERIS_OK);
-	ck_assert_str_eq(spec, "sqlite:/home/u/.local/share/eris/store.sqlite");
-	ck_assert_eris(eris_store_default_spec(spec, 10), ERIS_ERROR);
 }
 END_TEST
 

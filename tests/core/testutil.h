@@ -10,6 +10,7 @@
 #include <eris/sys/store_backend.h>
 
 #include <check.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,9 @@ typedef struct {
 	test_block *slots;
 	size_t capacity, count;
 	_Atomic uint64_t gets; /* decoders may get from several threads */
+	/* Gets on another thread than the one that made the store. */
+	_Atomic uint64_t foreign_gets;
+	pthread_t owner;
 	uint64_t puts;
 	/* Fail the Nth get/put (1-based) with ERIS_ERROR; 0 = never. */
 	uint64_t fail_get_at, fail_put_at;
@@ -72,7 +76,9 @@ uint8_t *base32_decode_alloc(const char *s, size_t *out_len);
 		ck_assert_mem_eq((a).root_key, (b).root_key, 32);            \
 	} while (0)
 
-/* Run a suite; returns the process exit code. */
+/* Configure liberis from the environment as the programs do (progenv.h),
+ * then run a suite; returns the process exit code (2: the environment
+ * holds an unknown name). */
 int run_suite(Suite *s);
 
 #endif

@@ -193,6 +193,43 @@ START_TEST(test_cap_invalid_block_size)
 }
 END_TEST
 
+/* Equal in every field, whatever the padding bytes; any one field or
+ * byte different makes them unequal. */
+START_TEST(test_cap_equal)
+{
+	eris_read_cap a, b;
+
+	ck_assert_eris(eris_urn_parse(&a, urn00, strlen(urn00)), ERIS_OK);
+	memset(&b, 0xa5, sizeof(b)); /* padding differs from a's */
+	b.block_size = a.block_size;
+	b.level = a.level;
+	memcpy(b.root_ref, a.root_ref, ERIS_REF_BYTES);
+	memcpy(b.root_key, a.root_key, ERIS_KEY_BYTES);
+	ck_assert_int_eq(eris_read_cap_equal(&a, &b), 1);
+	ck_assert_int_eq(eris_read_cap_equal(&b, &a), 1);
+	ck_assert_int_eq(eris_read_cap_equal(&a, &a), 1);
+
+	b.block_size = 32768;
+	ck_assert_int_eq(eris_read_cap_equal(&a, &b), 0);
+	b.block_size = a.block_size;
+	b.level = (uint8_t)(a.level + 1);
+	ck_assert_int_eq(eris_read_cap_equal(&a, &b), 0);
+	b.level = a.level;
+	for (size_t i = 0; i < ERIS_REF_BYTES; i++) {
+		b.root_ref[i] ^= 0x01;
+		ck_assert_int_eq(eris_read_cap_equal(&a, &b), 0);
+		b.root_ref[i] ^= 0x01;
+		b.root_key[i] ^= 0x80;
+		ck_assert_int_eq(eris_read_cap_equal(&a, &b), 0);
+		b.root_key[i] ^= 0x80;
+	}
+	ck_assert_int_eq(eris_read_cap_equal(&a, &b), 1);
+	ck_assert_int_eq(eris_read_cap_equal(&a, NULL), 0);
+	ck_assert_int_eq(eris_read_cap_equal(NULL, &a), 0);
+	ck_assert_int_eq(eris_read_cap_equal(NULL, NULL), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("urn");
@@ -205,6 +242,7 @@ int main(void)
 	tcase_add_test(tc, test_urn_malformed);
 	tcase_add_test(tc, test_cbor_malformed);
 	tcase_add_test(tc, test_cap_invalid_block_size);
+	tcase_add_test(tc, test_cap_equal);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -8,7 +8,7 @@
 #      Requires.private/Libs.private to be right
 #   3. CMake: find_package(eris) with eris::eris and eris::eris_static
 #
-# and check the shared library: SONAME liberis.so.0, and every exported
+# and check the shared library: SONAME liberis.so.1, and every exported
 # symbol named eris_*. Then the installed programs, as a user runs them:
 # with no LD_LIBRARY_PATH (they find liberis by their install RPATH,
 # $ORIGIN/../LIBDIR), `eris` stores and reads content, and each of
@@ -74,8 +74,8 @@ done
 step "SONAME"
 so=$libdir/liberis.so
 soname=$(readelf -d "$so" | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')
-[ "$soname" = liberis.so.0 ] ||
-	fail "liberis.so has SONAME '$soname', expected liberis.so.0"
+[ "$soname" = liberis.so.1 ] ||
+	fail "liberis.so has SONAME '$soname', expected liberis.so.1"
 [ -e "$libdir/$soname" ] || fail "$libdir/$soname is not installed"
 echo "SONAME $soname"
 
@@ -161,7 +161,7 @@ quiet "$cmake" --build "$work/cmake-build" ||
 quiet "$work/cmake-build/consumer_shared" ||
 	fail "the eris::eris program failed"
 cat "$log"
-ldd "$work/cmake-build/consumer_shared" | grep -F "$libdir/liberis.so.0" \
+ldd "$work/cmake-build/consumer_shared" | grep -F "$libdir/liberis.so.1" \
 	>/dev/null || fail "the eris::eris program does not use $libdir"
 quiet "$work/cmake-build/consumer_static" ||
 	fail "the eris::eris_static program failed"
@@ -187,9 +187,9 @@ case $runpath in
 '$ORIGIN/'*) echo "RUNPATH $runpath" ;;
 *) fail "installed eris has RUNPATH '$runpath', expected \$ORIGIN/..." ;;
 esac
-loaded=$(ldd "$eris" | sed -n 's/^[[:space:]]*liberis\.so\.0 => \(.*\) (0x.*/\1/p')
-[ -n "$loaded" ] && [ "$(readlink -f "$loaded")" = "$(readlink -f "$libdir/liberis.so.0")" ] ||
-	fail "installed eris does not load $libdir/liberis.so.0: $(ldd "$eris")"
+loaded=$(ldd "$eris" | sed -n 's/^[[:space:]]*liberis\.so\.1 => \(.*\) (0x.*/\1/p')
+[ -n "$loaded" ] && [ "$(readlink -f "$loaded")" = "$(readlink -f "$libdir/liberis.so.1")" ] ||
+	fail "installed eris does not load $libdir/liberis.so.1: $(ldd "$eris")"
 echo "loads $loaded"
 echo "installed-content $$" >"$work/content.txt"
 urn=$(cd "$work" && ERIS_STORE="sqlite:$work/store.sqlite" \

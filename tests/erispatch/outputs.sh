@@ -40,9 +40,9 @@ fail() {
 # unprivileged runs use copies of erispatch and liberis in $T/bin.
 mkdir "$T/bin"
 cp "$ERISPATCH" "$T/bin/erispatch"
-cp "$LIBERIS" "$T/bin/liberis.so.0"
+cp "$LIBERIS" "$T/bin/liberis.so.1"
 chmod 755 "$T/bin" "$T/bin/erispatch"
-chmod 644 "$T/bin/liberis.so.0"
+chmod 644 "$T/bin/liberis.so.1"
 as_nobody() {
     setpriv --reuid=65534 --regid=65534 --clear-groups \
         env LD_LIBRARY_PATH="$T/bin" "$@"
