@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 	fill_content(content, CONTENT_LEN);
 
 	/* 1. Open the store; directory stores are created when missing. */
-	if ((rc = eris_store_open(&store, spec, 1)) != ERIS_OK) {
+	if ((rc = eris_store_open(&store, spec, ERIS_STORE_CREATE)) != ERIS_OK) {
 		fail("eris_store_open", rc);
 		goto out;
 	}
