@@ -73,6 +73,17 @@ int eris_configure(const eris_config *cfg)
 		return eris_error_set(ERIS_EINVAL,
 				      "module path longer than %u bytes",
 				      ERIS_CONFIG_MODULE_PATH_MAX - 1);
+	/* Code is loaded from these directories: a relative one would
+	 * depend on the working directory, which may be anyone's. */
+	for (const char *p = cfg->module_path; path_len > 0 && p != NULL;) {
+		if (*p != '/' && *p != ':' && *p != '\0')
+			return eris_error_set(ERIS_EINVAL,
+					      "module path \"%.200s\": every "
+					      "directory must be absolute",
+					      cfg->module_path);
+		p = strchr(p, ':');
+		p = p ? p + 1 : NULL;
+	}
 
 	/* Under the lock, so that two calls at once leave one whole
 	 * configuration, not a mixture; readers need no lock. */

@@ -69,9 +69,11 @@ typedef struct eris_config {
 	/** "libsodium": libsodium's ChaCha20 instead of liberis' AVX-512
 	 * code. Default: the AVX-512 code where the CPU has AVX-512F. */
 	const char *chacha20;
-	/** Directories, separated by ':', searched for store back-end
-	 * modules, at most ERIS_CONFIG_MODULE_PATH_MAX - 1 bytes (copied).
-	 * Default: the directory liberis was installed with. */
+	/** Absolute directories, separated by ':', searched for store
+	 * back-end modules (store-NAME.so) before the directory beside
+	 * liberis.so (LIBDIR/eris/modules), at most
+	 * ERIS_CONFIG_MODULE_PATH_MAX - 1 bytes (copied). Default: only
+	 * that directory. */
 	const char *module_path;
 } eris_config;
 
@@ -90,7 +92,8 @@ typedef struct eris_config {
  *
  * @param cfg  the configuration (read during the call only), or NULL
  * @return ERIS_OK, or ERIS_EINVAL for an unknown version or name (the
- *         message names the valid ones) or a module path too long
+ *         message names the valid ones), a module path too long or
+ *         with a relative directory
  */
 ERIS_EXTERN int eris_configure(const eris_config *cfg);
 

@@ -158,6 +158,12 @@ START_TEST(test_configure_invalid)
 	cfg.module_path = path;
 	ck_assert_eris(eris_configure(&cfg), ERIS_EINVAL);
 	ck_assert_ptr_nonnull(strstr(eris_error_last(), "module path"));
+	/* Relative directories would depend on the working directory. */
+	cfg.module_path = "/m1:m2";
+	ck_assert_eris(eris_configure(&cfg), ERIS_EINVAL);
+	ck_assert_ptr_nonnull(strstr(eris_error_last(), "must be absolute"));
+	cfg.module_path = "./m1";
+	ck_assert_eris(eris_configure(&cfg), ERIS_EINVAL);
 
 	/* Still the configuration that succeeded. */
 	ck_assert_str_eq(eris__blake2b_path(), "portable");
@@ -166,6 +172,7 @@ START_TEST(test_configure_invalid)
 
 	/* The longest allowed path is kept whole; NULL and "" are none. */
 	memset(path, 'b', ERIS_CONFIG_MODULE_PATH_MAX - 1);
+	path[0] = '/';
 	path[ERIS_CONFIG_MODULE_PATH_MAX - 1] = '\0';
 	cfg.module_path = path;
 	ck_assert_eris(eris_configure(&cfg), ERIS_OK);
