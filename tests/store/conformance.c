@@ -202,9 +202,10 @@ static void copy_blocks(eris_store *from, eris_store *to)
 }
 
 /* File `block` under `ref` through the back end's own put, skipping
- * eris_store_put()'s check. ERIS_OK: the store now holds a corrupt block;
- * ERIS_EMISMATCH: the back end checks blocks itself (sqlite does) and
- * refused it. */
+ * eris_store_put()'s check (back ends trust their caller and do not hash
+ * again). ERIS_OK: the store now holds a corrupt block; ERIS_EMISMATCH:
+ * something behind the back end checked it (a remote server) and refused
+ * it. */
 static int put_unchecked(eris_store *s, const uint8_t *ref,
 			 const uint8_t *block, size_t len)
 {
@@ -796,10 +797,12 @@ START_TEST(test_reopen)
 }
 END_TEST
 
-/* A corrupt block is refused with ERIS_EMISMATCH, and its bytes are not
- * handed out. Made through the back end (a back end that checks blocks
- * itself may refuse: then nothing is stored), and for stores that keep
- * their blocks in files, on disk. */
+/* A put through the store API of a block that does not hash to its
+ * reference is refused with ERIS_EMISMATCH and nothing is stored. A
+ * corrupt block is refused by get with ERIS_EMISMATCH, and its bytes are
+ * not handed out. Made through the back end (a remote server behind it
+ * may refuse: then nothing is stored), and for stores that keep their
+ * blocks in files, on disk. */
 START_TEST(test_tampered)
 {
 	static uint8_t good[2][32768], bad[32768], got[32768], ref[2][32];
@@ -813,9 +816,14 @@ START_TEST(test_tampered)
 		make_block(good[k], sizes[k], ref[k], 1100 + (uint64_t)k);
 		make_block(bad, sizes[k], bad_ref, 1200 + (uint64_t)k);
 		s = open_seeded(NULL);
+		/* The API is the trust boundary: refused, nothing stored. */
+		ck_assert_eris(eris_store_put(s, ref[k], bad, sizes[k]),
+			       ERIS_EMISMATCH);
+		ck_assert_eris(eris_store_flush(s), ERIS_OK);
+		ck_assert_int_eq(eris_store_has(s, ref[k]), 0);
 		rc = put_unchecked(s, ref[k], bad, sizes[k]);
-		/* A back end that checks blocks itself refuses (a composite
-		 * may have filed it in another member first). */
+		/* A server behind the back end may check and refuse (a
+		 * composite may have filed it in another member first). */
 		if (rc != ERIS_OK)
 			ck_assert_eris(rc, ERIS_EMISMATCH);
 		/* Either way the bad bytes are never handed out: the store
@@ -1163,9 +1171,9 @@ static eris_store *open_composite(eris_store **members, size_t *n)
 
 /* Make member i hold a corrupt copy of `block` under its reference `ref`
  * (the block with one byte flipped). Through the member's back end if it
- * takes it; a member that checks blocks itself (sqlite) gets the intact
- * block, which is then flipped in its files while the composite is
- * closed. Returns the composite, reopened in that case (m[] replaced;
+ * takes it (back ends trust their caller); a member that refuses it gets
+ * the intact block, which is then flipped in its files while the
+ * composite is closed. Returns the composite, reopened in that case (m[] replaced;
  * mem: members start empty again). */
 static eris_store *corrupt_member(eris_store *s, eris_store **m, size_t *n,
 				  size_t i, const uint8_t *ref,
