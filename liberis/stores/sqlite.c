@@ -13,7 +13,7 @@
  *                       data BLOB NOT NULL);      -- 1024 or 32768 bytes
  *
  * with page_size 8192, journal_mode WAL and, per connection,
- * synchronous FULL, cache_size 64 MiB and busy_timeout 10 s.
+ * synchronous FULL, cache_size 8 MiB and busy_timeout 10 s.
  * docs/PERFORMANCE.md ("sqlite store: schema") has the measurements
  * behind each choice: a rowid table appends blocks in insertion order and
  * keeps the random references in a small separate index, where a WITHOUT
@@ -777,8 +777,11 @@ static int open_db(sqlite_store *s, int create)
 		if ((rc = initialise(s)) < 0)
 			return rc;
 	}
+	/* An 8 MiB cache: a put fills it with the pages it writes, and at
+	 * 64 MiB they were two thirds of `eris put`'s memory (PERFORMANCE.md,
+	 * "eris put against eris sum"). */
 	if ((rc = exec(s, "PRAGMA synchronous=FULL")) < 0 ||
-	    (rc = exec(s, "PRAGMA cache_size=-65536")) < 0) /* 64 MiB */
+	    (rc = exec(s, "PRAGMA cache_size=-8192")) < 0)
 		return rc;
 	if ((rc = prepare(s, &s->st_get,
 			  "SELECT data FROM blocks WHERE ref = ?1")) < 0 ||
