@@ -4,7 +4,8 @@
 # ERIS_STORE unset and HOME and XDG_DATA_HOME in the scratch directory)
 # and into a dir: store, each into a fresh store, interleaved; the median
 # of the runs is reported, with put's speed as a fraction of sum's (see
-# docs/PERFORMANCE.md, "eris put against eris sum"). For scale it also
+# docs/PERFORMANCE.md, "eris put against eris sum"), and the CPU time
+# (user + system) each took. For scale it also
 # times the floors: `dd conv=fdatasync` of the file (the disk) and, if
 # built, eris-sqlite-put-floor (sqlite alone storing the same bytes).
 # Builds nothing; never part of ctest.
@@ -42,15 +43,15 @@ file=$scratch/content
 head -c $((size_mib << 20)) /dev/urandom >"$file"
 
 # run NAME CMD...: run CMD once in a clean scratch state, append
-# "seconds max_rss_kib" to $scratch/NAME.
+# "seconds max_rss_kib cpu_seconds" to $scratch/NAME.
 run() {
     local name=$1
     shift
     rm -rf "$scratch/home" "$scratch/dirstore" "$scratch/floor.sqlite"* \
         "$scratch/dd.out"
     mkdir "$scratch/home"
-    /usr/bin/time -o "$scratch/t" -f '%e %M' "$@" >/dev/null
-    cat "$scratch/t" >>"$scratch/$name"
+    /usr/bin/time -o "$scratch/t" -f '%e %M %U %S' "$@" >/dev/null
+    awk '{ print $1, $2, $3 + $4 }' "$scratch/t" >>"$scratch/$name"
 }
 
 names="sum put-sqlite put-dir disk"
@@ -74,15 +75,17 @@ fs=$(df -PT "$scratch" | awk 'NR == 2 { print $2 " on " $1 }')
 echo "eris put against eris sum: ${size_mib} MiB of random data, median of $reps,"
 echo "scratch on $fs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| command | seconds | MiB/s | speed / sum | peak RSS MiB |"
-echo "| --- | ---: | ---: | ---: | ---: |"
+echo "| command | seconds | MiB/s | speed / sum | peak RSS MiB | CPU seconds |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 sum_s=$(cut -d' ' -f1 "$scratch/sum" | median)
 for name in $names; do
     s=$(cut -d' ' -f1 "$scratch/$name" | median)
     rss=$(cut -d' ' -f2 "$scratch/$name" | median)
+    cpu=$(cut -d' ' -f3 "$scratch/$name" | median)
     awk -v n="$name" -v s="$s" -v sum="$sum_s" -v rss="$rss" \
-        -v mib="$size_mib" 'BEGIN {
-            printf "| %s | %.2f | %.0f | %.2f | %.1f |\n", n, s,
-                (s > 0 ? mib / s : 0), (s > 0 ? sum / s : 0), rss / 1024
+        -v cpu="$cpu" -v mib="$size_mib" 'BEGIN {
+            printf "| %s | %.2f | %.0f | %.2f | %.1f | %.2f |\n", n, s,
+                (s > 0 ? mib / s : 0), (s > 0 ? sum / s : 0), rss / 1024,
+                cpu
         }'
 done
