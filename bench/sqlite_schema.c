@@ -73,6 +73,7 @@ static const variant variants[] = {
 	{ "rowid-8k-blobapi", ROWID, 8192, 1, 0, 1000, 1, 0, 1, 0 },
 	/* page cache (matters once the reference index outgrows 2 MiB) */
 	{ "rowid-8k-cache64m", ROWID, 8192, 1, 0, 1000, 0, 0, 1, 65536 },
+	{ "rowid-8k-cache8m", ROWID, 8192, 1, 0, 1000, 0, 0, 1, 8192 },
 	/* journal and sync */
 	{ "rowid-8k-full", ROWID, 8192, 1, 1, 1000, 0, 0, 1, 0 },
 	{ "rowid-8k-rollback", ROWID, 8192, 0, 0, 1000, 0, 0, 1, 0 },

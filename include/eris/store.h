@@ -41,8 +41,7 @@
  * writable and there is no -shm file; refused if a write-ahead log still
  * holds commits then); put and remove return ERIS_EREADONLY. Many
  * processes may read while one writes;
- * readers never wait, writers wait up to 10 s for each other. Every put
- * checks size and hash itself (ERIS_EBLOCKSIZE, ERIS_EMISMATCH). Puts and
+ * readers never wait, writers wait up to 10 s for each other. Puts and
  * removes are queued and committed in batches (1024 operations, 4 MiB of
  * blocks, 1 s, or a flush). Durability: a put is *acknowledged* when a
  * later eris_store_flush() of the same store returns ERIS_OK; it then
@@ -51,10 +50,10 @@
  * ERIS_OK but was not flushed may be lost in a crash; eris_store_free()
  * commits the queue but cannot report a failure.
  *
- * Blocks never change, so put is idempotent. eris_store_get() re-hashes
- * every block it returns: a store is never trusted. eris_store_put()
- * hashes every block it is given before a back end sees it: back ends
- * never hash.
+ * Blocks never change, so put is idempotent. eris_store_put() hashes
+ * every block it is given and eris_store_get() every block it returns:
+ * the store API is the one place blocks are verified, a store is never
+ * trusted, and a back end never hashes again what it is handed.
  *
  * Threads: the built-in stores (mem, dir, sqlite, http, coap) may be used
  * from several threads at once (sqlite, http and coap serialize calls

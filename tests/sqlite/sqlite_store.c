@@ -1,7 +1,8 @@
 /*
  * sqlite_store.c - tests of the sqlite3 store (liberis/stores/sqlite.c)
  * beyond what every store must do: persistence across reopen, the write
- * queue (accepted vs acknowledged puts), the checks a put makes itself,
+ * queue (accepted vs acknowledged puts), where a put is checked (the
+ * store API hashes it, the back end trusts its caller),
  * refusal of files that are not eris stores (not a database, another
  * schema version or application), corrupt rows caught on read (R3), two
  * processes at once (a reader never waits for a writer, writers wait for
@@ -304,37 +305,55 @@ START_TEST(test_queue)
 }
 END_TEST
 
-/* ---- what a put checks itself ----------------------------------------- */
+/* ---- where a put is checked ------------------------------------------ */
 
-START_TEST(test_put_checks_in_backend)
+/* The store API is the one place a put is hashed: it refuses a block that
+ * does not hash to its reference, and nothing is queued or stored. The
+ * back end trusts its caller (it does not hash again), so a block handed
+ * to it directly is filed as given, and the API's get catches it. It still
+ * refuses a size that does not fit its queue. */
+START_TEST(test_put_trust_boundary)
 {
 	/* The trust boundary: eris_store_put() hashes every block before the
 	 * back end sees it, and the back end does not hash again. */
 	eris_store *s = open_store(1);
 	eris_store_backend *b = test_backend_of(s);
-	uint8_t block[ERIS_BLOCK_SIZE_MAX], ref[32], other[32];
+	uint8_t block[ERIS_BLOCK_SIZE_MAX], got[ERIS_BLOCK_SIZE_MAX];
+	uint8_t ref[32], other[32];
+	size_t len;
 
 	make_block(block, ref, 2);
-	make_block(block, other, 4);
+	make_block(block, other, 4); /* block now hashes to other */
 	ck_assert_eris(eris_store_put(s, ref, block, ERIS_BLOCK_SIZE_1K),
 		       ERIS_EMISMATCH);
-	ck_assert_eris(eris_store_put(s, other, block, 1000),
-		       ERIS_EBLOCKSIZE);
-	ck_assert_eris(eris_store_flush(s), ERIS_OK);
+	ck_assert_eris(eris_store_put(s, other, block, 1000), ERIS_EBLOCKSIZE);
 	ck_assert_int_eq(eris_store_has(s, ref), 0);
+	ck_assert_int_eq(eris_store_has(s, other), 0);
+	ck_assert_eris(eris_store_flush(s), ERIS_OK);
 	ck_assert_int_eq(raw_count(dbpath), 0);
-	/* Straight to the back end, past the API: stored as given, and the
-	 * API's get then refuses it. */
+
+	/* Straight to the back end: sizes are still checked... */
+	ck_assert_eris(b->put(b, other, block, 1000), ERIS_EBLOCKSIZE);
+	ck_assert_eris(b->put(b, other, block, 2048), ERIS_EBLOCKSIZE);
+	ck_assert_eris(eris_store_flush(s), ERIS_OK);
+	ck_assert_int_eq(raw_count(dbpath), 0);
+	/* ...the hash is not: the mismatching block is filed, and a read
+	 * through the API refuses it and hands out none of its bytes. */
 	ck_assert_eris(b->put(b, ref, block, ERIS_BLOCK_SIZE_1K), ERIS_OK);
 	ck_assert_eris(eris_store_flush(s), ERIS_OK);
 	ck_assert_int_eq(raw_count(dbpath), 1);
-	{
-		uint8_t buf[ERIS_BLOCK_SIZE_MAX];
-		size_t len;
-
-		ck_assert_eris(eris_store_get(s, ref, buf, sizeof(buf), &len),
-			       ERIS_EMISMATCH);
-	}
+	memset(got, 0, sizeof(got));
+	ck_assert_eris(eris_store_get(s, ref, got, sizeof(got), &len),
+		       ERIS_EMISMATCH);
+	ck_assert_int_ne(memcmp(got, block, 64), 0);
+	/* A good put through the API is stored. */
+	ck_assert_eris(eris_store_put(s, other, block, ERIS_BLOCK_SIZE_1K),
+		       ERIS_OK);
+	ck_assert_eris(eris_store_flush(s), ERIS_OK);
+	ck_assert_int_eq(raw_count(dbpath), 2);
+	ck_assert_eris(eris_store_get(s, other, got, sizeof(got), &len),
+		       ERIS_OK);
+	ck_assert_uint_eq(len, ERIS_BLOCK_SIZE_1K);
 	eris_store_free(s);
 }
 END_TEST
@@ -940,7 +959,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_reopen_persistence);
 	tcase_add_test(tc, test_queue);
-	tcase_add_test(tc, test_put_checks_in_backend);
+	tcase_add_test(tc, test_put_trust_boundary);
 	tcase_add_test(tc, test_get_many_and_foreach_remove);
 	tcase_add_test(tc, test_open_refusals);
 	tcase_add_test(tc, test_corrupt_row);

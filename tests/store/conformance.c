@@ -1125,6 +1125,11 @@ START_TEST(test_tampered)
 		make_block(good[k], sizes[k], ref[k], 1100 + (uint64_t)k);
 		make_block(bad, sizes[k], bad_ref, 1200 + (uint64_t)k);
 		s = open_seeded(NULL);
+		/* The API is the trust boundary: refused, nothing stored. */
+		ck_assert_eris(eris_store_put(s, ref[k], bad, sizes[k]),
+			       ERIS_EMISMATCH);
+		ck_assert_eris(eris_store_flush(s), ERIS_OK);
+		ck_assert_int_eq(eris_store_has(s, ref[k]), 0);
 		rc = put_unchecked(s, ref[k], bad, sizes[k]);
 		/* Back ends take it; erisd checks (a cache: has filed it in
 		 * LOCAL before passing it on to erisd). */

@@ -12,8 +12,8 @@
  *     `*out_len`; ERIS_ENOTFOUND if absent; ERIS_EBLOCKSIZE if it does not
  *     fit. The library verifies the bytes; the back end need not.
  *   - put: `block` is 1024 or 32768 bytes and hashes to `ref` (the library
- *     checked it before calling: a back end never hashes what it is
- *     given). Storing an existing block again succeeds.
+ *     checks before calling, or made the block itself): trust it, do not
+ *     hash it again. Storing an existing block again succeeds.
  *   - has: 1 present, 0 absent, negative on failure.
  *   - get_many (optional): like get for `n` references; results[i] receives
  *     each per-block code; return ERIS_OK unless the batch itself failed.
