@@ -22,9 +22,12 @@ static char why_not[512];
 
 static void set_why(void)
 {
+	const char *e = dlerror();
+
 	snprintf(why_not, sizeof(why_not),
 		 "reading manifests needs " ERIS_CJSON_SONAME
-		 " (Debian package " ERIS_CJSON_PACKAGE "): %s", dlerror());
+		 " (Debian package " ERIS_CJSON_PACKAGE "): %s",
+		 e ? e : "a function is missing");
 }
 
 /* dlsym() into a function pointer: ISO C has no conversion from void *,
