@@ -24,6 +24,12 @@
  *
  * Errors: the functions returning int give 0 or -1; the reason is a
  * one-line, thread-local message read with eris_manifest_error().
+ *
+ * JSON is parsed with libcjson, which is not linked but opened with
+ * dlopen() the first time a JSON manifest is read (cjson_load.h); where
+ * it cannot be loaded, reading JSON fails with a message naming the
+ * library and its package. Plain-text lists and the writer need no
+ * libcjson.
  */
 #ifndef ERIS_MANIFEST_H
 #define ERIS_MANIFEST_H

@@ -2,12 +2,12 @@
  * manifest.c - parse, build and write manifests (see eris_manifest.h).
  */
 #include "eris_manifest.h"
+#include "cjson_load.h"
 #include "outfile.h"
 
 #include <eris/errors.h>
 #include <eris/urn.h>
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -321,7 +321,7 @@ static int read_entry(const reader *r, const cJSON *item)
 
 	if (check_path("key", name) != 0)
 		return -1;
-	if (!cJSON_IsObject(item))
+	if (!eris_cjson_is(item, cJSON_Object))
 		return fail("entry \"%.200s\": not an object", name);
 	for (const cJSON *k = item->child; k; k = k->next) {
 		if (strcmp(k->string, "cap") == 0 && !cap)
@@ -336,9 +336,9 @@ static int read_entry(const reader *r, const cJSON *item)
 		return fail("entry \"%.200s\": missing \"cap\"", name);
 	if (!closure)
 		return fail("entry \"%.200s\": missing \"closure\"", name);
-	if (!cJSON_IsString(cap))
+	if (!eris_cjson_is(cap, cJSON_String))
 		return fail("entry \"%.200s\": \"cap\" is not a string", name);
-	if (!cJSON_IsObject(closure))
+	if (!eris_cjson_is(closure, cJSON_Object))
 		return fail("entry \"%.200s\": \"closure\" is not an object",
 			    name);
 	if (check_urn(cap->valuestring) != 0)
@@ -354,7 +354,7 @@ static int read_entry(const reader *r, const cJSON *item)
 	for (const cJSON *d = closure->child; d; d = d->next) {
 		if (check_path("closure key", d->string) != 0)
 			return -1;
-		if (!cJSON_IsString(d))
+		if (!eris_cjson_is(d, cJSON_String))
 			return fail("entry \"%.200s\": closure value of \"%.200s\" "
 				    "is not a string", name, d->string);
 		if (check_urn(d->valuestring) != 0)
@@ -371,15 +371,18 @@ static int read_entry(const reader *r, const cJSON *item)
 
 static int read_json(const reader *r, const char *data, size_t len)
 {
-	const char *end = NULL;
+	const char *end = NULL, *why = NULL;
+	const eris_cjson_api *cj = eris_cjson_load(&why);
 	cJSON *root;
 	int rc = 0;
 
+	if (!cj)
+		return fail("%s", why);
 	if (memchr(data, '\0', len))
 		return fail("NUL byte in JSON manifest");
-	root = cJSON_ParseWithLengthOpts(data, len, &end, 0);
+	root = cj->parse_with_length_opts(data, len, &end, 0);
 	if (!root) {
-		const char *at = cJSON_GetErrorPtr();
+		const char *at = cj->get_error_ptr();
 		size_t off = at && at >= data && at <= data + len ?
 				     (size_t)(at - data) : 0;
 		return fail("invalid JSON near byte %zu", off);
@@ -390,7 +393,7 @@ static int read_json(const reader *r, const char *data, size_t len)
 				  (size_t)(p - data));
 			goto out;
 		}
-	if (!cJSON_IsObject(root)) {
+	if (!eris_cjson_is(root, cJSON_Object)) {
 		rc = fail("JSON manifest is not an object");
 		goto out;
 	}
@@ -402,7 +405,7 @@ static int read_json(const reader *r, const char *data, size_t len)
 	for (const cJSON *item = root->child; item && rc == 0; item = item->next)
 		rc = read_entry(r, item);
 out:
-	cJSON_Delete(root);
+	cj->delete_item(root);
 	return rc;
 }
 
