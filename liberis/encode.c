@@ -59,6 +59,7 @@ enum state { WRITING, FINISHED, FAILED };
  * wait to be committed. */
 struct batch {
 	uint8_t *leaf;  /* content copied in: up to `batch` leaves */
+	size_t leaf_used; /* bytes of `leaf` ever written: what to wipe */
 	uint8_t *block; /* with a store: the encrypted leaves, i at i * bs */
 	uint8_t (*keys)[ERIS_KEY_BYTES];
 	uint8_t (*refs)[ERIS_REF_BYTES];
@@ -349,7 +350,9 @@ static void batch_free(const eris_encoder *enc, struct batch *b)
 	size_t tasks = enc->batch / enc->arity;
 
 	if (b->leaf) {
-		eris_memzero(b->leaf, enc->batch * enc->bs);
+		/* Only what was written: wiping the whole buffer would touch
+		 * (and fault in) pages small content never used. */
+		eris_memzero(b->leaf, b->leaf_used);
 		eris__free(b->leaf);
 	}
 	if (b->keys) {
@@ -487,6 +490,8 @@ int eris_encoder_write(eris_encoder *enc, const void *data, size_t len)
 		take = room - enc->fill < len ? room - enc->fill : len;
 		memcpy(leaf + enc->fill, p, take);
 		enc->fill += take;
+		if (enc->fill > enc->b[enc->cur].leaf_used)
+			enc->b[enc->cur].leaf_used = enc->fill;
 		p += take;
 		len -= take;
 		if (enc->fill == room) {
@@ -528,6 +533,13 @@ int eris_encoder_finish(eris_read_cap *out, eris_encoder *enc)
 	}
 	tail[rest] = 0x80;
 	memset(tail + rest + 1, 0, enc->bs - rest - 1);
+	{
+		struct batch *t = &enc->b[enc->cur];
+		size_t end = (size_t)(tail - t->leaf) + enc->bs;
+
+		if (end > t->leaf_used)
+			t->leaf_used = end;
+	}
 	if ((rc = emit_leaves(enc, tail, 1)) < 0)
 		goto out;
 	join(enc);
