@@ -11,7 +11,8 @@
 # and check the shared library: SONAME liberis.so.1, and every exported
 # symbol named eris_*. Then the installed programs, as a user runs them:
 # with no LD_LIBRARY_PATH (they find liberis by their install RPATH,
-# $ORIGIN/../LIBDIR), `eris` stores and reads content, and each of
+# $ORIGIN/../LIBDIR), `eris` stores and reads content (through the
+# installed sqlite module, LIBDIR/eris/modules/store-sqlite.so), and each of
 # PROGRAMS answers --help; erisd.service names the installed erisd.
 #
 # Usage: install_test.sh BUILD_DIR WORK_DIR CONSUMER_DIR CC CMAKE GENERATOR
@@ -203,6 +204,26 @@ ERIS_STORE="sqlite:$work/store.sqlite" "$eris" get "$urn" >"$work/back.txt" ||
 cmp "$work/content.txt" "$work/back.txt" ||
 	fail "installed eris get returned other content"
 echo "eris put/get: $urn"
+# The sqlite store is a module: the installed one, beside the installed
+# liberis, not the build tree's.
+[ -f "$libdir/eris/modules/store-sqlite.so" ] ||
+	fail "store-sqlite.so is not installed in $libdir/eris/modules"
+inits=$(ERIS_STORE="sqlite:$work/store.sqlite" LD_DEBUG=libs \
+	"$eris" get "$urn" 2>&1 >/dev/null | sed -n 's/.*calling init: //p')
+want=$(readlink -f "$libdir/eris/modules/store-sqlite.so")
+found=no
+for f in $inits; do
+	case $f in
+	*/store-*.so)
+		[ "$(readlink -f "$f")" = "$want" ] && found=yes
+		[ "$(readlink -f "$(dirname "$f")")" = "$(readlink -f "$libdir/eris/modules")" ] ||
+			fail "installed eris loaded a module from elsewhere: $f"
+		;;
+	esac
+done
+[ $found = yes ] ||
+	fail "installed eris did not load $libdir/eris/modules/store-sqlite.so: $inits"
+echo "sqlite module: $libdir/eris/modules/store-sqlite.so"
 for p in $programs; do
 	exe=$(find_program "$p")
 	quiet "$exe" --help || fail "installed $p --help failed"
