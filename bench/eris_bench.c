@@ -50,6 +50,7 @@
  * BLAKE2b path of liberis the CPU supports is checked against libsodium.
  */
 #define _GNU_SOURCE /* RUSAGE_THREAD */
+#include "machine.h"
 #include "bench_util.h"
 #include <eris/eris.h>
 
@@ -870,28 +871,6 @@ static void usage(FILE *f)
 		MAX_REPS);
 }
 
-/* The CPU's model name (Linux), or "unknown CPU". */
-static void cpu_model(char *out, size_t size)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[256];
-
-	snprintf(out, size, "unknown CPU");
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) == 0 && colon) {
-			colon += 1 + (colon[1] == ' ');
-			colon[strcspn(colon, "\n")] = '\0';
-			snprintf(out, size, "%s", colon);
-			break;
-		}
-	}
-	fclose(f);
-}
-
 static long parse_num(const char *s, long lo, long hi)
 {
 	char *end;
@@ -977,7 +956,7 @@ int main(int argc, char **argv)
 	       "unknown compiler",
 #endif
 	       ERIS_BENCH_BUILD_TYPE, ERIS_BENCH_C_FLAGS);
-	cpu_model(cpu, sizeof(cpu));
+	bench_cpu_model(cpu, sizeof(cpu));
 	printf("CPU: %s; one thread and %u threads; wall clock; best and "
 	       "median of %d interleaved rounds\n", cpu, c.threads, c.reps);
 

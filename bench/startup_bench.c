@@ -22,6 +22,8 @@
  * Never part of ctest. Without patchelf the comparison is left out.
  */
 #define _GNU_SOURCE
+#include "machine.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -145,27 +147,6 @@ static double mean(const double *v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		s += v[i];
 	return s / (double)n;
-}
-
-static void cpu_model(char *out, size_t size)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[512];
-
-	snprintf(out, size, "unknown CPU");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) == 0 && colon) {
-			colon += 1 + (colon[1] == ' ');
-			colon[strcspn(colon, "\n")] = '\0';
-			snprintf(out, size, "%s", colon);
-			break;
-		}
-	}
-	fclose(f);
 }
 
 /* The first line a command prints, or "" (for versions). */
@@ -397,7 +378,7 @@ int main(int argc, char **argv)
 
 	double load[3] = { 0, 0, 0 };
 	getloadavg(load, 3);
-	cpu_model(cpu, sizeof(cpu));
+	bench_cpu_model(cpu, sizeof(cpu));
 	printf("Process start-up, %ld runs of each, interleaved; %ld CPUs "
 	       "(%s); load average %.2f %.2f %.2f; eris build %s\n",
 	       runs, sysconf(_SC_NPROCESSORS_ONLN), cpu, load[0], load[1],
