@@ -40,6 +40,7 @@ static const struct scheme {
 	{ "https", NULL, "http", "ERIS_WITH_HTTP", "libcurl4" },
 	{ "coap", NULL, "coap", "ERIS_WITH_COAP", "libcoap3" },
 	{ "coap+tcp", NULL, "coap", "ERIS_WITH_COAP", "libcoap3" },
+	{ "s3", NULL, "s3", "ERIS_WITH_S3", "libcurl4, libexpat1" },
 };
 
 #define N_SCHEMES (sizeof(schemes) / sizeof(schemes[0]))
@@ -129,7 +130,7 @@ static int open_request(eris_store **out, const eris_module_request *req,
 int eris_store_open_opts(eris_store **out, const char *spec,
 			 const eris_store_options *opts)
 {
-	static const eris_store_options defaults = ERIS_STORE_OPTIONS_INIT;
+	eris_store_options full = ERIS_STORE_OPTIONS_INIT;
 	eris_module_request req;
 	const struct scheme *sc;
 	char names[256];
@@ -139,12 +140,23 @@ int eris_store_open_opts(eris_store **out, const char *spec,
 	if (out == NULL)
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
 	*out = NULL;
-	if (opts == NULL)
-		opts = &defaults;
-	if (opts->version != ERIS_STORE_OPTIONS_VERSION)
-		return eris_error_set(ERIS_EINVAL,
-				      "unknown store options version %u",
-				      opts->version);
+	if (opts != NULL) {
+		/* A version 1 struct is shorter: copy what it has, so that the
+		 * back ends (and composite members) always see version 2 with
+		 * the later fields NULL. */
+		if (opts->version == 1) {
+			full.flags = opts->flags;
+			full.bearer_token = opts->bearer_token;
+		} else if (opts->version == ERIS_STORE_OPTIONS_VERSION) {
+			full = *opts;
+		} else {
+			return eris_error_set(ERIS_EINVAL,
+					      "unknown store options version "
+					      "%u",
+					      opts->version);
+		}
+	}
+	opts = &full;
 	if (opts->flags & ~(unsigned)(ERIS_STORE_CREATE | ERIS_STORE_READONLY))
 		return eris_error_set(ERIS_EINVAL, "unknown store flags 0x%x",
 				      opts->flags);

@@ -100,10 +100,25 @@ typedef struct eris_store_options {
 	/** http:// and https:// stores: every request carries
 	 * "Authorization: Bearer TOKEN"; NULL or "" for none. Copied. */
 	const char *bearer_token;
+	/* Version 2. A version 1 struct ends here; liberis then treats the
+	 * fields below as NULL. */
+	/** s3:// stores: the access key id and the secret access key that
+	 * sign every request (AWS Signature Version 4). Both or neither
+	 * (NULL or "": unsigned, anonymous requests). Copied; never printed. */
+	const char *s3_access_key;
+	const char *s3_secret_key;
+	/** s3:// stores: the region in the signature; NULL or "" for
+	 * "us-east-1". A "region=" in the specification overrides it. */
+	const char *s3_region;
+	/** s3:// stores: the endpoint, http[s]://HOST[:PORT]; NULL or "" for
+	 * https://s3.REGION.amazonaws.com. An "endpoint=" in the specification
+	 * overrides it. */
+	const char *s3_endpoint;
 } eris_store_options;
 
-#define ERIS_STORE_OPTIONS_VERSION 1
-#define ERIS_STORE_OPTIONS_INIT { ERIS_STORE_OPTIONS_VERSION, 0, NULL }
+#define ERIS_STORE_OPTIONS_VERSION 2
+#define ERIS_STORE_OPTIONS_INIT                                            \
+	{ ERIS_STORE_OPTIONS_VERSION, 0, NULL, NULL, NULL, NULL, NULL }
 
 /**
  * Open a store from its specification (see above) with `flags`
@@ -124,6 +139,7 @@ ERIS_EXTERN int eris_store_open(eris_store **out, const char *spec,
 /**
  * eris_store_open() with options (flags and per-back-end settings).
  * `opts` may be NULL for the defaults.
+ * `opts->version` may be 1 (up to bearer_token) or 2 (the s3 fields).
  * @return as eris_store_open(); ERIS_EINVAL for an unknown options
  *         version or unknown flags
  */
