@@ -34,7 +34,7 @@
  *            with REF a valid reference is reported with its <Size>;
  *            other keys are skipped. The XML is parsed by expat
  *            (s3_list.c); a page's entries are reported after the page
- *            is read and the lock released, so `cb` may use the store.
+ *            is read, so `cb` may use the store.
  *   get_many GETs on one curl multi handle, S3_PARALLEL at once.
  *   flush    nothing: every PUT was acknowledged.
  *
@@ -57,9 +57,11 @@
  * POSTFIELDS, so that no "Expect: 100-continue" round trip delays them
  * (libcurl 7.88 would sign an "Expect:" header that removes it).
  *
- * Threads: one mutex guards the curl handles, so the store may be shared;
- * requests are then serialized (a get_many batch holds the lock until it
- * is done).
+ * Threads: the store may be shared. A single request (get, has, put,
+ * remove, a listing page) runs on an idle easy handle of its own, taken
+ * from a list under a mutex, so that requests of several threads are in
+ * flight at once, each handle keeping its connection alive; get_many
+ * batches run one at a time on the multi handle, with its own handles.
  */
 #include "module.h"
 #include "s3_list.h"
@@ -89,7 +91,8 @@
 typedef enum { REQ_GET, REQ_HEAD, REQ_PUT, REQ_DELETE, REQ_LIST } req_kind;
 
 /* One transfer: a request, its buffers and its outcome. */
-typedef struct {
+typedef struct xfer {
+	struct xfer *next;   /* in the idle list */
 	CURL *easy;
 	req_kind kind;
 	const char *url;     /* url_buf, or a listing's URL */
@@ -121,9 +124,11 @@ typedef struct {
 	char *secret_key;
 	struct curl_slist *headers;     /* GET, HEAD, DELETE, LIST */
 	struct curl_slist *put_headers; /* PUT */
-	pthread_mutex_t lock;
-	CURLM *multi;
-	xfer pool[S3_PARALLEL]; /* easy handles created on first use */
+	pthread_mutex_t idle_lock;
+	xfer *idle;             /* handles for single requests, kept alive */
+	pthread_mutex_t batch_lock;
+	CURLM *multi;           /* get_many's, with its own handles: */
+	xfer pool[S3_PARALLEL]; /* created on first use */
 } s3_store;
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -187,7 +192,7 @@ static void xfer_drop_parsers(xfer *x)
 	x->err = NULL;
 }
 
-/* Prepare pool slot `x` (its easy handle created or reset) for a request
+/* Prepare transfer `x` (its easy handle created or reset) for a request
  * on the key of `ref`, or, for REQ_LIST, on x->url set by the caller. */
 static int xfer_setup(s3_store *s, xfer *x, req_kind kind, const uint8_t *ref)
 {
@@ -430,8 +435,43 @@ static void sleep_ms(long ms)
 		;
 }
 
-/* Run requests 0..n-1, trying the transient failures again after a
- * pause, S3_TRIES times in all. Call with the lock held. */
+/* One request (number 0) on an idle handle of its own, so that threads
+ * do not wait for each other; a transient failure is tried again after a
+ * pause, S3_TRIES times in all. */
+static int run_single(s3_store *s, start_fn start, done_fn done, void *ctx)
+{
+	long pause = S3_BACKOFF_MS;
+	xfer *x;
+
+	pthread_mutex_lock(&s->idle_lock);
+	x = s->idle;
+	if (x != NULL)
+		s->idle = x->next;
+	pthread_mutex_unlock(&s->idle_lock);
+	if (x == NULL && (x = calloc(1, sizeof(*x))) == NULL)
+		return eris_error_set(ERIS_ENOMEM, "out of memory");
+	for (int attempt = 1;; attempt++) {
+		if (start(s, 0, x, ctx) < 0)
+			break;
+		x->res = curl_easy_perform(x->easy);
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+		if (x->res == CURLE_WRITE_ERROR && x->too_long && x->status != 0)
+			x->res = CURLE_OK; /* a long error page */
+		if (!done(s, 0, x, attempt < S3_TRIES, ctx))
+			break;
+		sleep_ms(pause);
+		pause *= 2;
+	}
+	xfer_drop_parsers(x);
+	pthread_mutex_lock(&s->idle_lock);
+	x->next = s->idle;
+	s->idle = x;
+	pthread_mutex_unlock(&s->idle_lock);
+	return ERIS_OK;
+}
+
+/* Run requests 0..n-1 on the multi handle, trying the transient failures
+ * again after a pause, S3_TRIES times in all. Call with batch_lock held. */
 static int run(s3_store *s, size_t n, start_fn start, done_fn done, void *ctx)
 {
 	size_t two[2], *items = two, *again;
@@ -513,20 +553,20 @@ static int s3_get_many(eris_store_backend *b, size_t n,
 		out_lens[i] = 0;
 		results[i] = ERIS_ERROR; /* until its transfer is done */
 	}
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->batch_lock);
 	rc = run(s, n, get_start, get_done, &c);
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->batch_lock);
 	return rc;
 }
 
 static int s3_get(eris_store_backend *b, const uint8_t *ref, uint8_t *buf,
 		  size_t buf_size, size_t *out_len)
 {
-	const uint8_t(*refs)[ERIS_REF_BYTES] =
-		(const uint8_t(*)[ERIS_REF_BYTES])ref;
 	uint8_t *const bufs[1] = {buf};
 	int result = ERIS_ERROR;
-	int rc = s3_get_many(b, 1, refs, bufs, buf_size, out_len, &result);
+	get_ctx c = {(const uint8_t(*)[ERIS_REF_BYTES])ref, bufs, buf_size,
+		     out_len, &result};
+	int rc = run_single((s3_store *)b, get_start, get_done, &c);
 
 	return rc < 0 ? rc : result;
 }
@@ -567,11 +607,8 @@ static int run_one(s3_store *s, req_kind kind, const uint8_t *ref,
 		   const uint8_t *body, size_t len)
 {
 	one_ctx c = {kind, ref, body, len, ERIS_ERROR};
-	int rc;
+	int rc = run_single(s, one_start, one_done, &c);
 
-	pthread_mutex_lock(&s->lock);
-	rc = run(s, 1, one_start, one_done, &c);
-	pthread_mutex_unlock(&s->lock);
 	return rc < 0 ? rc : c.result;
 }
 
@@ -748,14 +785,10 @@ static int s3_foreach(eris_store_backend *b,
 			break;
 		}
 		strcpy(previous, c.token);
-		pthread_mutex_lock(&s->lock);
-		rc = run(s, 1, list_start, list_done, &c);
-		for (int k = 0; k < S3_PARALLEL; k++)
-			xfer_drop_parsers(&s->pool[k]);
-		pthread_mutex_unlock(&s->lock);
+		rc = run_single(s, list_start, list_done, &c);
 		if (rc == ERIS_OK)
 			rc = c.result;
-		/* Outside the lock: cb may use the store. */
+		/* After the request: cb may use the store. */
 		for (size_t i = 0; rc == ERIS_OK && i < c.n; i++)
 			rc = cb(c.refs[i], c.lens[i], payload);
 		if (rc == ERIS_OK && c.truncated &&
@@ -777,6 +810,14 @@ static void s3_free(eris_store_backend *b)
 {
 	s3_store *s = (s3_store *)b;
 
+	while (s->idle != NULL) {
+		xfer *x = s->idle;
+
+		s->idle = x->next;
+		if (x->easy)
+			curl_easy_cleanup(x->easy);
+		free(x);
+	}
 	for (int k = 0; k < S3_PARALLEL; k++) {
 		xfer_drop_parsers(&s->pool[k]);
 		if (s->pool[k].easy)
@@ -786,7 +827,8 @@ static void s3_free(eris_store_backend *b)
 		curl_multi_cleanup(s->multi);
 	curl_slist_free_all(s->headers);
 	curl_slist_free_all(s->put_headers);
-	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->idle_lock);
+	pthread_mutex_destroy(&s->batch_lock);
 	if (s->secret_key)
 		eris_memzero(s->secret_key, strlen(s->secret_key));
 	free(s->secret_key);
@@ -1070,7 +1112,13 @@ static int s3_open(eris_store **out, const char *arg,
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
-	if (pthread_mutex_init(&s->lock, NULL) != 0) {
+	if (pthread_mutex_init(&s->idle_lock, NULL) != 0) {
+		free(s);
+		return eris_error_set(ERIS_ERROR,
+				      "s3 store: cannot create a mutex");
+	}
+	if (pthread_mutex_init(&s->batch_lock, NULL) != 0) {
+		pthread_mutex_destroy(&s->idle_lock);
 		free(s);
 		return eris_error_set(ERIS_ERROR,
 				      "s3 store: cannot create a mutex");

@@ -13,9 +13,13 @@
  * (test_store_conformance_static); test_module_route checks which way
  * each build reached them.
  *
- * SPEC is a store specification opened with eris_store_open(), in which
+ * SPEC is a store specification opened as the programs open one
+ * (eris_store_open_opts() with progenv_store_options(): the AWS_*
+ * variables reach s3:// stores), in which
  * every "%T" stands for a fresh temporary directory, made per case
- * (mkdtemp under $TMPDIR or /tmp) and removed afterwards, and "%{http}",
+ * (mkdtemp under $TMPDIR or /tmp) and removed afterwards, every "%N" for
+ * a name unique to the case (s3://BUCKET/%N: each case its own prefix in
+ * a shared bucket), and "%{http}",
  * "%{coap}", "%{coap+tcp}" for the URL of a real erisd (ERISD_BIN) that
  * each case starts on loopback ports, serving dir:%T/server, e.g.
  * "sqlite:%T/x.sqlite", "cache:mem:,cache:dir:%T/a\,dir:%T/b" or
@@ -26,6 +30,8 @@
  *   - cbor: is read-only. Its cases get their blocks from a bundle written
  *     beforehand (write_bundle) and check the read side; put and remove
  *     must say ERIS_EREADONLY.
+ *   - s3:// keeps blocks as objects on a server: the on-disk corruption
+ *     is made by replacing the object through the back end instead.
  *   - a remote store (http://, coap://, coap+tcp://) cannot list or
  *     remove, nor can a fallback: with a remote member: the cases that
  *     list or remove check that foreach and remove say ERIS_ENOTSUP.
@@ -61,6 +67,7 @@
  * output is in %T/erisd.log.
  */
 #define _GNU_SOURCE /* memmem, nftw */
+#include "progenv.h"
 #include "testutil.h"
 
 #include <eris/bundle.h>
@@ -95,6 +102,8 @@ static struct {
 	int remote;     /* the store itself is http:// or coap(+tcp):// */
 	int unlisted;   /* foreach and remove are ERIS_ENOTSUP: a remote
 			 * store, or a fallback: with a remote member */
+	int objects;    /* s3://: blocks are objects of a server that lists
+			 * and removes, not files under %T */
 } traits;
 
 /* The erisd this run starts per case (ERISD_BIN; see server_start). */
@@ -305,18 +314,28 @@ static int placeholder(const char *p, size_t *len)
 	return SRV_N;
 }
 
-/* `templ` with each "%T" replaced by the case's directory and each
- * "%{http}", "%{coap}", "%{coap+tcp}" by the case's erisd's URL. */
+/* `templ` with each "%T" replaced by the case's directory, each "%N" by
+ * a name unique to the case (letters, digits and '-': the run's and the
+ * case's directory names, e.g. an object prefix on a shared server) and
+ * each "%{http}", "%{coap}", "%{coap+tcp}" by the case's erisd's URL. */
 static void expand(char *out, size_t size, const char *templ)
 {
 	size_t o = 0, tl = strlen(tmpdir), pl;
+	char name[256];
 	int k;
 
+	snprintf(name, sizeof(name), "%s-%s", strrchr(basedir, '/') + 1,
+		 strrchr(tmpdir, '/') + 1);
 	for (const char *p = templ; *p; p++) {
 		if (p[0] == '%' && p[1] == 'T') {
 			ck_assert_uint_lt(o + tl, size);
 			memcpy(out + o, tmpdir, tl);
 			o += tl;
+			p++;
+		} else if (p[0] == '%' && p[1] == 'N') {
+			ck_assert_uint_lt(o + strlen(name), size);
+			memcpy(out + o, name, strlen(name));
+			o += strlen(name);
 			p++;
 		} else if ((k = placeholder(p, &pl)) != SRV_N) {
 			size_t ul = strlen(srv_url[k]);
@@ -617,13 +636,17 @@ static void write_bundle(eris_store *seed)
  * Opening the store under test
  */
 
+/* Opened as the programs open stores: with the options their
+ * environment gives (progenv.h: the AWS_* variables for s3://). */
 static eris_store *open_spec(const char *templ, int create)
 {
+	eris_store_options opts =
+		progenv_store_options(create ? ERIS_STORE_CREATE : 0);
 	char spec[8192];
 	eris_store *s;
 
 	expand(spec, sizeof(spec), templ);
-	ck_assert_eris(eris_store_open(&s, spec, create), ERIS_OK);
+	ck_assert_eris(eris_store_open_opts(&s, spec, &opts), ERIS_OK);
 	return s;
 }
 
@@ -1173,8 +1196,20 @@ START_TEST(test_tampered)
 			       ERIS_OK);
 	ck_assert_eris(eris_store_flush(s), ERIS_OK);
 	eris_store_free(s);
-	for (int k = 0; k < 2; k++)
-		corrupt_in_files(tmpdir, good[k], sizes[k]);
+	for (int k = 0; k < 2; k++) {
+		if (traits.objects) {
+			/* No files: the object is replaced, bypassing the
+			 * check, as a corrupt copy on the server would be. */
+			memcpy(bad, good[k], sizes[k]);
+			bad[sizes[k] / 2] ^= 0x01;
+			s = open_spec(spec_template, 0);
+			ck_assert_eris(put_unchecked(s, ref[k], bad, sizes[k]),
+				       ERIS_OK);
+			eris_store_free(s);
+		} else {
+			corrupt_in_files(tmpdir, good[k], sizes[k]);
+		}
+	}
 	s = open_spec(spec_template, 0);
 	for (int k = 0; k < 2; k++) {
 		memset(got, 0, sizeof(got));
@@ -1198,7 +1233,7 @@ END_TEST
 static const char *const module_of[][2] = {
 	{"sqlite:", "/store-sqlite.so"},  {"cbor:", "/store-cbor.so"},
 	{"http://", "/store-http.so"},    {"coap://", "/store-coap.so"},
-	{"coap+tcp://", "/store-coap.so"},
+	{"coap+tcp://", "/store-coap.so"}, {"s3://", "/store-s3.so"},
 };
 
 /* A file whose name ends in `suffix` is mapped into this process. */
@@ -1901,6 +1936,7 @@ static void set_traits(const char *spec)
 	traits.cache = strncmp(spec, "cache:", 6) == 0;
 	traits.fallback = strncmp(spec, "fallback:", 9) == 0;
 	traits.remote = placeholder(spec, &len) != SRV_N;
+	traits.objects = strncmp(spec, "s3:", 3) == 0;
 	traits.dir = strncmp(spec, "dir:", 4) == 0 ||
 		     (spec[0] == '%' && !traits.remote) || spec[0] == '/';
 	for (const char *p = spec; *p; p++) {
