@@ -1531,6 +1531,7 @@ static char member_spec[MAX_MEMBERS][8192];
  * unescaped ',' with "\," read as ','; opened with create. */
 static size_t open_members(eris_store **members)
 {
+	eris_store_options opts = progenv_store_options(ERIS_STORE_CREATE);
 	char spec[8192], cur[8192];
 	const char *p;
 	size_t n = 0, w = 0;
@@ -1546,7 +1547,8 @@ static size_t open_members(eris_store **members)
 			cur[w] = '\0';
 			ck_assert_uint_lt(n, MAX_MEMBERS);
 			memcpy(member_spec[n], cur, w + 1);
-			ck_assert_eris(eris_store_open(&members[n], cur, 1),
+			ck_assert_eris(eris_store_open_opts(&members[n], cur,
+							    &opts),
 				       ERIS_OK);
 			n++;
 			w = 0;
