@@ -17,6 +17,15 @@
  *                 an "ERIS over CoAP" server over UDP or TCP (GET/PUT on
  *                 PATH/blocks, default .well-known/eris/blocks, port
  *                 5683); see eris_store_new_coap()
+ *   s3://BUCKET[/PREFIX][?endpoint=URL&region=R]
+ *                 an S3 bucket: each block is the object PREFIX/REF,
+ *                 reached path-style at ENDPOINT/BUCKET/PREFIX/REF and
+ *                 signed with AWS SigV4 (the s3_* options below; the
+ *                 specification's endpoint= and region= win). GET/HEAD/
+ *                 PUT/DELETE, ListObjectsV2 for foreach; 401/403 are
+ *                 ERIS_EREADONLY for put and remove, ERIS_ERROR
+ *                 ("access denied") otherwise; 5xx and timeouts are tried
+ *                 3 times in all. No credential is ever printed.
  *   cache:LOCAL,REMOTE
  *                 read-through cache: reads try LOCAL, then REMOTE; a
  *                 block found in REMOTE is verified and copied to LOCAL;
@@ -60,8 +69,8 @@
  * with one mutex). A store from
  * another back end is as thread-safe as that back end.
  *
- * Modules. sqlite:, cbor:, http://, https://, coap:// and coap+tcp://
- * need third-party libraries, so their back ends are modules: in the
+ * Modules. sqlite:, cbor:, http://, https://, coap://, coap+tcp:// and
+ * s3:// need third-party libraries, so their back ends are modules: in the
  * shared library, store-NAME.so files loaded from LIBDIR/eris/modules
  * (the directory beside liberis.so) or from the directories given with
  * eris_configure(); in the static library, the modules chosen at build
