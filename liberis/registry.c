@@ -40,6 +40,7 @@ static const struct scheme {
 	{ "https", NULL, "http", "ERIS_WITH_HTTP", "libcurl4" },
 	{ "coap", NULL, "coap", "ERIS_WITH_COAP", "libcoap3" },
 	{ "coap+tcp", NULL, "coap", "ERIS_WITH_COAP", "libcoap3" },
+	{ "rados", NULL, "rados", "ERIS_WITH_RADOS", "librados2" },
 };
 
 #define N_SCHEMES (sizeof(schemes) / sizeof(schemes[0]))
