@@ -116,17 +116,26 @@ static int read_result(const rados_store *r, const block_read *br, int rv,
 {
 	if (rv == -ENOENT)
 		return ERIS_ENOTFOUND;
+	/* Larger than the buffer: librados then fails the read with
+	 * -ERANGE, but the stat says why. */
+	if (br->stat_rv == 0 && br->size > buf_size)
+		return eris_error_set(ERIS_EBLOCKSIZE,
+				      "rados store, pool %s: object of %llu "
+				      "bytes does not fit in %zu",
+				      r->pool, (unsigned long long)br->size,
+				      buf_size);
 	if (rv == 0 && br->stat_rv < 0)
 		rv = br->stat_rv;
 	if (rv == 0 && br->read_rv < 0)
 		rv = br->read_rv;
 	if (rv < 0)
 		return fail(r, "reading", ref, rv);
-	if (br->size > buf_size || br->got != br->size)
-		return eris_error_set(ERIS_EBLOCKSIZE,
-				      "rados store, pool %s: object of %llu "
-				      "bytes is not a block",
-				      r->pool, (unsigned long long)br->size);
+	if (br->got != br->size)
+		return eris_error_set(ERIS_ESTORE,
+				      "rados store, pool %s: short read (%zu "
+				      "of %llu bytes)",
+				      r->pool, br->got,
+				      (unsigned long long)br->size);
 	*out_len = br->got;
 	return ERIS_OK;
 }
