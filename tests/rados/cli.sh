@@ -7,11 +7,15 @@
 #     the bad block;
 #   - erisd --store rados:... serving the content over HTTP to eris get,
 #     several clients at once;
+#   - eris-fuse --store rados:... (when EFUSE is given and FUSE can mount
+#     here; otherwise that part alone is left out, with a message): the
+#     file under the mount is byte for byte the content;
 #   - a missing pool and an unknown option -> exit 3 with the reason.
-# Usage: cli.sh ERIS ERISD
+# Usage: cli.sh ERIS ERISD [EFUSE]
 set -euo pipefail
 ERIS=$1
 ERISD=$2
+EFUSE=${3:-}
 : "${CEPH_CONF:?run through with-cluster.sh}"
 tmp=$(mktemp -d /tmp/eris-rados-cli-XXXXXX)
 ns=cli-$$-$RANDOM
@@ -19,6 +23,7 @@ store="rados:eris?conf=$CEPH_CONF&namespace=$ns"
 pid=''
 cleanup() {
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	fusermount3 -u -z "$tmp/mnt" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -80,6 +85,35 @@ done
 kill "$pid"
 wait "$pid" || true
 pid=''
+
+# eris-fuse over the cluster.
+if [ -n "$EFUSE" ] && [ -c /dev/fuse ] && command -v fusermount3 >/dev/null
+then
+	mkdir "$tmp/mnt"
+	"$EFUSE" --store "$store" "$tmp/mnt" -f 2>"$tmp/fuse.log" &
+	pid=$!
+	mounted=0
+	for _ in $(seq 100); do
+		if grep -q " $tmp/mnt " /proc/mounts; then
+			mounted=1
+			break
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ "$mounted" = 1 ]; then
+		cmp "$tmp/mnt/$big" "$tmp/big" || fail "read through eris-fuse"
+		fusermount3 -u "$tmp/mnt"
+		wait "$pid" || true
+		echo "eris-fuse: read $big back"
+	else
+		echo "note: FUSE cannot mount here ($(head -n 2 "$tmp/fuse.log"));" \
+			"the eris-fuse part is left out" >&2
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	pid=''
+fi
 
 # A block overwritten in the cluster with other bytes: refused by R3.
 name=$(rados -c "$CEPH_CONF" -p eris -N "$ns" ls | head -n 1)
