@@ -5,6 +5,10 @@
 #   - an object overwritten with other bytes (rados put) -> eris get exit
 #     1 naming rule R3; an object removed -> exit 1 naming R1; fsck counts
 #     the bad block;
+#   - export to a bundle and import into a second namespace; store gc
+#     keeping one of two contents there removes exactly the other's
+#     blocks; cache:sqlite:...,rados:... reads through and fills the
+#     local cache;
 #   - erisd --store rados:... serving the content over HTTP to eris get,
 #     several clients at once;
 #   - eris-fuse --store rados:... (when EFUSE is given and FUSE can mount
@@ -52,6 +56,36 @@ grep -q ' 0 bad' "$tmp/fsck" || fail "fsck said $(cat "$tmp/fsck")"
 # The blocks are objects named by reference, in this namespace only.
 objs=$(rados -c "$CEPH_CONF" -p eris -N "$ns" ls | wc -l)
 [ "$objs" = "$n" ] || fail "$objs objects for $n blocks"
+
+# export / import between namespaces, gc in the second one.
+store2="rados:eris?conf=$CEPH_CONF&namespace=$ns-2"
+"$ERIS" export --store "$store" "$big" "$small" >"$tmp/bundle" ||
+	fail "export"
+"$ERIS" import --store "$store2" "$tmp/bundle" >"$tmp/imported" ||
+	fail "import"
+grep -qx "$big" "$tmp/imported" || fail "import: $(cat "$tmp/imported")"
+"$ERIS" get --store "$store2" "$small" | cmp - "$tmp/small" ||
+	fail "get after import"
+"$ERIS" store gc --store "$store2" --keep "$small" >"$tmp/gc" 2>&1 ||
+	fail "gc: $(cat "$tmp/gc")"
+left=$(rados -c "$CEPH_CONF" -p eris -N "$ns-2" ls | wc -l)
+smallblocks=$("$ERIS" store stats --store "$store2" |
+	sed -n 's/^blocks: //p')
+if [ "$left" != "$smallblocks" ] || [ "$left" -ge 10 ]; then
+	fail "gc left $left objects: $(cat "$tmp/gc")"
+fi
+"$ERIS" get --store "$store2" "$small" | cmp - "$tmp/small" ||
+	fail "get after gc"
+rados -c "$CEPH_CONF" -p eris -N "$ns-2" ls |
+	while read -r o; do rados -c "$CEPH_CONF" -p eris -N "$ns-2" rm "$o"; done
+
+# A local sqlite cache in front of the cluster (made by a first put).
+"$ERIS" put -q --store "sqlite:$tmp/local.sqlite" "$tmp/small" >/dev/null ||
+	fail "put into the local store"
+cache="cache:sqlite:$tmp/local.sqlite,$store"
+"$ERIS" get --store "$cache" "$big" | cmp - "$tmp/big" || fail "get via cache"
+"$ERIS" get --store "sqlite:$tmp/local.sqlite" "$big" | cmp - "$tmp/big" ||
+	fail "the local cache was not filled"
 
 # erisd in front of the cluster, read by several clients at once.
 "$ERISD" --listen 127.0.0.1:0 --store "$store" --cache-size 0 \
@@ -115,23 +149,28 @@ then
 	pid=''
 fi
 
-# A block overwritten in the cluster with other bytes: refused by R3.
-name=$(rados -c "$CEPH_CONF" -p eris -N "$ns" ls | head -n 1)
+# A block overwritten in the cluster with other bytes: refused by R3. In
+# a namespace holding only the big content, so that every object is one
+# of its blocks.
+ns3=$ns-3
+store3="rados:eris?conf=$CEPH_CONF&namespace=$ns3"
+"$ERIS" put -q --store "$store3" "$tmp/big" >/dev/null || fail "put big 3"
+name=$(rados -c "$CEPH_CONF" -p eris -N "$ns3" ls | head -n 1)
 head -c 32768 /dev/urandom >"$tmp/junk"
-rados -c "$CEPH_CONF" -p eris -N "$ns" put "$name" "$tmp/junk"
+rados -c "$CEPH_CONF" -p eris -N "$ns3" put "$name" "$tmp/junk"
 code=0
-"$ERIS" get --store "$store" "$big" >/dev/null 2>"$tmp/err" || code=$?
+"$ERIS" get --store "$store3" "$big" >/dev/null 2>"$tmp/err" || code=$?
 [ "$code" = 1 ] || fail "corrupt object: exit $code, $(cat "$tmp/err")"
 grep -q "R3.*$name" "$tmp/err" || fail "corrupt object: $(cat "$tmp/err")"
 code=0
-"$ERIS" store fsck --store "$store" >"$tmp/fsck" 2>&1 || code=$?
+"$ERIS" store fsck --store "$store3" >"$tmp/fsck" 2>&1 || code=$?
 [ "$code" != 0 ] || fail "fsck passed a corrupt block"
 grep -q ' 1 bad' "$tmp/fsck" || fail "fsck said $(cat "$tmp/fsck")"
 
 # A block removed from the cluster: missing, R1.
-rados -c "$CEPH_CONF" -p eris -N "$ns" rm "$name"
+rados -c "$CEPH_CONF" -p eris -N "$ns3" rm "$name"
 code=0
-"$ERIS" get --store "$store" "$big" >/dev/null 2>"$tmp/err" || code=$?
+"$ERIS" get --store "$store3" "$big" >/dev/null 2>"$tmp/err" || code=$?
 [ "$code" = 1 ] || fail "missing object: exit $code, $(cat "$tmp/err")"
 grep -q "R1.*$name" "$tmp/err" || fail "missing object: $(cat "$tmp/err")"
 
@@ -147,6 +186,8 @@ code=0
 [ "$code" = 3 ] || fail "unknown option: exit $code"
 grep -q 'unknown option "colour"' "$tmp/err" || fail "$(cat "$tmp/err")"
 
-rados -c "$CEPH_CONF" -p eris -N "$ns" ls |
-	while read -r o; do rados -c "$CEPH_CONF" -p eris -N "$ns" rm "$o"; done
+for n in "$ns" "$ns3"; do
+	rados -c "$CEPH_CONF" -p eris -N "$n" ls |
+		while read -r o; do rados -c "$CEPH_CONF" -p eris -N "$n" rm "$o"; done
+done
 echo "PASS"
