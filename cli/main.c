@@ -27,6 +27,8 @@ static const char stores_help[] =
 	"  coap://HOST[:PORT][/PATH], coap+tcp://HOST[:PORT][/PATH]\n"
 	"             an ERIS-over-CoAP server over UDP or TCP (port 5683,\n"
 	"             .well-known/eris/blocks by default); blocks are verified\n"
+	"  rados:POOL[?conf=PATH&id=CLIENT&namespace=NS&timeout=SECONDS]\n"
+	"             a pool of a Ceph cluster (librados); blocks are verified\n"
 	"  cache:LOCAL,REMOTE\n"
 	"             read LOCAL, else REMOTE (verified, then copied to LOCAL);\n"
 	"             puts go to LOCAL and REMOTE\n"

@@ -41,6 +41,7 @@ static const struct scheme {
 	{ "coap", NULL, "coap", "ERIS_WITH_COAP", "libcoap3" },
 	{ "coap+tcp", NULL, "coap", "ERIS_WITH_COAP", "libcoap3" },
 	{ "s3", NULL, "s3", "ERIS_WITH_S3", "libcurl4, libexpat1" },
+	{ "rados", NULL, "rados", "ERIS_WITH_RADOS", "librados2" },
 };
 
 #define N_SCHEMES (sizeof(schemes) / sizeof(schemes[0]))

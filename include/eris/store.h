@@ -26,6 +26,9 @@
  *                 ERIS_EREADONLY for put and remove, ERIS_ERROR
  *                 ("access denied") otherwise; 5xx and timeouts are tried
  *                 3 times in all. No credential is ever printed.
+ *   rados:POOL[?conf=PATH&id=CLIENT&namespace=NS&timeout=SECONDS]
+ *                 a pool of a Ceph cluster, through librados (see
+ *                 below)
  *   cache:LOCAL,REMOTE
  *                 read-through cache: reads try LOCAL, then REMOTE; a
  *                 block found in REMOTE is verified and copied to LOCAL;
@@ -59,19 +62,35 @@
  * ERIS_OK but was not flushed may be lost in a crash; eris_store_free()
  * commits the queue but cannot report a failure.
  *
+ * rados store: one RADOS object per block in pool POOL (and namespace
+ * NS, if given), named by the block's 52-character base32 reference and
+ * holding exactly the block. conf= names the cluster's configuration
+ * file (default: where Ceph's tools look: $CEPH_CONF, /etc/ceph/ceph.conf,
+ * ...), id= the client (default client.admin; "admin" means the same),
+ * whose key comes from the keyring the configuration names. A put is one
+ * atomic exclusive create: a block already there is success and is not
+ * rewritten. A write acknowledged by the cluster is on as many replicas
+ * as the pool requires, so flush has nothing to do. get_many keeps 16
+ * asynchronous reads in flight; foreach lists the namespace and skips
+ * objects whose names are not references. Connecting and every monitor
+ * or OSD operation give up after timeout= seconds (default 15), so a
+ * cluster that is down or unhealthy gives ERIS_ESTORE with librados's
+ * reason ("Connection timed out") instead of a hang; so does a missing
+ * pool, named. Values are taken literally (no '&' in them).
+ *
  * Blocks never change, so put is idempotent. eris_store_put() hashes
  * every block it is given and eris_store_get() every block it returns:
  * the store API is the one place blocks are verified, a store is never
  * trusted, and a back end never hashes again what it is handed.
  *
- * Threads: the built-in stores (mem, dir, sqlite, http, coap) may be used
- * from several threads at once (sqlite, http and coap serialize calls
- * with one mutex). A store from
+ * Threads: the built-in stores (mem, dir, sqlite, http, coap, rados) may
+ * be used from several threads at once (sqlite, http and coap serialize
+ * calls with one mutex; rados runs them concurrently). A store from
  * another back end is as thread-safe as that back end.
  *
- * Modules. sqlite:, cbor:, http://, https://, coap://, coap+tcp:// and
- * s3:// need third-party libraries, so their back ends are modules: in the
- * shared library, store-NAME.so files loaded from LIBDIR/eris/modules
+ * Modules. sqlite:, cbor:, http://, https://, coap://, coap+tcp://,
+ * s3:// and rados: need third-party libraries, so their back ends are
+ * modules: in the shared library, store-NAME.so files loaded from LIBDIR/eris/modules
  * (the directory beside liberis.so) or from the directories given with
  * eris_configure(); in the static library, the modules chosen at build
  * time are linked in. A scheme whose module is missing fails with
@@ -134,7 +153,7 @@ typedef struct eris_store_options {
  * (ERIS_STORE_CREATE, ERIS_STORE_READONLY; 0 for none). The scheme is
  * looked up in liberis's table of back ends; a back end that needs a
  * third-party library is a module (sqlite:, cbor:, http://, https://,
- * coap://, coap+tcp://), loaded the first time it is used.
+ * coap://, coap+tcp://, rados:), loaded the first time it is used.
  *
  * @param out   receives the store; free with eris_store_free()
  * @return ERIS_OK; ERIS_ESTORE (bad or unknown specification, cannot

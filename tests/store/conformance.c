@@ -24,7 +24,9 @@
  * each case starts on loopback ports, serving dir:%T/server, e.g.
  * "sqlite:%T/x.sqlite", "cache:mem:,cache:dir:%T/a\,dir:%T/b" or
  * "fallback:dir:%T/a,%{coap}". The run exits 77 (skipped) when erisd
- * cannot run here (no io_uring).
+ * cannot run here (no io_uring). "%N" stands for a name unique to the
+ * case, for stores shared by every case of a run: a RADOS namespace of
+ * one test cluster ("rados:eris?conf=...&namespace=%N").
  *
  * What the specification implies (see `traits`):
  *   - cbor: is read-only. Its cases get their blocks from a bundle written
@@ -40,6 +42,9 @@
  *   - cache: removes from LOCAL only, so a removed block comes back from
  *     REMOTE on the next get (documented in liberis/stores/compose.c).
  *   - dir: (or a bare path) also gets a case for what its listing skips.
+ *   - rados: keeps its blocks in a cluster, not in files of the case's
+ *     directory: the on-disk corruption is made with the rados tool in
+ *     tests/rados instead.
  *   - cache: and fallback: also get the composite cases, which open the
  *     members themselves (to look into and corrupt them) and build the
  *     composite with eris_store_new_cache()/eris_store_new_fallback().
@@ -104,6 +109,7 @@ static struct {
 			 * store, or a fallback: with a remote member */
 	int objects;    /* s3://: blocks are objects of a server that lists
 			 * and removes, not files under %T */
+	int cluster;    /* rados: its blocks are not in the case's files */
 } traits;
 
 /* The erisd this run starts per case (ERISD_BIN; see server_start). */
@@ -321,21 +327,22 @@ static int placeholder(const char *p, size_t *len)
 static void expand(char *out, size_t size, const char *templ)
 {
 	size_t o = 0, tl = strlen(tmpdir), pl;
-	char name[256];
 	int k;
 
-	snprintf(name, sizeof(name), "%s-%s", strrchr(basedir, '/') + 1,
-		 strrchr(tmpdir, '/') + 1);
 	for (const char *p = templ; *p; p++) {
-		if (p[0] == '%' && p[1] == 'T') {
+		if (p[0] == '%' && p[1] == 'N') {
+			/* The run's and the case's random directory names. */
+			int n = snprintf(out + o, size - o, "%s.%s",
+					 strrchr(basedir, '/') + 1,
+					 strrchr(tmpdir, '/') + 1);
+
+			ck_assert(n > 0 && (size_t)n < size - o);
+			o += (size_t)n;
+			p++;
+		} else if (p[0] == '%' && p[1] == 'T') {
 			ck_assert_uint_lt(o + tl, size);
 			memcpy(out + o, tmpdir, tl);
 			o += tl;
-			p++;
-		} else if (p[0] == '%' && p[1] == 'N') {
-			ck_assert_uint_lt(o + strlen(name), size);
-			memcpy(out + o, name, strlen(name));
-			o += strlen(name);
 			p++;
 		} else if ((k = placeholder(p, &pl)) != SRV_N) {
 			size_t ul = strlen(srv_url[k]);
@@ -1179,7 +1186,7 @@ START_TEST(test_tampered)
 		ck_assert_int_ne(memcmp(got, bad, 64), 0);
 		eris_store_free(s);
 	}
-	if (!traits.persistent) {
+	if (!traits.persistent || traits.cluster) {
 		eris_store_free(seed);
 		return;
 	}
@@ -1234,6 +1241,7 @@ static const char *const module_of[][2] = {
 	{"sqlite:", "/store-sqlite.so"},  {"cbor:", "/store-cbor.so"},
 	{"http://", "/store-http.so"},    {"coap://", "/store-coap.so"},
 	{"coap+tcp://", "/store-coap.so"}, {"s3://", "/store-s3.so"},
+	{"coap+tcp://", "/store-coap.so"}, {"rados:", "/store-rados.so"},
 };
 
 /* A file whose name ends in `suffix` is mapped into this process. */
@@ -1939,6 +1947,7 @@ static void set_traits(const char *spec)
 	traits.fallback = strncmp(spec, "fallback:", 9) == 0;
 	traits.remote = placeholder(spec, &len) != SRV_N;
 	traits.objects = strncmp(spec, "s3:", 3) == 0;
+	traits.cluster = strncmp(spec, "rados:", 6) == 0;
 	traits.dir = strncmp(spec, "dir:", 4) == 0 ||
 		     (spec[0] == '%' && !traits.remote) || spec[0] == '/';
 	for (const char *p = spec; *p; p++) {
