@@ -59,8 +59,9 @@ need="ceph-mon ceph-osd ceph ceph-authtool monmaptool rados python3"
 [ "$RGW" = 1 ] && need="$need radosgw radosgw-admin curl"
 for prog in $need; do
 	if ! command -v "$prog" >/dev/null 2>&1; then
-		say "Ceph is not installed ($prog not found): skipping." \
-			"Debian: apt-get install ceph-mon ceph-osd ceph-common radosgw"
+		say "$prog not found: no test cluster, skipping." \
+			"Debian: apt-get install ceph-mon ceph-osd ceph-common" \
+			"radosgw curl (tools/install-deps.sh installs them)"
 		exit 77
 	fi
 done

@@ -22,10 +22,12 @@ up)
 		exit 0
 	fi
 	rc=0
-	"$TOOLS/ceph-up.sh" "$DIR/cluster" --rgw > "$DIR/env.tmp" || rc=$?
+	"$TOOLS/ceph-up.sh" "$DIR/cluster" --rgw > "$DIR/env.tmp" \
+		2> "$DIR/up.err" || rc=$?
+	cat "$DIR/up.err" >&2
 	if [ "$rc" = 77 ]; then
-		echo "Ceph is not installed (tools/install-deps.sh installs it)" \
-			> "$DIR/absent"
+		# ceph-up.sh's own reason (which program is missing).
+		tail -n 1 "$DIR/up.err" > "$DIR/absent"
 		exit 0
 	fi
 	[ "$rc" = 0 ] || exit "$rc"
