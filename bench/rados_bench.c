@@ -222,7 +222,7 @@ int main(int argc, char **argv)
 	double many = 0;
 	int reps = 1;
 	rados_t cluster;
-	rados_ioctx_t io;
+	rados_ioctx_t io = NULL;
 	eris_store *s;
 	int rc;
 
