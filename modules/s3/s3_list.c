@@ -280,10 +280,11 @@ int eris__s3_list_feed(s3_list *l, const char *data, size_t len, int final)
 							  XML_ErrorString(e));
 			return l->rc;
 		}
-		data += n;
-		len -= (size_t)n;
+		/* Before advancing: the final call may have no data (NULL). */
 		if (last)
 			break;
+		data += n;
+		len -= (size_t)n;
 	}
 	if (final && l->root == 2)
 		l->rc = eris_error_set(ERIS_ESTORE,
