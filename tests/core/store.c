@@ -227,6 +227,55 @@ START_TEST(test_specs)
 }
 END_TEST
 
+/* Opening flags and options: a read-only store refuses put and remove
+ * and keeps what it holds; bad flags and versions are refused. */
+START_TEST(test_open_flags)
+{
+	eris_store_options opts = ERIS_STORE_OPTIONS_INIT;
+	uint8_t block[ERIS_BLOCK_SIZE_1K], buf[ERIS_BLOCK_SIZE_1K], ref[32];
+	uint8_t other_ref[32];
+	char spec[400];
+	size_t len;
+	eris_store *s;
+
+	snprintf(spec, sizeof(spec), "dir:%s/ro", tmpdir);
+	make_block(block, sizeof(block), ref, 7);
+	ck_assert_eris(eris_block_verify(ref, block, sizeof(block)), ERIS_OK);
+	ck_assert_eris(eris_block_verify(ref, block, 1000), ERIS_EBLOCKSIZE);
+	ck_assert_eris(eris_store_open(&s, spec, ERIS_STORE_CREATE), ERIS_OK);
+	ck_assert_eris(eris_store_put(s, ref, block, sizeof(block)), ERIS_OK);
+	eris_store_free(s);
+
+	ck_assert_eris(eris_store_open(&s, spec, ERIS_STORE_READONLY), ERIS_OK);
+	ck_assert_eris(eris_store_get(s, ref, buf, sizeof(buf), &len), ERIS_OK);
+	ck_assert_eris(eris_store_remove(s, ref), ERIS_EREADONLY);
+	make_block(block, sizeof(block), other_ref, 8);
+	ck_assert_eris(eris_block_verify(ref, block, sizeof(block)),
+		       ERIS_EMISMATCH);
+	ck_assert_eris(eris_store_put(s, other_ref, block, sizeof(block)),
+		       ERIS_EREADONLY);
+	ck_assert_int_eq(eris_store_has(s, other_ref), 0);
+	ck_assert_int_eq(eris_store_has(s, ref), 1);
+	eris_store_free(s);
+
+	/* A composite opened read-only passes the flag to its members. */
+	snprintf(spec, sizeof(spec), "fallback:dir:%s/ro", tmpdir);
+	ck_assert_eris(eris_store_open(&s, spec, ERIS_STORE_READONLY), ERIS_OK);
+	ck_assert_eris(eris_store_put(s, other_ref, block, sizeof(block)),
+		       ERIS_EREADONLY);
+	eris_store_free(s);
+
+	ck_assert_eris(eris_store_open(&s, "mem:",
+				       ERIS_STORE_CREATE | ERIS_STORE_READONLY),
+		       ERIS_EINVAL);
+	ck_assert_eris(eris_store_open(&s, "mem:", 4), ERIS_EINVAL);
+	opts.version = ERIS_STORE_OPTIONS_VERSION + 1;
+	ck_assert_eris(eris_store_open_opts(&s, "mem:", &opts), ERIS_EINVAL);
+	ck_assert_eris(eris_store_open_opts(&s, "mem:", NULL), ERIS_OK);
+	eris_store_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store");
@@ -238,6 +287,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_codec_through_store, 0, 2);
 	tcase_add_test(tc, test_dir_layout);
 	tcase_add_test(tc, test_specs);
+	tcase_add_test(tc, test_open_flags);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
