@@ -27,11 +27,18 @@ static const struct option get_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Content is read this much at a time: the decoder checks a read's
+ * leaves in batches and, from a remote store, fetches the next batch
+ * while it checks one; a read ends that pipeline, so reads are large. */
+#define GET_CHUNK ((size_t)16 << 20)
+
 /* Copy content [start, end) from the decoder to `fd`. */
 static int copy_range(const char *cmd, eris_decoder *dec, uint64_t start,
 		      uint64_t end, int fd, const char *out_name, int quiet)
 {
-	uint8_t *buf = malloc(CLI_CHUNK);
+	size_t chunk = end - start < GET_CHUNK ? (size_t)(end - start)
+					       : GET_CHUNK;
+	uint8_t *buf = malloc(chunk ? chunk : 1);
 	uint64_t pos = start;
 	int ret = EXIT_OK;
 
@@ -41,8 +48,7 @@ static int copy_range(const char *cmd, eris_decoder *dec, uint64_t start,
 	}
 	progress_start("get", end - start, quiet);
 	while (pos < end) {
-		size_t want = end - pos < CLI_CHUNK ? (size_t)(end - pos)
-						    : CLI_CHUNK;
+		size_t want = end - pos < chunk ? (size_t)(end - pos) : chunk;
 		size_t got = 0;
 		int rc = eris_decoder_pread(dec, buf, want, pos, &got);
 
@@ -66,7 +72,7 @@ static int copy_range(const char *cmd, eris_decoder *dec, uint64_t start,
 		progress_update(pos - start);
 	}
 	progress_clear();
-	eris_memzero(buf, CLI_CHUNK);
+	eris_memzero(buf, chunk);
 	free(buf);
 	return ret;
 }

@@ -109,6 +109,12 @@ struct batch {
 	int *rcs;
 	struct leaf_task *tasks;
 	uint8_t *nodes; /* 2 blocks per task: cipher, plain */
+	/* Prefetch (remote stores, tasks that do not load their node):
+	 * the leaves' pairs, copied out of the node cache, and their
+	 * blocks, fetched by the caller before the tasks run. */
+	uint8_t *pairs;  /* 64 bytes per leaf: reference and key */
+	uint8_t *blocks; /* one block per leaf */
+	int fetched;     /* bufs, lens and rcs hold the fetched leaves */
 };
 
 /* Check (and decrypt) leaves [first, first + n) of one level-1 node,
@@ -477,6 +483,10 @@ static void batch_free(eris_decoder *dec)
 		if (b->nodes)
 			eris_memzero(b->nodes, dec->task_max * 2 * dec->bs);
 		eris__free(b->nodes);
+		if (b->pairs) /* keys */
+			eris_memzero(b->pairs, dec->batch_max * 64);
+		eris__free(b->pairs);
+		eris__free(b->blocks);
 		eris__free(b);
 		dec->batch[i] = NULL;
 	}
@@ -531,8 +541,13 @@ static int batch_alloc(eris_decoder *dec)
 		b->tasks = eris__calloc(tasks, sizeof(*b->tasks));
 		if (load)
 			b->nodes = eris__malloc(tasks * 2 * dec->bs);
+		if (dec->store->remote && !load) {
+			b->pairs = eris__malloc(n * 64);
+			b->blocks = eris__malloc(n * dec->bs);
+		}
 		ok = b->bufs && b->refs && b->lens && b->rcs && b->tasks &&
-		     (!load || b->nodes);
+		     (!load || b->nodes) &&
+		     (!dec->store->remote || load || (b->pairs && b->blocks));
 	}
 	if (!ok || dec->scratch == NULL) {
 		batch_free(dec);
@@ -578,17 +593,20 @@ static int task_leaves_check(const eris_decoder *dec, struct batch *b,
 	size_t s = task->slot, n = task->n;
 	int rc;
 
-	for (size_t j = 0; j < n; j++) {
-		memcpy(b->refs[s + j], pairs + j * 64, ERIS_REF_BYTES);
-		b->bufs[s + j] = scratch + j * dec->bs;
+	if (!b->fetched) {
+		for (size_t j = 0; j < n; j++) {
+			memcpy(b->refs[s + j], pairs + j * 64,
+			       ERIS_REF_BYTES);
+			b->bufs[s + j] = scratch + j * dec->bs;
+		}
+		rc = eris__store_get_many_raw(dec->store, n,
+					      (const uint8_t(*)[ERIS_REF_BYTES])
+						      b->refs + s,
+					      b->bufs + s, dec->bs,
+					      b->lens + s, b->rcs + s);
+		if (rc < 0)
+			return rc;
 	}
-	rc = eris__store_get_many_raw(dec->store, n,
-				      (const uint8_t(*)[ERIS_REF_BYTES])
-					      b->refs + s,
-				      b->bufs + s, dec->bs,
-				      b->lens + s, b->rcs + s);
-	if (rc < 0)
-		return rc;
 	for (size_t g = 0; g < n; g += ERIS__B2B_MAX_LANES) {
 		size_t end = n - g < ERIS__B2B_MAX_LANES
 				     ? n
@@ -676,6 +694,7 @@ static int plan_batch(eris_decoder *dec, struct batch *b, uint64_t first,
 		n = dec->batch_max;
 	b->first = first;
 	b->n = (size_t)n;
+	b->fetched = 0;
 	while (slot < b->n) {
 		uint64_t idx = first + slot, g = idx / dec->arity;
 		uint64_t end = (g + 1) * dec->arity;
@@ -731,6 +750,42 @@ cut:
 	return (int)t;
 }
 
+/* For a remote store: copy the planned batch's pairs out of the node
+ * cache (its tasks read the copy, so the next plan may replace the
+ * cache while they run) and fetch all its leaves with one get_many, so
+ * that the store keeps its reads in flight across task boundaries. The
+ * caller does this for the next batch while the current one's tasks
+ * check and decrypt. A batch the store failed as a whole is an error
+ * (in content order, after the batches before it). Nothing to do for
+ * other stores, nor where tasks load their own level-1 node. */
+static int prefetch_batch(eris_decoder *dec, struct batch *b)
+{
+	int rc;
+
+	if (b->blocks == NULL || b->n == 0 || b->fetched)
+		return ERIS_OK;
+	for (size_t t = 0; t < b->ntasks; t++) {
+		struct leaf_task *task = &b->tasks[t];
+		uint8_t *copy = b->pairs + task->slot * 64;
+
+		memcpy(copy, task->pairs, task->n * 64);
+		task->pairs = copy;
+		for (size_t j = 0; j < task->n; j++) {
+			memcpy(b->refs[task->slot + j], copy + j * 64,
+			       ERIS_REF_BYTES);
+			b->bufs[task->slot + j] =
+				b->blocks + (task->slot + j) * dec->bs;
+		}
+	}
+	rc = eris__store_get_many_raw(dec->store, b->n,
+				      (const uint8_t(*)[ERIS_REF_BYTES])b->refs,
+				      b->bufs, dec->bs, b->lens, b->rcs);
+	if (rc < 0)
+		return rc;
+	b->fetched = 1;
+	return ERIS_OK;
+}
+
 /* Fetch and verify the `n` whole leaves from `first` (never the last
  * leaf), batch by batch; decrypt them to `out` unless it is NULL (verify
  * only). While one batch's tasks run, the caller plans the next (loading
@@ -750,7 +805,8 @@ static int fetch_run(eris_decoder *dec, uint64_t first, uint64_t n,
 		return rc;
 	cur = dec->batch[0];
 	next = dec->batch[1];
-	if ((rc = plan_batch(dec, cur, first, n, 0)) < 0)
+	if ((rc = plan_batch(dec, cur, first, n, 0)) < 0 ||
+	    (rc = prefetch_batch(dec, cur)) < 0)
 		return rc;
 	for (;;) {
 		struct batch_job job = {
@@ -762,7 +818,11 @@ static int fetch_run(eris_decoder *dec, uint64_t first, uint64_t n,
 
 		eris__pool_start(dec->pool, cur->ntasks, run_task, &job);
 		if (after < end) {
-			planned = plan_batch(dec, next, after, end - after, 1);
+			/* cur's tasks read the node cache unless prefetched */
+			planned = plan_batch(dec, next, after, end - after,
+					     !cur->fetched);
+			if (planned > 0 && (rc = prefetch_batch(dec, next)) < 0)
+				planned = rc;
 			if (planned < 0) /* ours: kept until cur is checked */
 				snprintf(msg, sizeof(msg), "%s",
 					 eris_error_last());
@@ -780,6 +840,8 @@ static int fetch_run(eris_decoder *dec, uint64_t first, uint64_t n,
 			return eris_error_set(planned, "%s", msg);
 		if (next->n == 0 &&
 		    (rc = plan_batch(dec, next, after, end - after, 0)) < 0)
+			return rc;
+		if ((rc = prefetch_batch(dec, next)) < 0)
 			return rc;
 		job.b = cur; /* swap: next runs, cur is planned into */
 		cur = next;

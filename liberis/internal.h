@@ -14,6 +14,10 @@
 struct eris_store {
 	eris_store_backend *backend;
 	unsigned flags; /* ERIS_STORE_READONLY: put and remove refused */
+	/* Reads wait on a network round trip (http, coap, s3, rados, or a
+	 * composite with such a member): the decoder then fetches the next
+	 * batch of leaves while the current one is checked. */
+	int remote;
 };
 
 /* Put without re-hashing: for the encoder, which just computed `ref`. */

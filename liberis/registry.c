@@ -28,20 +28,21 @@ static const struct scheme {
 	open_fn open;        /* built into the core, or */
 	const char *module;  /* the module that serves it, */
 	const char *option;  /* the CMake option that builds that module, */
-	const char *package; /* and the Debian package of its library */
+	const char *package; /* and the Debian package of its library; */
+	int remote;          /* reads cross a network (internal.h) */
 } schemes[] = {
-	{ "mem", open_mem, NULL, NULL, NULL },
-	{ "dir", open_dir, NULL, NULL, NULL },
-	{ "cache", open_cache, NULL, NULL, NULL },
-	{ "fallback", open_fallback, NULL, NULL, NULL },
-	{ "sqlite", NULL, "sqlite", "ERIS_WITH_SQLITE", "libsqlite3-0" },
-	{ "cbor", NULL, "cbor", "ERIS_WITH_CBOR", "libcbor0.8" },
-	{ "http", NULL, "http", "ERIS_WITH_HTTP", "libcurl4" },
-	{ "https", NULL, "http", "ERIS_WITH_HTTP", "libcurl4" },
-	{ "coap", NULL, "coap", "ERIS_WITH_COAP", "libcoap3" },
-	{ "coap+tcp", NULL, "coap", "ERIS_WITH_COAP", "libcoap3" },
-	{ "s3", NULL, "s3", "ERIS_WITH_S3", "libcurl4, libexpat1" },
-	{ "rados", NULL, "rados", "ERIS_WITH_RADOS", "librados2" },
+	{ "mem", open_mem, NULL, NULL, NULL, 0 },
+	{ "dir", open_dir, NULL, NULL, NULL, 0 },
+	{ "cache", open_cache, NULL, NULL, NULL, 0 },
+	{ "fallback", open_fallback, NULL, NULL, NULL, 0 },
+	{ "sqlite", NULL, "sqlite", "ERIS_WITH_SQLITE", "libsqlite3-0", 0 },
+	{ "cbor", NULL, "cbor", "ERIS_WITH_CBOR", "libcbor0.8", 0 },
+	{ "http", NULL, "http", "ERIS_WITH_HTTP", "libcurl4", 1 },
+	{ "https", NULL, "http", "ERIS_WITH_HTTP", "libcurl4", 1 },
+	{ "coap", NULL, "coap", "ERIS_WITH_COAP", "libcoap3", 1 },
+	{ "coap+tcp", NULL, "coap", "ERIS_WITH_COAP", "libcoap3", 1 },
+	{ "s3", NULL, "s3", "ERIS_WITH_S3", "libcurl4, libexpat1", 1 },
+	{ "rados", NULL, "rados", "ERIS_WITH_RADOS", "librados2", 1 },
 };
 
 #define N_SCHEMES (sizeof(schemes) / sizeof(schemes[0]))
@@ -125,7 +126,10 @@ static int open_request(eris_store **out, const eris_module_request *req,
 	snprintf(what, sizeof(what), "\"%s:\" stores", sc->scheme);
 	if ((rc = module_of(&m, sc, what)) < 0)
 		return rc;
-	return m->open(out, req);
+	if ((rc = m->open(out, req)) < 0)
+		return rc;
+	(*out)->remote = sc->remote;
+	return ERIS_OK;
 }
 
 int eris_store_open_opts(eris_store **out, const char *spec,

@@ -276,6 +276,7 @@ int eris_store_new_cache(eris_store **out, eris_store *local,
 			 eris_store *remote)
 {
 	cache_store *c;
+	int rc;
 
 	*out = NULL;
 	if (local == NULL || remote == NULL) {
@@ -301,7 +302,10 @@ int eris_store_new_cache(eris_store **out, eris_store *local,
 	c->parent.free = cache_free;
 	c->parent.foreach = cache_foreach;
 	c->parent.remove = cache_remove;
-	return eris_store_new_from_backend(out, &c->parent);
+	if ((rc = eris_store_new_from_backend(out, &c->parent)) < 0)
+		return rc;
+	(*out)->remote = local->remote || remote->remote;
+	return ERIS_OK;
 }
 
 /* ----------------------------------------------------------------------
@@ -505,7 +509,7 @@ static void fallback_free(eris_store_backend *b)
 int eris_store_new_fallback(eris_store **out, eris_store **stores, size_t n)
 {
 	fallback_store *f = NULL;
-	int missing = stores == NULL || n == 0;
+	int missing = stores == NULL || n == 0, rc;
 
 	*out = NULL;
 	for (size_t i = 0; !missing && i < n; i++)
@@ -532,5 +536,9 @@ int eris_store_new_fallback(eris_store **out, eris_store **stores, size_t n)
 	f->parent.free = fallback_free;
 	f->parent.foreach = fallback_foreach;
 	f->parent.remove = fallback_remove;
-	return eris_store_new_from_backend(out, &f->parent);
+	if ((rc = eris_store_new_from_backend(out, &f->parent)) < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		(*out)->remote |= stores[i]->remote;
+	return ERIS_OK;
 }

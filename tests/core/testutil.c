@@ -89,6 +89,24 @@ static int ts_get(eris_store_backend *b, const uint8_t *ref, uint8_t *buf,
 	return ERIS_OK;
 }
 
+static int ts_get_many(eris_store_backend *b, size_t n,
+		       const uint8_t (*refs)[ERIS_REF_BYTES],
+		       uint8_t *const *bufs, size_t buf_size,
+		       size_t *out_lens, int *results)
+{
+	test_store *ts = (test_store *)b;
+
+	if (++ts->get_many_calls == ts->fail_get_many_at)
+		return eris_error_set(ERIS_ESTORE,
+				      "injected batch failure: store down");
+	for (size_t i = 0; i < n; i++) {
+		out_lens[i] = 0;
+		results[i] = ts_get(b, refs[i], bufs[i], buf_size,
+				    &out_lens[i]);
+	}
+	return ERIS_OK;
+}
+
 static int ts_put(eris_store_backend *b, const uint8_t *ref,
 		  const uint8_t *block, size_t len)
 {
@@ -141,6 +159,7 @@ eris_store *test_store_new(test_store **out_backend)
 	ck_assert_ptr_nonnull(ts->slots);
 	ts->parent.version = ERIS_STORE_BACKEND_VERSION;
 	ts->parent.get = ts_get;
+	ts->parent.get_many = ts_get_many;
 	ts->parent.put = ts_put;
 	ts->parent.free = ts_free;
 	ck_assert_int_eq(eris_store_new_from_backend(&store, &ts->parent),
@@ -203,4 +222,9 @@ int run_suite(Suite *s)
 eris_store_backend *test_backend_of(eris_store *store)
 {
 	return store->backend;
+}
+
+void test_store_set_remote(eris_store *store, int remote)
+{
+	store->remote = remote;
 }

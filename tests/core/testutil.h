@@ -19,6 +19,10 @@
  * has no such call: the library keeps it private (liberis/internal.h). */
 eris_store_backend *test_backend_of(eris_store *store);
 
+/* Mark a store as remote, as the library marks network stores: the
+ * decoder then fetches a batch of leaves ahead (liberis/internal.h). */
+void test_store_set_remote(eris_store *store, int remote);
+
 typedef struct {
 	uint8_t ref[ERIS_REF_BYTES];
 	uint8_t *data; /* NULL = empty slot */
@@ -37,6 +41,10 @@ typedef struct {
 	uint64_t puts;
 	/* Fail the Nth get/put (1-based) with ERIS_ERROR; 0 = never. */
 	uint64_t fail_get_at, fail_put_at;
+	/* Fail the Nth get_many call as a whole with ERIS_ESTORE, as a
+	 * store that went down mid-way; 0 = never. */
+	_Atomic uint64_t get_many_calls;
+	uint64_t fail_get_many_at;
 	/* The reference of every put, in order, repeats included. */
 	uint8_t (*put_log)[ERIS_REF_BYTES];
 	size_t put_log_len, put_log_cap;

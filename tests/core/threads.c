@@ -12,6 +12,9 @@
  * time, leaves and internal nodes), decoding and verifying fail with the
  * same code and the same message on every thread count; with one bad
  * block, the code is that block's rule and the message names the block.
+ * Decoding and errors are checked from a local store and from a store
+ * marked remote, whose leaves the decoder fetches a batch ahead; a store
+ * failing a whole batch fails the read with its own error.
  */
 #include "testutil.h"
 
@@ -142,9 +145,14 @@ START_TEST(test_decode_same)
 	store = encode(content, c->len, c->bs, 1, 0, &ts, &cap);
 	ck_assert_eris(eris_verify(store, &cap, &blocks1, NULL, NULL),
 		       ERIS_OK);
-	for (size_t k = 0; k < NCOUNTS; k++) {
+	/* Every thread count, as a local store and as a remote one (whose
+	 * leaves the decoder fetches a batch ahead). */
+	for (size_t kr = 0; kr < 2 * NCOUNTS; kr++) {
+		size_t k = kr % NCOUNTS;
 		eris_decoder *dec;
 		size_t got;
+
+		test_store_set_remote(store, kr >= NCOUNTS);
 
 		ck_assert_eris(eris_decoder_new(&dec, store, &cap), ERIS_OK);
 		ck_assert_eris(eris_decoder_set_threads(dec, thread_counts[k]),
@@ -309,9 +317,12 @@ START_TEST(test_errors_same)
 	if (c->two)
 		apply(ts, at2, c->d2);
 
-	for (size_t k = 0; k < NCOUNTS; k++) {
-		struct outcome *out = k == 0 ? &first : &o;
+	/* Every thread count, local and remote: the same error. */
+	for (size_t kr = 0; kr < 2 * NCOUNTS; kr++) {
+		size_t k = kr % NCOUNTS;
+		struct outcome *out = kr == 0 ? &first : &o;
 
+		test_store_set_remote(store, kr >= NCOUNTS);
 		run(store, &cap, thread_counts[k], out);
 		for (int m = 0; m < 3; m++) {
 			ck_assert_msg(out->rc[m] < 0, "case %d: no error", _i);
@@ -327,14 +338,61 @@ START_TEST(test_errors_same)
 			ck_assert_msg(out->rc[m] == first.rc[0] &&
 					      strcmp(out->msg[m],
 						     first.msg[0]) == 0,
-				      "case %d, %u threads, way %d: '%s', on "
-				      "one thread in one read: '%s'",
-				      _i, thread_counts[k], m, out->msg[m],
+				      "case %d, %u threads, %s, way %d: '%s', "
+				      "on one thread in one read: '%s'",
+				      _i, thread_counts[k],
+				      kr >= NCOUNTS ? "remote" : "local", m,
+				      out->msg[m],
 				      first.msg[0]);
 		}
 	}
 	eris_store_free(store);
 	free(content);
+}
+END_TEST
+
+/* A store that fails a whole batch (a cluster gone down) while the
+ * decoder reads ahead: the read fails with the store's error and
+ * message, on every thread count, local or remote, and a read that
+ * starts over once the store is back gets the content. 20 MiB of 32 KiB
+ * leaves: many batches of leaves. */
+START_TEST(test_batch_failure)
+{
+	size_t len = 20 * MIB;
+	uint8_t *content = malloc(len), *back = malloc(len);
+	eris_read_cap cap;
+	test_store *ts;
+	eris_store *store;
+
+	ck_assert(content && back);
+	fill_random(content, len, 66, 0);
+	store = encode(content, len, 32768, 1, 0, &ts, &cap);
+	for (size_t kr = 0; kr < 2 * NCOUNTS; kr++) {
+		eris_decoder *dec;
+		size_t got = 0;
+
+		test_store_set_remote(store, kr >= NCOUNTS);
+		ck_assert_eris(eris_decoder_new(&dec, store, &cap), ERIS_OK);
+		ck_assert_eris(eris_decoder_set_threads(
+				       dec, thread_counts[kr % NCOUNTS]),
+			       ERIS_OK);
+		ts->get_many_calls = 0;
+		ts->fail_get_many_at = 3;
+		ck_assert_eris(eris_decoder_pread(dec, back, len, 0, &got),
+			       ERIS_ESTORE);
+		ck_assert_str_eq(eris_error_last(),
+				 "injected batch failure: store down");
+		ck_assert_uint_eq(got, 0);
+		ts->fail_get_many_at = 0;
+		ck_assert_eris(eris_decoder_pread(dec, back, len, 0, &got),
+			       ERIS_OK);
+		ck_assert_uint_eq(got, len);
+		ck_assert(memcmp(back, content, len) == 0);
+		eris_decoder_free(dec);
+	}
+	eris_store_free(store);
+	free(content);
+	free(back);
 }
 END_TEST
 
@@ -421,6 +479,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_encode_same, 0, NSIZES);
 	tcase_add_loop_test(tc, test_decode_same, 0, NSIZES);
 	tcase_add_loop_test(tc, test_errors_same, 0, NDAMAGES);
+	tcase_add_test(tc, test_batch_failure);
 	tcase_add_test(tc, test_switch_threads);
 	tcase_add_loop_test(tc, test_small_reads_fetch_once, 0, NCOUNTS);
 	suite_add_tcase(s, tc);
