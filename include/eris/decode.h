@@ -94,7 +94,12 @@ ERIS_EXTERN uint64_t eris_decoder_tell(const eris_decoder *dec);
  * means the calling thread only): each batch of leaves (and, for 1 KiB
  * blocks, their level-1 nodes) is fetched with the store's batched get
  * and checked by the threads in parallel, while the calling thread loads
- * the nodes above the next batch. The store is then called from several
+ * the nodes above the next batch. From a store across a network
+ * (http, https, coap, coap+tcp, s3, rados, or a composite with one of
+ * them) and with 32 KiB blocks, the calling thread also fetches the next
+ * batch's leaves, in one batched get, while the threads check the
+ * current one; read large ranges (megabytes) so that this pipeline
+ * fills. The store is then called from several
  * threads at once (the built-in stores allow it). More threads than the
  * largest batch has tasks add nothing and are not started (32 with 32 KiB
  * blocks, 256 with 1 KiB blocks). Contents and

@@ -70,8 +70,9 @@
  * whose key comes from the keyring the configuration names. A put is one
  * atomic exclusive create: a block already there is success and is not
  * rewritten. A write acknowledged by the cluster is on as many replicas
- * as the pool requires, so flush has nothing to do. get_many keeps 16
- * asynchronous reads in flight; foreach lists the namespace and skips
+ * as the pool requires, so flush has nothing to do. A get is one plain
+ * read (of one byte more than the buffer, to tell an object too large);
+ * get_many keeps 16 asynchronous reads in flight; foreach lists the namespace and skips
  * objects whose names are not references. Connecting and every monitor
  * or OSD operation give up after timeout= seconds (default 15), so a
  * cluster that is down or unhealthy gives ERIS_ESTORE with librados's
