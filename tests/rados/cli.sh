@@ -17,6 +17,8 @@
 #     /uri-res/N2R?urn:blake2b:REF): requests made, every answer 2xx, no
 #     socket errors; eris get through erisd still gives the right bytes
 #     afterwards (left out, with a message, where wrk is not installed);
+#   - a second erisd --writable on the same namespace: content put through
+#     it is served by the first;
 #   - eris-fuse --store rados:... (when EFUSE is given and FUSE can mount
 #     here; otherwise that part alone is left out, with a message): the
 #     file under the mount is byte for byte the content;
@@ -32,8 +34,10 @@ tmp=$(mktemp -d /tmp/eris-rados-cli-XXXXXX)
 ns=cli-$$-$RANDOM
 store="rados:eris?conf=$CEPH_CONF&namespace=$ns"
 pid=''
+pid2=''
 cleanup() {
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	[ -n "$pid2" ] && kill -9 "$pid2" 2>/dev/null
 	fusermount3 -u -z "$tmp/mnt" 2>/dev/null || true
 	rm -rf "$tmp"
 }
@@ -95,24 +99,27 @@ cache="cache:sqlite:$tmp/local.sqlite,$store"
 	fail "the local cache was not filled"
 
 # erisd in front of the cluster, read by several clients at once.
-# start_erisd ARG...: erisd on the store with ARG; sets pid and url.
+# start_erisd LOG ARG...: erisd on the store with ARG, its messages in
+# LOG; sets pid and url.
 start_erisd() {
+	local log=$1
+	shift
 	"$ERISD" --listen 127.0.0.1:0 --store "$store" --cache-size 0 "$@" \
-		2>"$tmp/erisd.log" &
+		2>"$log" &
 	pid=$!
 	for _ in $(seq 300); do
-		grep -q '^erisd: listening on' "$tmp/erisd.log" && break
+		grep -q '^erisd: listening on' "$log" && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	url=http://$(sed -n 's/^erisd: listening on //p' "$tmp/erisd.log")
+	url=http://$(sed -n 's/^erisd: listening on //p' "$log")
 }
-start_erisd --coap 127.0.0.1:0
+start_erisd "$tmp/erisd.log" --coap 127.0.0.1:0
 coap=''
 if [ "$url" = http:// ] && grep -q 'built without CoAP' "$tmp/erisd.log"; then
 	echo "note: $(cat "$tmp/erisd.log"); the CoAP part is left out" >&2
 	wait "$pid" || true
-	start_erisd
+	start_erisd "$tmp/erisd.log"
 elif [ "$url" != http:// ]; then
 	coap=coap://127.0.0.1:$(sed -n \
 		's/^erisd: coap listening on .*:\([0-9]*\)$/\1/p' "$tmp/erisd.log")
@@ -164,6 +171,23 @@ if command -v wrk >/dev/null; then
 else
 	echo "note: wrk is not installed; the load on erisd is left out" >&2
 fi
+
+# A second erisd on the same namespace, writable: content put through it
+# is served by the first one.
+pid1=$pid
+url1=$url
+start_erisd "$tmp/erisd2.log" --writable
+pid2=$pid
+pid=$pid1
+[ "$url" != http:// ] || fail "second erisd: $(cat "$tmp/erisd2.log")"
+head -c 200000 /dev/urandom >"$tmp/third"
+third=$("$ERIS" put -q --store "$url" "$tmp/third") || fail "put via erisd 2"
+"$ERIS" get --store "$url1" "$third" | cmp - "$tmp/third" ||
+	fail "put via one erisd, not served by the other"
+url=$url1
+kill "$pid2"
+wait "$pid2" || true
+pid2=''
 kill "$pid"
 wait "$pid" || true
 pid=''
