@@ -87,16 +87,19 @@ grep -q ' 0 bad' "$W/fsck" || fail "fsck said $(cat "$W/fsck")"
 # Another prefix holds nothing: a missing block (R1).
 rc=0
 "$ERIS" get --store "$STORE-empty" -o "$W/h" "$URN" 2>"$W/e" || rc=$?
-[ "$rc" = 1 ] && grep -q "R1" "$W/e" ||
+if [ "$rc" != 1 ] || ! grep -q "R1" "$W/e"; then
 	fail "missing block: rc $rc: $(cat "$W/e")"
+fi
 
 # export / import into a second prefix; gc there keeps the small content
 # and removes exactly the big one's objects: what is left is what the
 # small content alone makes (put under a third prefix).
 "$ERIS" export --store "$STORE" "$URN" "$SMALL" >"$W/bundle" || fail "export"
 "$ERIS" import --store "$STORE-2" "$W/bundle" >"$W/imported" || fail "import"
-grep -qx "$URN" "$W/imported" && grep -qx "$SMALL" "$W/imported" ||
+if ! grep -qx "$URN" "$W/imported" || ! grep -qx "$SMALL" "$W/imported"
+then
 	fail "import: $(cat "$W/imported")"
+fi
 "$ERIS" get --store "$STORE-2" "$URN" | cmp - "$W/f" || fail "get after import"
 refs "$P" >"$W/all"
 refs "$P-2" | cmp - "$W/all" || fail "import made other objects"
