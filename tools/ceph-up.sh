@@ -114,10 +114,19 @@ wait_for() {
 }
 
 # A free port for the monitor (and one for radosgw), and a free range of
-# 10 ports per OSD above it for the OSDs' messengers.
+# 10 ports per OSD above it for the OSDs' messengers; below the kernel's
+# ephemeral ports, which any outgoing connection on the machine may take
+# between this check and the daemon's bind (radosgw binds a minute later).
 PORTS=$(python3 - "$OSDS" <<'EOF'
 import random, socket, sys
 n = 10 * int(sys.argv[1]) + 2
+try:
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        top = int(f.read().split()[0])
+except (OSError, ValueError, IndexError):
+    top = 32768
+if top - n <= 10000:
+    top = 60000
 def free(p):
     s = socket.socket()
     try:
@@ -128,7 +137,7 @@ def free(p):
     finally:
         s.close()
 for _ in range(200):
-    base = random.randrange(20000, 60000 - n)
+    base = random.randrange(10000, top - n)
     if all(free(p) for p in range(base, base + n)):
         print(base, base + 1, base + 2, base + n - 1)
         sys.exit(0)

@@ -10,23 +10,34 @@
 #     blocks; cache:sqlite:...,rados:... reads through and fills the
 #     local cache;
 #   - erisd --store rados:... serving the content over HTTP to eris get,
-#     several clients at once;
+#     several clients at once, and over CoAP (--coap; 32 KiB blocks,
+#     block-wise) to eris get --store coap://... (left out, with a
+#     message, from an erisd built without CoAP);
+#   - a wrk load on erisd (WRKLUA: random GETs of the content's blocks,
+#     /uri-res/N2R?urn:blake2b:REF): requests made, every answer 2xx, no
+#     socket errors; eris get through erisd still gives the right bytes
+#     afterwards (left out, with a message, where wrk is not installed);
+#   - a second erisd --writable on the same namespace: content put through
+#     it is served by the first;
 #   - eris-fuse --store rados:... (when EFUSE is given and FUSE can mount
 #     here; otherwise that part alone is left out, with a message): the
 #     file under the mount is byte for byte the content;
 #   - a missing pool and an unknown option -> exit 3 with the reason.
-# Usage: cli.sh ERIS ERISD [EFUSE]
+# Usage: cli.sh ERIS ERISD WRKLUA [EFUSE]
 set -euo pipefail
 ERIS=$1
 ERISD=$2
-EFUSE=${3:-}
+WRKLUA=$3
+EFUSE=${4:-}
 : "${CEPH_CONF:?run through with-cluster.sh}"
 tmp=$(mktemp -d /tmp/eris-rados-cli-XXXXXX)
 ns=cli-$$-$RANDOM
 store="rados:eris?conf=$CEPH_CONF&namespace=$ns"
 pid=''
+pid2=''
 cleanup() {
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	[ -n "$pid2" ] && kill -9 "$pid2" 2>/dev/null
 	fusermount3 -u -z "$tmp/mnt" 2>/dev/null || true
 	rm -rf "$tmp"
 }
@@ -88,23 +99,41 @@ cache="cache:sqlite:$tmp/local.sqlite,$store"
 	fail "the local cache was not filled"
 
 # erisd in front of the cluster, read by several clients at once.
-"$ERISD" --listen 127.0.0.1:0 --store "$store" --cache-size 0 \
-	2>"$tmp/erisd.log" &
-pid=$!
-for _ in $(seq 300); do
-	grep -q '^erisd: listening on' "$tmp/erisd.log" && break
-	if ! kill -0 "$pid" 2>/dev/null; then
-		cat "$tmp/erisd.log" >&2
-		if grep -q io_uring "$tmp/erisd.log"; then
-			echo "SKIP: io_uring is not available here" >&2
-			exit 77
-		fi
-		fail "erisd died"
+# start_erisd LOG ARG...: erisd on the store with ARG, its messages in
+# LOG; sets pid and url.
+start_erisd() {
+	local log=$1
+	shift
+	"$ERISD" --listen 127.0.0.1:0 --store "$store" --cache-size 0 "$@" \
+		2>"$log" &
+	pid=$!
+	for _ in $(seq 300); do
+		grep -q '^erisd: listening on' "$log" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	url=http://$(sed -n 's/^erisd: listening on //p' "$log")
+}
+start_erisd "$tmp/erisd.log" --coap 127.0.0.1:0
+coap=''
+if [ "$url" = http:// ] && grep -q 'built without CoAP' "$tmp/erisd.log"; then
+	echo "note: $(cat "$tmp/erisd.log"); the CoAP part is left out" >&2
+	wait "$pid" || true
+	start_erisd "$tmp/erisd.log"
+elif [ "$url" != http:// ]; then
+	coap=coap://127.0.0.1:$(sed -n \
+		's/^erisd: coap listening on .*:\([0-9]*\)$/\1/p' "$tmp/erisd.log")
+	[ "$coap" != coap://127.0.0.1: ] ||
+		fail "no CoAP port in $(cat "$tmp/erisd.log")"
+fi
+if [ "$url" = http:// ]; then
+	cat "$tmp/erisd.log" >&2
+	if grep -q io_uring "$tmp/erisd.log"; then
+		echo "SKIP: io_uring is not available here" >&2
+		exit 77
 	fi
-	sleep 0.1
-done
-url=http://$(sed -n 's/^erisd: listening on //p' "$tmp/erisd.log")
-[ "$url" != http:// ] || fail "erisd did not start"
+	fail "erisd did not start"
+fi
 gets=''
 for i in 1 2 3 4; do
 	"$ERIS" get --store "$url" "$big" >"$tmp/out$i" &
@@ -116,6 +145,49 @@ done
 for i in 1 2 3 4; do
 	cmp "$tmp/out$i" "$tmp/big" || fail "get $i through erisd"
 done
+if [ -n "$coap" ]; then
+	"$ERIS" get --store "$coap" "$big" 2>"$tmp/err" | cmp - "$tmp/big" ||
+		fail "get over CoAP from $coap: $(cat "$tmp/err")"
+	echo "CoAP: read $big back through $coap"
+fi
+
+# A wrk load on erisd: random GETs of the blocks in this namespace.
+if command -v wrk >/dev/null; then
+	rados -c "$CEPH_CONF" -p eris -N "$ns" ls |
+		sed 's|^|/uri-res/N2R?urn:blake2b:|' >"$tmp/paths"
+	[ "$(wc -l <"$tmp/paths")" = "$n" ] || fail "paths: $(wc -l <"$tmp/paths")"
+	# --timeout: a slow answer on a loaded machine is not an error here.
+	wrk -t2 -c16 -d3s --timeout 60s -s "$WRKLUA" "$url" -- "$tmp/paths" \
+		>"$tmp/wrk" 2>&1 || fail "wrk: $(cat "$tmp/wrk")"
+	reqs=$(awk '/ requests in / { print $1 }' "$tmp/wrk")
+	[ "${reqs:-0}" -gt 0 ] || fail "wrk made no requests: $(cat "$tmp/wrk")"
+	if grep -q -e 'Non-2xx or 3xx responses' -e 'Socket errors' "$tmp/wrk"
+	then
+		fail "wrk: $(cat "$tmp/wrk")"
+	fi
+	echo "wrk: $reqs requests, all answered"
+	"$ERIS" get --store "$url" "$big" | cmp - "$tmp/big" ||
+		fail "get through erisd after the load"
+else
+	echo "note: wrk is not installed; the load on erisd is left out" >&2
+fi
+
+# A second erisd on the same namespace, writable: content put through it
+# is served by the first one.
+pid1=$pid
+url1=$url
+start_erisd "$tmp/erisd2.log" --writable
+pid2=$pid
+pid=$pid1
+[ "$url" != http:// ] || fail "second erisd: $(cat "$tmp/erisd2.log")"
+head -c 200000 /dev/urandom >"$tmp/third"
+third=$("$ERIS" put -q --store "$url" "$tmp/third") || fail "put via erisd 2"
+"$ERIS" get --store "$url1" "$third" | cmp - "$tmp/third" ||
+	fail "put via one erisd, not served by the other"
+url=$url1
+kill "$pid2"
+wait "$pid2" || true
+pid2=''
 kill "$pid"
 wait "$pid" || true
 pid=''
