@@ -68,6 +68,7 @@ const char *eris_strerror(int code)
 	case ERIS_EFAILED: return "failed by an earlier error";
 	case ERIS_ENOTSUP: return "operation not supported by this store";
 	case ERIS_EREADONLY: return "store is read-only";
+	case ERIS_EFSINDEX: return "malformed ERIS-FS index";
 	default: return "unknown error";
 	}
 }

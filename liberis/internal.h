@@ -66,4 +66,8 @@ static inline int eris__valid_block_size(size_t bs)
 	return bs == ERIS_BLOCK_SIZE_1K || bs == ERIS_BLOCK_SIZE_32K;
 }
 
+/* fs.c: ERIS_EINVAL (message naming it) unless every '/'-separated
+ * component of `path` is valid in an ERIS-FS index. */
+int eris__fs_path_check(const char *path);
+
 #endif

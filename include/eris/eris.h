@@ -13,5 +13,6 @@
 #include "decode.h"
 #include "bundle.h"
 #include "link.h"
+#include "fs.h"
 
 #endif

@@ -47,7 +47,9 @@ typedef enum {
 	/** The store does not support this operation (e.g. listing). */
 	ERIS_ENOTSUP = -14,
 	/** The store is read-only (e.g. a CBOR bundle). */
-	ERIS_EREADONLY = -15
+	ERIS_EREADONLY = -15,
+	/** An ERIS-FS index is malformed (eris/fs.h; the message says how). */
+	ERIS_EFSINDEX = -16
 } eris_error_code;
 
 /**
