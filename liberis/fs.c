@@ -325,6 +325,9 @@ int eris_fs_index_add_path(eris_fs_index *idx, const char *path,
 
 	if (idx == NULL || path == NULL)
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	/* First, for a message with the whole path. */
+	if ((rc = eris__fs_path_check(path)) < 0)
+		return rc;
 	for (const char *s = path; *s; s++)
 		n += *s == '/';
 	copy = strdup(path);
@@ -343,8 +346,6 @@ int eris_fs_index_add_path(eris_fs_index *idx, const char *path,
 		}
 	}
 	rc = eris_fs_index_add(idx, comps, n, type, cap, target);
-	if (rc < 0 && rc != ERIS_ENOMEM)
-		rc = eris_error_set(rc, "%s (path '%s')", eris_error_last(), path);
 	free(comps);
 	free(copy);
 	return rc;
