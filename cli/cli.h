@@ -37,6 +37,22 @@ int cmd_store(int argc, char **argv);  /* cmd_store.c: stats, fsck, gc */
 int cmd_export(int argc, char **argv); /* cmd_bundle.c */
 int cmd_import(int argc, char **argv); /* cmd_bundle.c */
 int cmd_link(int argc, char **argv);   /* cmd_link.c */
+int cmd_ls(int argc, char **argv);     /* cmd_fs.c */
+
+/* cmd_fs.c: `put -r`: encode the tree under `dir` into `store` as an
+ * ERIS-FS image (progress on stderr unless `quiet`). Returns EXIT_OK
+ * with the index's capability in `out`, or an exit code after printing
+ * the reason. */
+int cli_put_tree(const char *cmd, const char *dir, eris_store *store,
+		 uint32_t block_size, const uint8_t *secret, unsigned threads,
+		 int external_links, int quiet, eris_read_cap *out);
+
+/* cmd_fs.c: `get -r`: extract the image `cap` into the new directory
+ * `dir` (through a temporary directory beside it). Returns an exit
+ * code, after printing the reason on failure. */
+int cli_get_tree(const char *cmd, const char *store_spec,
+		 const eris_read_cap *cap, const char *dir,
+		 int external_links, unsigned threads, int quiet);
 
 /* Help texts of the commands defined outside main.c. */
 extern const char store_help[];

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_STORE = 256, OPT_OFFSET, OPT_LENGTH, OPT_THREADS };
+enum { OPT_STORE = 256, OPT_OFFSET, OPT_LENGTH, OPT_THREADS, OPT_EXTERNAL };
 
 static const struct option get_options[] = {
 	{ "store", required_argument, NULL, OPT_STORE },
@@ -22,6 +22,8 @@ static const struct option get_options[] = {
 	{ "length", required_argument, NULL, OPT_LENGTH },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "output", required_argument, NULL, 'o' },
+	{ "recursive", no_argument, NULL, 'r' },
+	{ "allow-external-links", no_argument, NULL, OPT_EXTERNAL },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -82,7 +84,7 @@ int cmd_get(int argc, char **argv)
 	static const char cmd[] = "get";
 	const char *store_spec = NULL, *out_path = NULL;
 	uint64_t offset = 0, length = 0, size, start, end;
-	int have_length = 0, quiet = 0, c, ret;
+	int have_length = 0, quiet = 0, recursive = 0, external = 0, c, ret;
 	unsigned threads = 0;
 	eris_decode_options dopts = ERIS_DECODE_OPTIONS_INIT;
 	eris_store *store = NULL;
@@ -91,7 +93,7 @@ int cmd_get(int argc, char **argv)
 	cli_output out;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:qh", get_options, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":o:rqh", get_options, NULL)) !=
 	       -1) {
 		switch (c) {
 		case OPT_STORE:
@@ -116,6 +118,12 @@ int cmd_get(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'r':
+			recursive = 1;
+			break;
+		case OPT_EXTERNAL:
+			external = 1;
+			break;
 		default:
 			return cli_help_or_bad_option(cmd, c, argv);
 		}
@@ -125,6 +133,17 @@ int cmd_get(int argc, char **argv)
 		return ret;
 	if (cli_parse_urn(cmd, argv[optind], &cap) < 0)
 		return EXIT_USAGE;
+	if (recursive) {
+		if (out_path == NULL || strcmp(out_path, "-") == 0 ||
+		    have_length || offset != 0) {
+			cli_error(cmd, "-r needs -o DIR and takes no "
+				       "--offset or --length");
+			return cli_try_help(cmd);
+		}
+		return cli_get_tree(cmd, store_spec, &cap, out_path, external,
+				    threads ? threads : cli_default_threads(),
+				    quiet);
+	}
 
 	dopts.threads = threads ? threads : cli_default_threads();
 	ret = cli_open_content(cmd, store_spec, &cap, &dopts, &store, &dec);

@@ -29,6 +29,8 @@ struct encode_params {
 	uint8_t secret[ERIS_SECRET_BYTES];
 	int quiet;
 	unsigned threads; /* 0: all CPUs */
+	int recursive;    /* put -r: a directory tree as ERIS-FS */
+	int external_links;
 };
 
 enum {
@@ -36,7 +38,8 @@ enum {
 	OPT_SECRET,
 	OPT_RANDOM_SECRET,
 	OPT_STORE,
-	OPT_THREADS
+	OPT_THREADS,
+	OPT_EXTERNAL
 };
 
 static const struct option put_options[] = {
@@ -45,6 +48,8 @@ static const struct option put_options[] = {
 	{ "random-secret", no_argument, NULL, OPT_RANDOM_SECRET },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "store", required_argument, NULL, OPT_STORE },
+	{ "recursive", no_argument, NULL, 'r' },
+	{ "allow-external-links", no_argument, NULL, OPT_EXTERNAL },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -72,7 +77,7 @@ static int parse_options(const char *cmd, int argc, char **argv,
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":qh",
+	while ((c = getopt_long(argc, argv, with_store ? ":rqh" : ":qh",
 				with_store ? put_options : sum_options,
 				NULL)) != -1) {
 		switch (c) {
@@ -104,6 +109,12 @@ static int parse_options(const char *cmd, int argc, char **argv,
 			break;
 		case 'q':
 			p->quiet = 1;
+			break;
+		case 'r':
+			p->recursive = 1;
+			break;
+		case OPT_EXTERNAL:
+			p->external_links = 1;
 			break;
 		default:
 			return cli_help_or_bad_option(cmd, c, argv);
@@ -222,6 +233,45 @@ static void print_urn(const eris_read_cap *cap, const char *path)
 		printf("%s\n", urn);
 }
 
+/* put -r DIR: the tree as an ERIS-FS image; prints the index's URN. */
+static int put_tree(const char *cmd, const char *dir, const char *store_spec,
+		    const struct encode_params *p)
+{
+	uint8_t random_secret[ERIS_SECRET_BYTES];
+	const uint8_t *secret = NULL;
+	eris_store *store = NULL;
+	eris_read_cap cap;
+	struct stat st;
+	int ret, rc;
+
+	errno = 0;
+	if (strcmp(dir, "-") == 0 || stat(dir, &st) < 0 ||
+	    !S_ISDIR(st.st_mode)) {
+		cli_error(cmd, "-r needs a directory, not '%s'%s%s", dir,
+			  errno ? ": " : "", errno ? strerror(errno) : "");
+		return strcmp(dir, "-") == 0 ? cli_try_help(cmd) : EXIT_IO;
+	}
+	if (p->secret_mode == 1) {
+		secret = p->secret;
+	} else if (p->secret_mode == 2) {
+		eris_secret_random(random_secret);
+		secret = random_secret;
+	}
+	ret = cli_open_store(cmd, store_spec, 1, &store);
+	if (ret == EXIT_OK)
+		ret = cli_put_tree(cmd, dir, store, p->block_size, secret,
+				   p->threads ? p->threads
+					      : cli_default_threads(),
+				   p->external_links, p->quiet, &cap);
+	if (ret == EXIT_OK && (rc = eris_store_flush(store)) < 0)
+		ret = cli_lib_error(cmd, rc);
+	if (ret == EXIT_OK)
+		print_urn(&cap, NULL);
+	eris_memzero(random_secret, sizeof(random_secret));
+	eris_store_free(store);
+	return ret;
+}
+
 int cmd_put(int argc, char **argv)
 {
 	static const char cmd[] = "put";
@@ -242,6 +292,10 @@ int cmd_put(int argc, char **argv)
 	}
 	if (optind < argc)
 		path = argv[optind];
+	if (p.recursive) {
+		ret = put_tree(cmd, path, store_spec, &p);
+		goto out;
+	}
 
 	/* Open the input first: a missing file must not create a store. */
 	fd = open_input(cmd, path);

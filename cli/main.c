@@ -68,6 +68,7 @@ static const char overview_help[] =
 	"  export  write the blocks of URNs, and the URNs, as a CBOR bundle\n"
 	"  import  check a CBOR bundle, store its blocks, print its URNs\n"
 	"  link    write an ERIS link file for a URN\n"
+	"  ls      list the tree of an ERIS-FS image (eris put -r)\n"
 	"  help    show the help of a command: eris help COMMAND\n"
 	"\n"
 	"Options:\n"
@@ -76,11 +77,22 @@ static const char overview_help[] =
 
 static const char put_help[] =
 	"Usage: eris put [OPTION]... [FILE]\n"
+	"  or:  eris put -r [OPTION]... DIR\n"
 	"Encode FILE (standard input if FILE is missing or '-'), store its\n"
 	"blocks and print its URN on standard output. The URN is printed only\n"
 	"once every block has been durably stored.\n"
+	"With -r, encode the tree under DIR as an ERIS-FS image: each regular\n"
+	"file as its own content, then the index of paths, whose URN is\n"
+	"printed. Files, executables (any x bit) and symbolic links are kept;\n"
+	"times, owners and other mode bits are not; empty directories are\n"
+	"skipped with a warning; devices, FIFOs and sockets are refused. The\n"
+	"same tree gives the same URN on any machine.\n"
 	"\n"
 	"Options:\n"
+	"  -r, --recursive        DIR is a directory tree (ERIS-FS)\n"
+	"      --allow-external-links  with -r: accept symbolic links whose\n"
+	"                         target is absolute or leads out of DIR\n"
+	"                         (refused by default)\n"
 	"      --block-size SIZE  1k or 32k; default 1k for content under\n"
 	"                         16 KiB, 32k otherwise\n"
 	"      --secret HEX       convergence secret: exactly 64 hexadecimal\n"
@@ -116,10 +128,19 @@ static const char sum_help[] =
 
 static const char get_help[] =
 	"Usage: eris get [OPTION]... URN\n"
+	"  or:  eris get -r [OPTION]... URN -o DIR\n"
 	"Fetch the content named by URN from the store, verify every block\n"
 	"and write the content to standard output (or to FILE with -o).\n"
+	"With -r, URN names an ERIS-FS image (eris put -r): its tree is\n"
+	"extracted into a temporary directory beside DIR, renamed to DIR once\n"
+	"every file is verified. DIR must not exist. Executables get mode\n"
+	"0777, other files 0666, directories 0777, minus the umask; symbolic\n"
+	"links are created as they are and never followed.\n"
 	"\n"
 	"Options:\n"
+	"  -r, --recursive     URN is an ERIS-FS image; -o DIR is required\n"
+	"      --allow-external-links  with -r: accept symbolic links whose\n"
+	"                      target is absolute or leads out of the tree\n"
 	"      --store STORE   where to read the blocks from\n"
 	"      --offset N      start at byte N (decimal; default 0); an offset\n"
 	"                      at or past the end gives empty output\n"
@@ -139,6 +160,20 @@ static const char get_help[] =
 	"Standard output receives only verified bytes, but after a failure it\n"
 	"may hold a prefix of the content; use -o FILE (a regular file) for\n"
 	"all or nothing.\n";
+
+static const char ls_help[] =
+	"Usage: eris ls [OPTION]... URN\n"
+	"List the paths of the ERIS-FS image named by URN (eris put -r), in\n"
+	"the order of its index.\n"
+	"\n"
+	"Options:\n"
+	"  -l, --long          one line per entry: type (file, exec, link),\n"
+	"                      size in bytes, URN, path (links: '-', '-',\n"
+	"                      path -> target)\n"
+	"      --store STORE   where to read the blocks from\n"
+	"      --allow-external-links  accept symbolic links whose target is\n"
+	"                      absolute or leads out of the tree\n"
+	"  -h, --help          show this help\n";
 
 static const char verify_help[] =
 	"Usage: eris verify [OPTION]... URN...\n"
@@ -190,6 +225,7 @@ static const struct {
 	{ "export", cmd_export, export_help, 1 },
 	{ "import", cmd_import, import_help, 1 },
 	{ "link", cmd_link, link_help, 1 },
+	{ "ls", cmd_ls, ls_help, 1 },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -803,6 +803,11 @@ int eris_fs_index_parse(eris_fs_index **out, const uint8_t *in, size_t len,
 	*out = NULL;
 	if ((rc = eris_fs_index_new(&idx, flags)) < 0)
 		return rc;
+	if (len == 0) {
+		rc = eris_error_set(ERIS_EFSINDEX,
+				    "not an ERIS-FS index: empty content");
+		goto fail;
+	}
 	if ((rc = get_head(&c, &major, &v, &at)) < 0)
 		goto fail;
 	if (major != 6) {

@@ -394,7 +394,8 @@ static const struct bad_case {
 	{ HEAD "a1816161" "8200d901145842" "0a", "byte 16: truncated", 0 },
 	{ HEAD "a1", "byte 7: 1 entries cannot fit in 0 bytes", 0 },
 	{ HEAD "a1816161" "821c", "byte 12: reserved additional information 28", 0 },
-	{ "", "byte 0: truncated", 0 },
+	{ "", "not an ERIS-FS index: empty content", 0 },
+	{ "da6572", "byte 0: truncated", 0 },
 };
 
 START_TEST(test_parse_refusals)
