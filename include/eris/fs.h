@@ -198,8 +198,9 @@ typedef struct eris_fs_put_options {
  * @param out  receives the index's read capability
  * @return ERIS_OK; ERIS_EINVAL for a special file (device, FIFO, socket),
  *         a name that is not valid UTF-8, a link target refused by the
- *         rules above, a tree without any file or link, or a file that
- *         changed size while read (each message names the path);
+ *         rules above, or a file that changed size while read (each
+ *         message names the path); a tree with nothing in it gives an
+ *         index without entries;
  *         ERIS_ERROR for a system error (message with the path and the
  *         reason); a store's error; ERIS_ENOMEM
  */
