@@ -220,6 +220,9 @@ ssize_t cli_read_full(int fd, void *buf, size_t len);
 int progress_wanted(int quiet);
 void progress_start(const char *label, uint64_t total, int quiet);
 void progress_update(uint64_t done);
+/* For work that cannot say how far it got: "LABEL: 12 s" and a turning
+ * bar, at most every 250 ms. */
+void progress_tick(void);
 void progress_clear(void);
 
 #endif

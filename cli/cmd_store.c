@@ -1,16 +1,21 @@
 /*
- * cmd_store.c - `eris store stats|fsck|gc`: maintenance of a block store
- * through the public store API only (eris_store_foreach, eris_store_get,
- * eris_store_remove, eris_walk), so it works on every store that can list
- * its blocks.
+ * cmd_store.c - `eris store stats|fsck|gc|compact`: maintenance of a block
+ * store through the public store API only (eris_store_foreach,
+ * eris_store_get, eris_store_remove, eris_walk, eris_store_compact,
+ * eris_store_space), so it works on every store that can list its blocks.
  *
  *   stats  counts the blocks by size, and for an sqlite store the bytes of
- *          its files;
+ *          its files and how many of them are free (-h: human-readable
+ *          sizes, --json: one JSON object, sizes in bytes);
  *   fsck   re-hashes every block (eris_store_get checks size and hash) and
  *          reports each bad one; --delete removes them, so that a good
  *          copy can be put again;
  *   gc     marks every block of the content named by the --keep URNs and
- *          deletes the rest (or lists it, --dry-run).
+ *          deletes the rest (or lists it, --dry-run), then gives the
+ *          space back to the file system (give_back());
+ *   compact rebuilds the store to give back all free space (sqlite:
+ *          VACUUM), converting an sqlite store made without incremental
+ *          auto-vacuum.
  *
  * gc deletes data, so it is careful: every URN is parsed before the store
  * is opened, every kept content is verified in full (R1-R6: eris_verify)
@@ -29,25 +34,36 @@
 #include <sys/stat.h>
 
 const char store_help[] =
-	"Usage: eris store stats [--store STORE]\n"
+	"Usage: eris store stats [--store STORE] [-h | --json]\n"
 	"       eris store fsck [--store STORE] [--delete]\n"
 	"       eris store gc [--store STORE] [--dry-run] (--keep URN | "
 	"--keep-file FILE)...\n"
 	"       eris store gc [--store STORE] [--dry-run] --all\n"
+	"       eris store compact [--store STORE]\n"
 	"Maintain a block store (any store that can list its blocks).\n"
 	"\n"
 	"Commands:\n"
-	"  stats  count the blocks: all, 1 KiB, 32 KiB, other sizes, bytes;\n"
-	"         for an sqlite store also the bytes of its files\n"
-	"  fsck   re-hash every block; print 'REF: REASON' for each one\n"
-	"         that has a wrong size (R2) or does not hash to its\n"
-	"         reference (R3)\n"
-	"  gc     delete every block that the content named by the kept URNs\n"
-	"         does not use; first verifies each kept content in full and\n"
-	"         deletes nothing if any is missing or damaged\n"
+	"  stats    count the blocks: all, 1 KiB, 32 KiB, other sizes,\n"
+	"           bytes; for an sqlite store also the bytes of its files\n"
+	"           and the reclaimable bytes (free inside the database)\n"
+	"  fsck     re-hash every block; print 'REF: REASON' for each one\n"
+	"           that has a wrong size (R2) or does not hash to its\n"
+	"           reference (R3)\n"
+	"  gc       delete every block that the content named by the kept\n"
+	"           URNs does not use, then give the space back to the file\n"
+	"           system; first verifies each kept content in full and\n"
+	"           deletes nothing if any is missing or damaged\n"
+	"  compact  rebuild an sqlite store to give back all its free space\n"
+	"           (needs free disk space of up to twice the store's size;\n"
+	"           blocks other writers while it runs); converts a store\n"
+	"           made by an older eris, whose gc cannot give space back\n"
+	"           by itself. A directory store has nothing to compact.\n"
 	"\n"
 	"Options:\n"
 	"      --store STORE     the store; never created by these commands\n"
+	"  -h, --human-readable  (stats) sizes in powers of 1024: 1.5K, 234M,\n"
+	"                        2.0G (elsewhere -h is --help)\n"
+	"      --json            (stats) one JSON object, sizes in bytes\n"
 	"      --delete          (fsck) remove the bad blocks, so good copies\n"
 	"                        can be put again\n"
 	"      --keep URN        (gc) keep the blocks of URN; repeatable\n"
@@ -60,12 +76,21 @@ const char store_help[] =
 	"  -n, --dry-run         (gc) print 'REF SIZE' of each block that\n"
 	"                        would be deleted; delete nothing\n"
 	"  -q, --quiet           no progress display\n"
-	"  -h, --help            show this help\n"
+	"      --help            show this help\n"
 	"fsck exits with 1 if it found bad blocks it did not delete. Do not\n"
 	"run gc while content you want to keep is being put: its blocks are\n"
 	"not marked yet.\n";
 
-enum { OPT_STORE = 256, OPT_DELETE, OPT_KEEP, OPT_KEEP_FILE, OPT_ALL };
+enum {
+	OPT_STORE = 256,
+	OPT_DELETE,
+	OPT_KEEP,
+	OPT_KEEP_FILE,
+	OPT_ALL,
+	OPT_JSON,
+	OPT_HUMAN,
+	OPT_HELP,
+};
 
 static const struct option store_options[] = {
 	{ "store", required_argument, NULL, OPT_STORE },
@@ -73,9 +98,11 @@ static const struct option store_options[] = {
 	{ "keep", required_argument, NULL, OPT_KEEP },
 	{ "keep-file", required_argument, NULL, OPT_KEEP_FILE },
 	{ "all", no_argument, NULL, OPT_ALL },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "human-readable", no_argument, NULL, OPT_HUMAN },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
+	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -118,6 +145,38 @@ static const char *sqlite_path(const char *spec)
 	return strncmp(spec, "sqlite:", 7) == 0 && spec[7] ? spec + 7 : NULL;
 }
 
+/* A size as du -h writes it: powers of 1024, one decimal below 10
+ * ("1.5K", "234M", "2.0G"), bytes as they are below 1024. */
+static const char *human_size(char buf[16], uint64_t n)
+{
+	static const char units[] = "KMGTPE";
+	double v = (double)n;
+	int u = -1;
+
+	if (n < 1024) {
+		snprintf(buf, 16, "%llu", (unsigned long long)n);
+		return buf;
+	}
+	while (v >= 1024.0 && u < 5) {
+		v /= 1024.0;
+		u++;
+	}
+	if (v < 9.95)
+		snprintf(buf, 16, "%.1f%c", v, units[u]);
+	else
+		snprintf(buf, 16, "%.0f%c", v, units[u]);
+	return buf;
+}
+
+/* A size in bytes, or human-readable. */
+static const char *size_str(char buf[24], uint64_t n, int human)
+{
+	if (human)
+		return human_size(buf, n);
+	snprintf(buf, 24, "%llu", (unsigned long long)n);
+	return buf;
+}
+
 /* ---- stats ------------------------------------------------------------ */
 
 typedef struct {
@@ -151,11 +210,41 @@ static long long file_bytes(const char *path, const char *suffix)
 	return stat(buf, &st) == 0 ? (long long)st.st_size : 0;
 }
 
+/* stats --json: one object; the keys of what this store cannot tell
+ * are null. */
+static void stats_json(const stats *st, const char *db,
+		       const eris_store_space_info *sp)
+{
+	printf("{\n  \"blocks\": %llu,\n  \"blocks_1k\": %llu,\n"
+	       "  \"blocks_32k\": %llu,\n  \"blocks_other\": %llu,\n"
+	       "  \"block_bytes\": %llu,\n",
+	       (unsigned long long)st->blocks, (unsigned long long)st->n1k,
+	       (unsigned long long)st->n32k, (unsigned long long)st->nother,
+	       (unsigned long long)st->bytes);
+	if (db)
+		printf("  \"database_bytes\": %lld,\n  \"wal_bytes\": %lld,\n",
+		       file_bytes(db, ""), file_bytes(db, "-wal"));
+	else
+		printf("  \"database_bytes\": null,\n  \"wal_bytes\": null,\n");
+	if (sp)
+		printf("  \"file_bytes\": %llu,\n  \"reclaimable_bytes\": "
+		       "%llu,\n  \"incremental_compaction\": %s\n}\n",
+		       (unsigned long long)sp->file_bytes,
+		       (unsigned long long)sp->free_bytes,
+		       sp->incremental ? "true" : "false");
+	else
+		printf("  \"file_bytes\": null,\n  \"reclaimable_bytes\": "
+		       "null,\n  \"incremental_compaction\": null\n}\n");
+}
+
 static int do_stats(const char *cmd, eris_store *store, const char *spec,
-		    int quiet)
+		    int quiet, int human, int json)
 {
 	stats st = { 0 };
-	const char *db;
+	eris_store_space_info space;
+	const eris_store_space_info *sp = &space;
+	char a[24], b[24], c[24];
+	const char *db = sqlite_path(spec);
 	int rc;
 
 	progress_start("stats", 0, quiet);
@@ -163,18 +252,41 @@ static int do_stats(const char *cmd, eris_store *store, const char *spec,
 	progress_clear();
 	if (rc < 0)
 		return cli_lib_error(cmd, rc);
+	/* Only sqlite stores know their space; the others say ENOTSUP. */
+	rc = eris_store_space(store, &space);
+	if (rc == ERIS_ENOTSUP)
+		sp = NULL;
+	else if (rc < 0)
+		return cli_lib_error(cmd, rc);
+	if (json) {
+		stats_json(&st, db, sp);
+		return EXIT_OK;
+	}
 	printf("blocks: %llu\n", (unsigned long long)st.blocks);
 	printf("1 KiB blocks: %llu\n", (unsigned long long)st.n1k);
 	printf("32 KiB blocks: %llu\n", (unsigned long long)st.n32k);
 	if (st.nother)
 		printf("blocks of other sizes: %llu\n",
 		       (unsigned long long)st.nother);
-	printf("block bytes: %llu\n", (unsigned long long)st.bytes);
-	if ((db = sqlite_path(spec)) != NULL)
-		printf("file bytes: %lld (database %lld, write-ahead log "
-		       "%lld)\n",
-		       file_bytes(db, "") + file_bytes(db, "-wal"),
-		       file_bytes(db, ""), file_bytes(db, "-wal"));
+	printf("block bytes: %s\n", size_str(a, st.bytes, human));
+	if (db)
+		printf("file bytes: %s (database %s, write-ahead log %s)\n",
+		       size_str(a,
+				(uint64_t)(file_bytes(db, "") +
+					   file_bytes(db, "-wal")),
+				human),
+		       size_str(b, (uint64_t)file_bytes(db, ""), human),
+		       size_str(c, (uint64_t)file_bytes(db, "-wal"), human));
+	if (sp) {
+		if (!db)
+			printf("file bytes: %s\n",
+			       size_str(a, sp->file_bytes, human));
+		printf("reclaimable bytes: %s\n",
+		       size_str(b, sp->free_bytes, human));
+		if (!sp->incremental)
+			printf("gc gives space back: no (an older store: run "
+			       "'eris store compact' once)\n");
+	}
 	return EXIT_OK;
 }
 
@@ -458,6 +570,54 @@ static int sweep_cb(const uint8_t ref[ERIS_REF_BYTES], size_t len,
 	return 0;
 }
 
+/* eris_store_compact's progress: bytes given back so far. */
+static void on_compact_progress(uint64_t done, uint64_t total, void *payload)
+{
+	(void)payload;
+	if (total == 0)
+		progress_tick();
+	else
+		progress_update(done);
+}
+
+/*
+ * After gc has deleted blocks: give their space back to the file system,
+ * in short steps (eris_store_compact without ERIS_COMPACT_FULL), and say
+ * how much. Blocks are deleted by then, so a failure here is a warning:
+ * the space stays free inside the store for the next gc or compact.
+ */
+static void give_back(const char *cmd, eris_store *store,
+		      uint64_t bytes_before, int quiet)
+{
+	eris_store_space_info now, after;
+	char a[24], b[24];
+	int rc;
+
+	if (eris_store_space(store, &now) < 0)
+		return; /* only sqlite stores keep free space */
+	progress_start("gc: give back space", now.free_bytes, quiet);
+	rc = eris_store_compact(store, 0, on_compact_progress, NULL);
+	progress_clear();
+	if (rc < 0) {
+		cli_error(cmd, "warning: the blocks are deleted, but their "
+			       "space stays in the store: %s (run 'eris store "
+			       "compact')",
+			  eris_error_last());
+		return;
+	}
+	if (eris_store_space(store, &after) < 0)
+		return;
+	if (!after.incremental && after.free_bytes > 0) {
+		printf("%s bytes free inside the store, not given back (an "
+		       "older store: 'eris store compact' gives them back "
+		       "and converts it)\n",
+		       size_str(a, after.free_bytes, 0));
+		return;
+	}
+	printf("store files: %s -> %s bytes\n", size_str(a, bytes_before, 0),
+	       size_str(b, after.file_bytes, 0));
+}
+
 /* eris_verify reports leaves checked; show them as bytes. */
 static void on_verify_progress(uint64_t leaves, void *payload)
 {
@@ -472,6 +632,7 @@ static int do_gc(const char *cmd, eris_store *store, const keep_list *k,
 	char name[ERIS_REF_BASE32_LEN + 1], msg[768];
 	ref_set keep = { 0 };
 	sweep_state sw = { 0 };
+	eris_store_space_info before = { 0 };
 	uint64_t freed = 0;
 	int rc = ERIS_OK, ret = EXIT_OK;
 
@@ -510,6 +671,10 @@ static int do_gc(const char *cmd, eris_store *store, const keep_list *k,
 		ret = cli_lib_error(cmd, rc);
 		goto out;
 	}
+	/* The size before deleting, for the report (stores that cannot
+	 * tell leave it 0 and give_back() says nothing). */
+	if (!dry_run)
+		(void)eris_store_space(store, &before);
 	progress_start("gc: delete", 0, quiet || dry_run);
 	for (size_t i = 0; i < sw.garbage.n; i++) {
 		const block_entry *e = &sw.garbage.v[i];
@@ -535,11 +700,51 @@ static int do_gc(const char *cmd, eris_store *store, const keep_list *k,
 	       (unsigned long long)sw.kept_blocks, k->n, k->n == 1 ? "" : "s",
 	       dry_run ? "would delete" : "deleted", sw.garbage.n,
 	       (unsigned long long)freed);
+	if (!dry_run) {
+		fflush(stdout);
+		give_back(cmd, store, before.file_bytes, quiet);
+	}
 out:
 	free(keep.slots);
 	free(keep.used);
 	free(sw.garbage.v);
 	return ret;
+}
+
+/* ---- compact ---------------------------------------------------------- */
+
+static int do_compact(const char *cmd, eris_store *store, const char *spec,
+		      int quiet)
+{
+	eris_store_space_info before, after;
+	char a[24], b[24], c[24], d[24];
+	int rc, have_space;
+
+	rc = eris_store_space(store, &before);
+	if (rc < 0 && rc != ERIS_ENOTSUP)
+		return cli_lib_error(cmd, rc);
+	have_space = rc == ERIS_OK;
+	progress_start("compact", 0, quiet);
+	rc = eris_store_compact(store, ERIS_COMPACT_FULL, on_compact_progress,
+				NULL);
+	progress_clear();
+	if (rc < 0)
+		return cli_lib_error(cmd, rc);
+	if (!have_space) {
+		/* A directory store: deleting a block's file freed it. */
+		printf("nothing to compact: %s gives the space of deleted "
+		       "blocks back at once\n",
+		       spec);
+		return EXIT_OK;
+	}
+	if ((rc = eris_store_space(store, &after)) < 0)
+		return cli_lib_error(cmd, rc);
+	printf("compacted: %s -> %s bytes (%s -> %s)\n",
+	       size_str(a, before.file_bytes, 0),
+	       size_str(b, after.file_bytes, 0),
+	       human_size(c, before.file_bytes),
+	       human_size(d, after.file_bytes));
+	return EXIT_OK;
 }
 
 /* ---- dispatch --------------------------------------------------------- */
@@ -551,6 +756,7 @@ int cmd_store(int argc, char **argv)
 	char def[4096];
 	keep_list keep = { 0 };
 	int quiet = 0, delete_bad = 0, all = 0, dry_run = 0, keeps = 0, c;
+	int human = 0, json = 0;
 	int ret = EXIT_OK;
 	eris_store *store = NULL;
 
@@ -561,16 +767,19 @@ int cmd_store(int argc, char **argv)
 	}
 	if (argc < 2 || argv[1][0] == '-') {
 		if (argc < 2)
-			cli_error(cmd, "no command given (stats, fsck or gc)");
+			cli_error(cmd, "no command given (stats, fsck, gc or "
+				       "compact)");
 		else
 			cli_error(cmd, "options go after the command (stats, "
-				       "fsck or gc)");
+				       "fsck, gc or compact)");
 		return cli_try_help(cmd);
 	}
 	sub = argv[1];
 	if (strcmp(sub, "stats") != 0 && strcmp(sub, "fsck") != 0 &&
-	    strcmp(sub, "gc") != 0) {
-		cli_error(cmd, "unknown command '%s' (stats, fsck or gc)", sub);
+	    strcmp(sub, "gc") != 0 && strcmp(sub, "compact") != 0) {
+		cli_error(cmd, "unknown command '%s' (stats, fsck, gc or "
+			       "compact)",
+			  sub);
 		return cli_try_help(cmd);
 	}
 	argc--;
@@ -604,6 +813,22 @@ int cmd_store(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case OPT_JSON:
+			json = 1;
+			break;
+		case OPT_HUMAN:
+			human = 1;
+			break;
+		case 'h': /* as in du and df; --help always helps */
+			if (strcmp(sub, "stats") == 0) {
+				human = 1;
+				break;
+			}
+			ret = cli_help_or_bad_option(cmd, c, argv);
+			goto out;
+		case OPT_HELP:
+			ret = cli_help_or_bad_option(cmd, 'h', argv);
+			goto out;
 		default:
 			ret = cli_help_or_bad_option(cmd, c, argv);
 			goto out;
@@ -622,6 +847,18 @@ int cmd_store(int argc, char **argv)
 	if ((keeps || all || dry_run) && strcmp(sub, "gc") != 0) {
 		cli_error(cmd, "--keep, --keep-file, --all and --dry-run are "
 			       "options of 'eris store gc'");
+		ret = cli_try_help(cmd);
+		goto out;
+	}
+	if ((human || json) && strcmp(sub, "stats") != 0) {
+		cli_error(cmd, "--human-readable and --json are options of "
+			       "'eris store stats'");
+		ret = cli_try_help(cmd);
+		goto out;
+	}
+	if (human && json) {
+		cli_error(cmd, "stats: --json gives sizes in bytes; it cannot "
+			       "be combined with -h");
 		ret = cli_try_help(cmd);
 		goto out;
 	}
@@ -647,9 +884,11 @@ int cmd_store(int argc, char **argv)
 	if ((ret = cli_open_store(cmd, spec, 0, &store)) != EXIT_OK)
 		goto out;
 	if (strcmp(sub, "stats") == 0)
-		ret = do_stats(cmd, store, spec, quiet);
+		ret = do_stats(cmd, store, spec, quiet, human, json);
 	else if (strcmp(sub, "fsck") == 0)
 		ret = do_fsck(cmd, store, delete_bad, quiet);
+	else if (strcmp(sub, "compact") == 0)
+		ret = do_compact(cmd, store, spec, quiet);
 	else
 		ret = do_gc(cmd, store, &keep, dry_run, quiet);
 out:

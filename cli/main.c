@@ -64,7 +64,7 @@ static const char overview_help[] =
 	"  verify  check that every block of some content is present and "
 	"valid\n"
 	"  info    show the parts of a URN or of an ERIS link file\n"
-	"  store   stats, fsck and gc of a store: eris store --help\n"
+	"  store   stats, fsck, gc and compact of a store: eris store --help\n"
 	"  export  write the blocks of URNs, and the URNs, as a CBOR bundle\n"
 	"  import  check a CBOR bundle, store its blocks, print its URNs\n"
 	"  link    write an ERIS link file for a URN\n"

@@ -456,6 +456,39 @@ void progress_update(uint64_t done)
 		progress.width = n;
 }
 
+/* Show `line` (n characters) in place of the current progress line. */
+static void progress_show(const char *line, int n)
+{
+	if (n < 0)
+		return;
+	if (n >= 160)
+		n = 159;
+	/* Pad with spaces to overwrite a longer previous line. */
+	fprintf(stderr, "\r%s%*s", line,
+		progress.width > n ? progress.width - n : 0, "");
+	fflush(stderr);
+	if (n > progress.width)
+		progress.width = n;
+}
+
+void progress_tick(void)
+{
+	static const char bar[] = "|/-\\";
+	static unsigned turn;
+	char line[160];
+	long long t;
+
+	if (!progress.enabled)
+		return;
+	t = now_ns();
+	if (t - progress.last_ns < PROGRESS_INTERVAL_NS)
+		return;
+	progress.last_ns = t;
+	progress_show(line, snprintf(line, sizeof(line), "%s: %c %lld s",
+				     progress.label, bar[turn++ % 4],
+				     (t - progress.start_ns) / 1000000000LL));
+}
+
 void progress_clear(void)
 {
 	if (progress.width > 0) {

@@ -24,9 +24,11 @@
 #include <stdlib.h>
 
 /* Bumped whenever eris_module, eris_module_request or eris_cbor_api
- * change: liberis refuses a module built for another version (a stale
- * store-NAME.so left in the module directory by an older install). */
-#define ERIS_MODULE_ABI 1
+ * change, or a module's back ends gain operations the programs rely on:
+ * liberis refuses a module built for another version (a stale
+ * store-NAME.so left in the module directory by an older install).
+ * 2: back ends of version 2 (compact, space). */
+#define ERIS_MODULE_ABI 2
 
 /* What eris_store_open() hands a module's open(). */
 typedef struct eris_module_request {

@@ -19,8 +19,9 @@ int eris_store_new_from_backend(eris_store **out, eris_store_backend *backend)
 	eris_store *s;
 
 	*out = NULL;
-	if (backend == NULL || backend->version != ERIS_STORE_BACKEND_VERSION ||
-	    !backend->get || !backend->put || !backend->free) {
+	/* Version 1 back ends end before compact and space. */
+	if (backend == NULL || backend->version < 1 ||
+	    backend->version > ERIS_STORE_BACKEND_VERSION || !backend->get || !backend->put || !backend->free) {
 		if (backend && backend->free)
 			backend->free(backend);
 		return eris_error_set(ERIS_EINVAL, "invalid store back end");
@@ -199,6 +200,38 @@ int eris_store_remove(eris_store *store, const uint8_t ref[ERIS_REF_BYTES])
 		return eris_error_set(ERIS_ENOTSUP,
 				      "this store cannot delete blocks");
 	return store->backend->remove(store->backend, ref);
+}
+
+int eris_store_compact(eris_store *store, unsigned flags,
+		       void (*progress)(uint64_t done, uint64_t total,
+					void *payload),
+		       void *payload)
+{
+	const eris_store_backend *b;
+
+	if (store == NULL || (flags & ~(unsigned)ERIS_COMPACT_FULL) != 0)
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	b = store->backend;
+	if (store->flags & ERIS_STORE_READONLY)
+		return read_only();
+	if (b->version < 2 || b->compact == NULL)
+		return eris_error_set(ERIS_ENOTSUP,
+				      "this store cannot be compacted");
+	return b->compact(store->backend, flags, progress, payload);
+}
+
+int eris_store_space(eris_store *store, eris_store_space_info *out)
+{
+	const eris_store_backend *b;
+
+	if (store == NULL || out == NULL)
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	memset(out, 0, sizeof(*out));
+	b = store->backend;
+	if (b->version < 2 || b->space == NULL)
+		return eris_error_set(ERIS_ENOTSUP,
+				      "this store cannot tell its disk space");
+	return b->space(store->backend, out);
 }
 
 void eris_store_free(eris_store *store)

@@ -342,6 +342,67 @@ ERIS_EXTERN int eris_store_remove(eris_store *store,
  */
 ERIS_EXTERN int eris_store_flush(eris_store *store);
 
+/** The disk space of a store (eris_store_space()). */
+typedef struct eris_store_space_info {
+	/** Bytes of the store's files as the file system counts their
+	 * sizes (sqlite: the database and its write-ahead log). */
+	uint64_t file_bytes;
+	/** Of those, bytes no block uses (the space of deleted blocks)
+	 * that eris_store_compact() can give back (sqlite: free pages). */
+	uint64_t free_bytes;
+	/** 1 if eris_store_compact() without ERIS_COMPACT_FULL gives the
+	 * free bytes back; 0 if only ERIS_COMPACT_FULL can (an sqlite
+	 * store created before this version, without incremental
+	 * auto-vacuum). */
+	int incremental;
+} eris_store_space_info;
+
+/** Flags of eris_store_compact(). */
+enum {
+	/** Rebuild the whole store instead of giving back free space in
+	 * steps: slower, blocks other writers while it runs, needs free
+	 * disk space of up to twice the store's size, and also converts
+	 * an sqlite store made before incremental compaction existed. */
+	ERIS_COMPACT_FULL = 1u << 0,
+};
+
+/**
+ * Give the space of deleted blocks back to the file system.
+ *
+ * Without ERIS_COMPACT_FULL, the free space is returned in short steps
+ * (sqlite: PRAGMA incremental_vacuum of a bounded number of pages per
+ * write transaction), so readers never wait and another writer waits for
+ * one step at most; on a store that cannot do it (sqlite made without
+ * incremental auto-vacuum, see eris_store_space_info.incremental) this
+ * returns ERIS_OK having given nothing back. With ERIS_COMPACT_FULL the
+ * store is rewritten whole (sqlite: VACUUM). Either way the write-ahead
+ * log is checkpointed and truncated if no reader holds it, so the file
+ * sizes shrink before the call returns.
+ *
+ * `progress`, if not NULL, is called now and then with the bytes given
+ * back so far and the bytes free at the start; during a full rebuild,
+ * which cannot tell how far it got, with done = total = 0.
+ *
+ * A directory store gives space back as soon as a block's file is
+ * deleted: it has nothing to compact and returns ERIS_OK at once.
+ * @return ERIS_OK, ERIS_ENOTSUP (the store cannot be compacted: mem, http,
+ *         coap, s3, rados, cbor, cache and fallback stores),
+ *         ERIS_EREADONLY or a store error
+ */
+ERIS_EXTERN int eris_store_compact(eris_store *store, unsigned flags,
+				   void (*progress)(uint64_t done,
+						    uint64_t total,
+						    void *payload),
+				   void *payload);
+
+/**
+ * How much disk space the store takes and how much of it is free.
+ * @return ERIS_OK or ERIS_ENOTSUP (only sqlite stores know), or a store
+ *         error
+ */
+ERIS_EXTERN int eris_store_space(eris_store *store,
+				 eris_store_space_info *out);
+
 /** Close the store and free it. NULL is allowed. */
 ERIS_EXTERN void eris_store_free(eris_store *store);
 

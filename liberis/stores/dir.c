@@ -25,7 +25,8 @@
  * are skipped with a warning (eris_set_warning_handler). The length
  * reported is the file's size, unchecked (fsck compares it). remove
  * unlinks the file and leaves the subdirectory, which a concurrent put
- * may be about to use.
+ * may be about to use. Deleting a block's file gives its space back,
+ * so compact has nothing to do.
  */
 #if defined(__linux__)
 #define _GNU_SOURCE /* syncfs */
@@ -310,6 +311,18 @@ static int dir_flush(eris_store_backend *b)
 	return ERIS_OK;
 }
 
+static int dir_compact(eris_store_backend *b, unsigned flags,
+		       void (*progress)(uint64_t done, uint64_t total,
+					void *payload),
+		       void *payload)
+{
+	(void)b;
+	(void)flags;
+	(void)progress;
+	(void)payload;
+	return ERIS_OK;
+}
+
 /* unlinkat relative to XX opened without following links: only an entry
  * inside the store is ever removed (a link itself, never its target). */
 static int dir_remove(eris_store_backend *b, const uint8_t *ref)
@@ -522,5 +535,6 @@ int eris_store_new_dir(eris_store **out, const char *path, int create)
 	d->parent.free = dir_free;
 	d->parent.foreach = dir_foreach;
 	d->parent.remove = dir_remove;
+	d->parent.compact = dir_compact;
 	return eris_store_new_from_backend(out, &d->parent);
 }

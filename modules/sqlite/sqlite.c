@@ -12,8 +12,10 @@
  *                       ref BLOB NOT NULL UNIQUE, -- 32 bytes
  *                       data BLOB NOT NULL);      -- 1024 or 32768 bytes
  *
- * with page_size 8192, journal_mode WAL and, per connection,
- * synchronous FULL, cache_size 8 MiB and busy_timeout 10 s.
+ * with page_size 8192, journal_mode WAL, auto_vacuum INCREMENTAL (stores
+ * created before it have NONE and keep working; a full compaction
+ * converts them) and, per connection, synchronous FULL, cache_size 8 MiB
+ * and busy_timeout 10 s.
  * docs/PERFORMANCE.md ("sqlite store: schema") has the measurements
  * behind each choice: a rowid table appends blocks in insertion order and
  * keeps the random references in a small separate index, where a WITHOUT
@@ -59,6 +61,16 @@
  * someone else owns, or one on a read-only mount; the identity check only
  * reads PRAGMAs, and put/remove say ERIS_EREADONLY.
  *
+ * Space: deleting a row frees its pages inside the file, which sqlite
+ * reuses but never gives back by itself. compact() gives them back:
+ * incrementally (PRAGMA incremental_vacuum of VACUUM_STEP_PAGES pages per
+ * write transaction, the mutex released between steps, so other writers
+ * wait for one step at most and readers never wait), or whole (VACUUM,
+ * which also turns an old store's auto_vacuum NONE into INCREMENTAL).
+ * Both end with a TRUNCATE checkpoint, so that the space is not merely
+ * moved into the write-ahead log. `eris store gc` runs the incremental
+ * one after deleting.
+ *
  * Threads: one mutex serializes the connection and the queue (the
  * connection is opened SQLITE_OPEN_NOMUTEX: the mutex is ours). foreach()
  * releases it while its callback runs, so the callback may use the store.
@@ -84,6 +96,14 @@
 #define PENDING_MAX_MS 1000
 /* foreach() reads the listing in chunks of this many rows. */
 #define LIST_CHUNK 1024
+/* Pages given back per incremental step (8 MiB): one short write
+ * transaction, then the lock is released. */
+#define VACUUM_STEP_PAGES 1024
+/* The final checkpoint waits this long for readers of an old snapshot;
+ * if they stay, the log is truncated by a later checkpoint instead. */
+#define CHECKPOINT_WAIT_MS 1000
+/* During a VACUUM, report progress every this many VM instructions. */
+#define VACUUM_PROGRESS_OPS 200000
 
 static const char schema_sql[] =
 	"CREATE TABLE blocks(id INTEGER PRIMARY KEY, "
@@ -482,6 +502,187 @@ static int sq_foreach(eris_store_backend *b,
 	return rc;
 }
 
+static int sibling(const char *path, const char *suffix, off_t *size);
+
+/* An integer from a PRAGMA; caller holds the lock. */
+static int pragma_int(sqlite_store *s, const char *sql, long long *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, sql);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = ERIS_OK;
+	} else {
+		rc = db_error(s, sql);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int free_bytes(sqlite_store *s, long long *out)
+{
+	long long pages, size;
+	int rc;
+
+	*out = 0;
+	if ((rc = pragma_int(s, "PRAGMA freelist_count", &pages)) < 0 ||
+	    (rc = pragma_int(s, "PRAGMA page_size", &size)) < 0)
+		return rc;
+	*out = pages * size;
+	return ERIS_OK;
+}
+
+/* Move the write-ahead log into the database and truncate it, so that
+ * the database file shrinks and the log does not keep the space. A
+ * reader holding an old snapshot past CHECKPOINT_WAIT_MS leaves it to a
+ * later checkpoint: not an error. Caller holds the lock. */
+static int checkpoint(sqlite_store *s)
+{
+	int rc;
+
+	sqlite3_busy_timeout(s->db, CHECKPOINT_WAIT_MS);
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+				       NULL, NULL);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+		return db_error(s, "cannot checkpoint");
+	return ERIS_OK;
+}
+
+typedef struct {
+	void (*cb)(uint64_t done, uint64_t total, void *payload);
+	void *payload;
+} vacuum_progress;
+
+/* sqlite's progress handler: a heartbeat while VACUUM runs. */
+static int on_vacuum_progress(void *arg)
+{
+	const vacuum_progress *p = arg;
+
+	p->cb(0, 0, p->payload);
+	return 0; /* go on */
+}
+
+/* VACUUM, after setting the auto_vacuum mode it gives the database;
+ * caller holds the lock. */
+static int full_vacuum(sqlite_store *s,
+		       void (*progress)(uint64_t, uint64_t, void *),
+		       void *payload)
+{
+	vacuum_progress p = { progress, payload };
+	int rc;
+
+	if (sqlite3_exec(s->db, "PRAGMA auto_vacuum=INCREMENTAL", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return db_error(s, "cannot set auto_vacuum");
+	if (progress)
+		sqlite3_progress_handler(s->db, VACUUM_PROGRESS_OPS,
+					 on_vacuum_progress, &p);
+	rc = sqlite3_exec(s->db, "VACUUM", NULL, NULL, NULL);
+	sqlite3_progress_handler(s->db, 0, NULL, NULL);
+	return rc == SQLITE_OK ? ERIS_OK : db_error(s, "cannot VACUUM");
+}
+
+/* Give back free pages VACUUM_STEP_PAGES at a time, each step its own
+ * write transaction, the lock released in between. Stops when nothing is
+ * free or a step gave nothing back (another writer refilled the free
+ * list, or the database has auto_vacuum NONE). Caller holds the lock. */
+static int incremental_vacuum(sqlite_store *s,
+			      void (*progress)(uint64_t, uint64_t, void *),
+			      void *payload)
+{
+	char sql[64];
+	long long mode, start, now, before;
+	int rc;
+
+	if ((rc = pragma_int(s, "PRAGMA auto_vacuum", &mode)) < 0 ||
+	    (rc = free_bytes(s, &start)) < 0)
+		return rc;
+	if (mode != 2) /* not INCREMENTAL: only a full VACUUM can */
+		return ERIS_OK;
+	snprintf(sql, sizeof(sql), "PRAGMA incremental_vacuum(%d)",
+		 VACUUM_STEP_PAGES);
+	for (now = start; now > 0;) {
+		before = now;
+		if ((rc = run(s, s->st_begin_write, "cannot start a write")) <
+		    0)
+			return rc;
+		if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			rc = db_error(s, "cannot give back free pages");
+			sqlite3_step(s->st_rollback);
+			done(s->st_rollback);
+			return rc;
+		}
+		if ((rc = run(s, s->st_commit, "cannot commit")) < 0) {
+			if (!sqlite3_get_autocommit(s->db)) {
+				sqlite3_step(s->st_rollback);
+				done(s->st_rollback);
+			}
+			return rc;
+		}
+		if ((rc = free_bytes(s, &now)) < 0)
+			return rc;
+		if (progress)
+			progress((uint64_t)(start > now ? start - now : 0),
+				 (uint64_t)start, payload);
+		if (now >= before)
+			break;
+		/* Let this process's other threads in between steps. */
+		pthread_mutex_unlock(&s->lock);
+		pthread_mutex_lock(&s->lock);
+	}
+	return ERIS_OK;
+}
+
+static int sq_compact(eris_store_backend *b, unsigned flags,
+		      void (*progress)(uint64_t done, uint64_t total,
+				       void *payload),
+		      void *payload)
+{
+	sqlite_store *s = (sqlite_store *)b;
+	int rc;
+
+	if (s->readonly)
+		return readonly_error(s);
+	pthread_mutex_lock(&s->lock);
+	rc = write_out(s); /* queued removes free pages too */
+	if (rc == ERIS_OK)
+		rc = flags & ERIS_COMPACT_FULL
+			     ? full_vacuum(s, progress, payload)
+			     : incremental_vacuum(s, progress, payload);
+	if (rc == ERIS_OK)
+		rc = checkpoint(s);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static int sq_space(eris_store_backend *b, eris_store_space_info *out)
+{
+	sqlite_store *s = (sqlite_store *)b;
+	long long mode, bytes = 0;
+	off_t db = 0, wal = 0;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = pragma_int(s, "PRAGMA auto_vacuum", &mode);
+	if (rc == ERIS_OK)
+		rc = free_bytes(s, &bytes);
+	pthread_mutex_unlock(&s->lock);
+	if (rc < 0)
+		return rc;
+	sibling(s->path, "", &db);
+	sibling(s->path, "-wal", &wal);
+	out->file_bytes = (uint64_t)db + (uint64_t)wal;
+	out->free_bytes = (uint64_t)bytes;
+	out->incremental = mode == 2;
+	return ERIS_OK;
+}
+
 static void sq_free(eris_store_backend *b)
 {
 	sqlite_store *s = (sqlite_store *)b;
@@ -625,10 +826,12 @@ static int initialise(sqlite_store *s)
 	char sql[128];
 	int rc, fresh;
 
-	/* The page size must be set before WAL mode first writes the
-	 * header; both are ignored if someone else got there first. */
+	/* The page size and auto_vacuum must be set before WAL mode first
+	 * writes the header (auto_vacuum before the first table at the
+	 * latest); all are ignored if someone else got there first. */
 	snprintf(sql, sizeof(sql), "PRAGMA page_size=%d", PAGE_SIZE);
 	if ((rc = exec(s, sql)) < 0 ||
+	    (rc = exec(s, "PRAGMA auto_vacuum=INCREMENTAL")) < 0 ||
 	    (rc = exec(s, "PRAGMA journal_mode=WAL")) < 0 ||
 	    (rc = exec(s, "BEGIN IMMEDIATE")) < 0)
 		return rc;
@@ -861,6 +1064,8 @@ static int sqlite_open(eris_store **out, const char *path, unsigned flags)
 	s->parent.free = sq_free;
 	s->parent.foreach = sq_foreach;
 	s->parent.remove = sq_remove;
+	s->parent.compact = sq_compact;
+	s->parent.space = sq_space;
 	return eris_store_new_from_backend(out, &s->parent);
 }
 

@@ -276,6 +276,89 @@ START_TEST(test_open_flags)
 }
 END_TEST
 
+/* A back end built against version 1 of the interface: its struct ends
+ * after remove, and its own data follows where version 2 has compact
+ * and space. */
+typedef struct {
+	unsigned version;
+	void *callbacks[8];  /* get ... remove, as in version 1 */
+	uint64_t private[2]; /* where compact and space are in version 2 */
+} backend_v1;
+
+static int v1_get(eris_store_backend *b, const uint8_t *ref, uint8_t *buf,
+		  size_t size, size_t *len)
+{
+	(void)b, (void)ref, (void)buf, (void)size, (void)len;
+	return ERIS_ENOTFOUND;
+}
+
+static int v1_put(eris_store_backend *b, const uint8_t *ref,
+		  const uint8_t *block, size_t len)
+{
+	(void)b, (void)ref, (void)block, (void)len;
+	return ERIS_OK;
+}
+
+static void v1_free(eris_store_backend *b)
+{
+	free(b);
+}
+
+/* eris_store_compact() and eris_store_space(): a directory store has
+ * nothing to compact, a memory store cannot, bad flags are refused, and
+ * a version-1 back end is still accepted and never asked for members it
+ * does not have. */
+START_TEST(test_compact_api)
+{
+	eris_store_space_info sp;
+	eris_store_backend *b;
+	backend_v1 *v1;
+	eris_store *s;
+	char spec[400];
+
+	snprintf(spec, sizeof(spec), "dir:%s/c", tmpdir);
+	ck_assert_eris(eris_store_open(&s, spec, ERIS_STORE_CREATE), ERIS_OK);
+	ck_assert_eris(eris_store_compact(s, 0, NULL, NULL), ERIS_OK);
+	ck_assert_eris(eris_store_compact(s, ERIS_COMPACT_FULL, NULL, NULL),
+		       ERIS_OK);
+	ck_assert_eris(eris_store_compact(s, 2, NULL, NULL), ERIS_EINVAL);
+	ck_assert_eris(eris_store_space(s, &sp), ERIS_ENOTSUP);
+	eris_store_free(s);
+	ck_assert_eris(eris_store_open(&s, spec, ERIS_STORE_READONLY), ERIS_OK);
+	ck_assert_eris(eris_store_compact(s, 0, NULL, NULL), ERIS_EREADONLY);
+	eris_store_free(s);
+
+	ck_assert_eris(eris_store_open(&s, "mem:", 0), ERIS_OK);
+	ck_assert_eris(eris_store_compact(s, 0, NULL, NULL), ERIS_ENOTSUP);
+	ck_assert_str_eq(eris_error_last(), "this store cannot be compacted");
+	ck_assert_eris(eris_store_space(s, &sp), ERIS_ENOTSUP);
+	ck_assert_eris(eris_store_space(s, NULL), ERIS_EINVAL);
+	eris_store_free(s);
+
+	v1 = calloc(1, sizeof(*v1));
+	ck_assert_ptr_nonnull(v1);
+	b = (eris_store_backend *)v1;
+	b->version = 1;
+	b->get = v1_get;
+	b->put = v1_put;
+	b->free = v1_free;
+	/* Wild pointers if read as compact and space. */
+	v1->private[0] = v1->private[1] = UINT64_MAX;
+	ck_assert_eris(eris_store_new_from_backend(&s, b), ERIS_OK);
+	ck_assert_eris(eris_store_compact(s, 0, NULL, NULL), ERIS_ENOTSUP);
+	ck_assert_eris(eris_store_space(s, &sp), ERIS_ENOTSUP);
+	eris_store_free(s);
+
+	b = calloc(1, sizeof(*b));
+	ck_assert_ptr_nonnull(b);
+	b->version = ERIS_STORE_BACKEND_VERSION + 1;
+	b->get = v1_get;
+	b->put = v1_put;
+	b->free = v1_free;
+	ck_assert_eris(eris_store_new_from_backend(&s, b), ERIS_EINVAL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store");
@@ -288,6 +371,7 @@ int main(void)
 	tcase_add_test(tc, test_dir_layout);
 	tcase_add_test(tc, test_specs);
 	tcase_add_test(tc, test_open_flags);
+	tcase_add_test(tc, test_compact_api);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

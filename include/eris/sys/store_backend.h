@@ -22,7 +22,16 @@
  *     it is non-zero. The back end must tolerate cb calling remove on
  *     the block it was just given.
  *   - remove (optional): delete a block; ERIS_OK if it was absent too.
- *   A read-only back end returns ERIS_EREADONLY from put and remove.
+ *   - compact (optional, version 2): eris_store_compact(); `progress`
+ *     may be NULL.
+ *   - space (optional, version 2): eris_store_space(); fill in every
+ *     field of `out`.
+ *   A read-only back end returns ERIS_EREADONLY from put, remove and
+ *   compact.
+ *
+ * Versions: 2 added compact and space at the end of the struct. A back
+ * end built against version 1 (without them) is still accepted; the
+ * library never reads past the members of the version it is given.
  */
 #ifndef ERIS_SYS_STORE_BACKEND_H
 #define ERIS_SYS_STORE_BACKEND_H
@@ -33,7 +42,7 @@
 extern "C" {
 #endif
 
-#define ERIS_STORE_BACKEND_VERSION 1
+#define ERIS_STORE_BACKEND_VERSION 2
 
 typedef struct eris_store_backend eris_store_backend;
 
@@ -54,10 +63,16 @@ struct eris_store_backend {
 				 void *payload),
 		       void *payload);
 	int (*remove)(eris_store_backend *b, const uint8_t ref[ERIS_REF_BYTES]);
+	/* version 2 */
+	int (*compact)(eris_store_backend *b, unsigned flags,
+		       void (*progress)(uint64_t done, uint64_t total,
+					void *payload),
+		       void *payload);
+	int (*space)(eris_store_backend *b, eris_store_space_info *out);
 };
 
 #define ERIS_STORE_BACKEND_INIT                                              \
-	{ ERIS_STORE_BACKEND_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
+	{ ERIS_STORE_BACKEND_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /**
  * Wrap a back end in a store. Takes ownership of `backend` even on failure
