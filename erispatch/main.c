@@ -25,7 +25,7 @@ static const char synopsis[] =
 	"                      [--no-fs] --output DIR... [--input DIR...] "
 	"[--ignore NAME...]\n"
 	"       erispatch pack (--tar OUT | --bundle OUT) [--store SPEC] "
-	"MANIFEST|LIST...\n"
+	"MANIFEST|LIST|DIR...\n"
 	"       erispatch --help | --version\n";
 
 static int usage(void)
@@ -69,6 +69,9 @@ static int help(void)
 	      "their blocks,\n"
 	      "                  as a GNU tar (--tar) or a CBOR bundle "
 	      "(--bundle)\n"
+	      "                  (an output DIR: its ERIS-FS image, the index"
+	      " and every\n"
+	      "                  file, checked against nix-support/eris-fs)\n"
 	      "\n"
 	      "hook stores the libraries' blocks in $ERIS_STORE if it is set; "
 	      "pack reads\n"

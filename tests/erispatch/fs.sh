@@ -11,6 +11,9 @@
 #    same URN (the image is the tree as installed, by eris's own rules);
 #  - a second hook run leaves it alone; building and hooking again from
 #    scratch, with or without ERIS_STORE, gives the same URN;
+#  - `erispatch pack` of the output directory packs the image (index
+#    and files; a bundle that eris import + get -r turn back into the
+#    output), and refuses a tree changed since the hook;
 #  - --no-fs writes none; a FIFO in an output fails the hook with a
 #    message naming it, and leaves no eris-fs.
 set -euo pipefail
@@ -114,6 +117,31 @@ cp "$OUT/nix-support/eris-fs" "$T/first"
 ERIS_STORE=$STORE "$ERISPATCH" hook --ignore libc.so.6 --output "$OUT" --output "$DEV" 2>"$T/err2" ||
     fail "second hook run failed: $(cat "$T/err2")"
 cmp -s "$T/first" "$OUT/nix-support/eris-fs" || fail "second run changed eris-fs"
+
+# pack of the output directory: the image, checked against eris-fs.
+"$ERISPATCH" pack --bundle "$T/tree.cbor" "$OUT" 2>"$T/perr" ||
+    fail "pack --bundle failed: $(cat "$T/perr")"
+"$ERIS" import --store "dir:$T/imported" "$T/tree.cbor" >"$T/imported.urns" ||
+    fail "eris import of the bundle failed"
+grep -qxF "$urn" "$T/imported.urns" || fail "the bundle lacks the index URN"
+"$ERIS" get -r --store "dir:$T/imported" --allow-external-links "$urn" \
+    -o "$T/fromb" || fail "eris get -r from the bundle failed"
+diff -r --no-dereference -x eris-fs "$OUT" "$T/fromb" || fail "the bundle's tree differs"
+"$ERISPATCH" pack --tar "$T/tree.tar" "$OUT" 2>"$T/perr" ||
+    fail "pack --tar failed: $(cat "$T/perr")"
+{ echo "$urn"; awk '$1 != "link" { print $3 }' "$T/long.ls"; } | LC_ALL=C sort -u \
+    >"$T/want.tar"
+tar -tf "$T/tree.tar" | LC_ALL=C sort >"$T/got.tar"
+diff -u "$T/want.tar" "$T/got.tar" || fail "the tar does not hold the index and files"
+tar -xOf "$T/tree.tar" "$urn" | head -c 7 | od -An -tx1 | tr -d ' \n' >"$T/magic"
+[ "$(cat "$T/magic")" = da657269748201 ] || fail "the index member: $(cat "$T/magic")"
+# A tree changed after the hook no longer matches.
+cp -a "$OUT" "$T/changed"
+printf 'changed\n' >>"$T/changed/share/doc/pkg/README"
+expect_failure "the tree no longer gives the URN" \
+    "$ERISPATCH" pack --tar "$T/bad.tar" "$T/changed"
+[ ! -e "$T/bad.tar" ] || fail "a failed pack left $T/bad.tar"
+expect_failure "no nix-support/eris-fs" "$ERISPATCH" pack --tar "$T/bad.tar" "$SRC"
 
 # Built again from scratch, hooked without a store: the same URNs.
 build "$OUT" "$DEV"
