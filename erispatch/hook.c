@@ -1,6 +1,9 @@
 /*
  * hook.c - `erispatch hook`: patch every ELF file of a package's outputs
- * and write <output>/nix-support/eris-manifest.json for each output.
+ * and write <output>/nix-support/eris-manifest.json for each output,
+ * then <output>/nix-support/eris-fs: the ERIS-FS URN of the output as it
+ * will be installed (patched files, the manifest; everything but
+ * nix-support/eris-fs itself, which cannot hold its own URN).
  *
  * Files are processed dependencies first (a topological sort over the
  * dependencies that lie inside the outputs), because a file's DT_NEEDED
@@ -12,6 +15,7 @@
 #include "eris_manifest.h"
 
 #include <eris/errors.h>
+#include <eris/fs.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -38,7 +42,7 @@ typedef struct node {
 typedef struct hook {
 	strlist outputs, inputs, ignore;
 	uint32_t block_size;
-	int remove_rpath, genode;
+	int remove_rpath, genode, no_fs;
 	eris_store *store;
 	node *nodes;
 	size_t n_nodes, cap_nodes;
@@ -393,13 +397,51 @@ static int write_manifests(hook *h)
 	return 0;
 }
 
+static void on_warning(const char *message, void *payload)
+{
+	(void)payload;
+	fprintf(stderr, "erispatch: warning: %s\n", message);
+}
+
+/* The whole output as one ERIS-FS image; its URN goes to
+ * nix-support/eris-fs, which the image leaves out. Files and index get
+ * the block size by length, as `eris put -r` does, so that anyone can
+ * check the URN with it; absolute links (into /nix/store) are kept. */
+static int write_fs_urns(hook *h)
+{
+	static const char *const exclude[] = { "nix-support/eris-fs", NULL };
+	eris_fs_put_options o = ERIS_FS_PUT_OPTIONS_INIT;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	o.flags = ERIS_FS_EXTERNAL_LINKS;
+	o.exclude = exclude;
+	o.threads = cpus < 1 ? 1 : cpus > 8 ? 8 : (unsigned)cpus;
+	eris_set_warning_handler(on_warning, NULL);
+	for (size_t i = 0; i < h->outputs.count; i++) {
+		const char *dir = h->outputs.items[i];
+		char path[PATH_MAX + 32], line[ERIS_URN_BUFSIZE + 1];
+		eris_read_cap cap;
+
+		if (eris_fs_put_tree(&cap, h->store, dir, &o) != ERIS_OK)
+			return report("ERIS-FS image of %s: %s", dir,
+				      eris_error_last());
+		eris_urn_format(line, &cap);
+		strcat(line, "\n");
+		snprintf(path, sizeof(path), "%s/nix-support/eris-fs", dir);
+		if (write_file_atomic(path, (const uint8_t *)line,
+				      strlen(line)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr,
 		"usage: erispatch hook [--block-size 1024|32768] "
 		"[--remove-rpath] [--genode]\n"
-		"                      --output DIR... [--input DIR...] "
-		"[--ignore NAME...]\n");
+		"                      [--no-fs] --output DIR... "
+		"[--input DIR...] [--ignore NAME...]\n");
 	return 2;
 }
 
@@ -431,9 +473,13 @@ static int run(hook *h)
 	link_nodes(h);
 	if (run_in_order(h) != 0)
 		return -1;
+	if (write_manifests(h) != 0)
+		return -1;
+	if (!h->no_fs && write_fs_urns(h) != 0)
+		return -1;
 	if (h->store && eris_store_flush(h->store) != ERIS_OK)
 		return report("store: %s", eris_error_last());
-	return write_manifests(h);
+	return 0;
 }
 
 int cmd_hook(int argc, char **argv)
@@ -449,6 +495,8 @@ int cmd_hook(int argc, char **argv)
 			h.remove_rpath = 1;
 		else if (strcmp(a, "--genode") == 0)
 			h.genode = 1;
+		else if (strcmp(a, "--no-fs") == 0)
+			h.no_fs = 1;
 		else if (i + 1 >= argc)
 			rc = -2;
 		else if (strcmp(a, "--output") == 0)

@@ -4,7 +4,10 @@
  * From manifests (JSON or "NAME URN" lists) it collects every URN (each
  * entry's and its closure's), takes the content of each from the file
  * the manifest names (checking that it encodes to that URN) or, when that
- * file is missing, from a store, and writes either
+ * file is missing, from a store. An output directory given instead of a
+ * manifest stands for its ERIS-FS image (nix-support/eris-fs, written by
+ * `erispatch hook`): the tree is encoded again and must give that URN;
+ * the index and every file it names are then packed. It writes either
  *   --tar OUT     a GNU tar of files named by their URN, or
  *   --bundle OUT  a CBOR bundle of all their blocks and capabilities.
  * Members come in URN order and carry no timestamps: the output depends
@@ -21,8 +24,10 @@
 #include <eris/bundle.h>
 #include <eris/decode.h>
 #include <eris/errors.h>
+#include <eris/fs.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +37,8 @@
 typedef struct item {
 	char urn[ERIS_URN_BUFSIZE];
 	char *path;
+	uint8_t *data; /* content held in memory (an ERIS-FS index), or NULL */
+	size_t len;
 } item;
 
 typedef struct pack {
@@ -53,6 +60,8 @@ static int add_item(pack *p, const char *path, const char *urn)
 	}
 	item *it = &p->items[p->count];
 	snprintf(it->urn, sizeof(it->urn), "%s", urn);
+	it->data = NULL;
+	it->len = 0;
 	it->path = strdup(path);
 	if (!it->path)
 		return report("out of memory");
@@ -80,6 +89,96 @@ static int read_manifest(pack *p, const char *path)
 				      eris_manifest_closure_urn(m, i, j));
 	}
 	eris_manifest_free(m);
+	return rc;
+}
+
+/* The whole content of `cap` from `store` (malloc'd). */
+static int read_content(eris_store *store, const eris_read_cap *cap,
+			uint8_t **out, size_t *len)
+{
+	eris_decoder *dec = NULL;
+	size_t got = 0;
+
+	if (eris_decoder_new(&dec, store, cap) != ERIS_OK)
+		return -1;
+	uint64_t size = eris_decoder_length(dec);
+	*out = size < SIZE_MAX ? malloc(size ? (size_t)size : 1) : NULL;
+	if (*out == NULL || eris_decoder_pread(dec, *out, (size_t)size, 0,
+					       &got) != ERIS_OK ||
+	    got != size) {
+		free(*out);
+		eris_decoder_free(dec);
+		return -1;
+	}
+	*len = (size_t)size;
+	eris_decoder_free(dec);
+	return 0;
+}
+
+/* An output directory: its ERIS-FS image, checked against the URN in
+ * nix-support/eris-fs; the index and each file become items. The blocks
+ * of the tree are held in memory meanwhile (p->blocks when bundling). */
+static int read_tree(pack *p, const char *dir)
+{
+	static const char *const exclude[] = { "nix-support/eris-fs", NULL };
+	eris_fs_put_options o = ERIS_FS_PUT_OPTIONS_INIT;
+	eris_store *store = p->blocks;
+	eris_fs_index *idx = NULL;
+	eris_read_cap want, got;
+	char path[PATH_MAX], urn[ERIS_URN_BUFSIZE];
+	uint8_t *text = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/nix-support/eris-fs", dir);
+	if (access(path, F_OK) != 0)
+		return report("%s: no nix-support/eris-fs (made by erispatch "
+			      "hook)", dir);
+	if (read_whole_file(path, &text, &len) != 0)
+		return -1;
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
+	if (eris_urn_parse(&want, (const char *)text, len) != ERIS_OK)
+		rc = report("%s: %s", path, eris_error_last());
+	free(text);
+	if (rc != 0)
+		return rc;
+	if (store == NULL && eris_store_new_mem(&store) != ERIS_OK)
+		return report("out of memory");
+	o.flags = ERIS_FS_EXTERNAL_LINKS;
+	o.exclude = exclude;
+	if (eris_fs_put_tree(&got, store, dir, &o) != ERIS_OK)
+		rc = report("ERIS-FS image of %s: %s", dir, eris_error_last());
+	else if (!eris_read_cap_equal(&got, &want))
+		rc = report("%s: the tree no longer gives the URN in %s",
+			    dir, path);
+	else if (eris_fs_index_load(&idx, store, &got, ERIS_FS_EXTERNAL_LINKS,
+				    0) != ERIS_OK)
+		rc = report("%s: %s", path, eris_error_last());
+	for (size_t i = 0; rc == 0 && i < eris_fs_index_count(idx); i++) {
+		eris_fs_entry e;
+		char file[PATH_MAX];
+
+		eris_fs_index_entry(idx, i, &e);
+		if (e.type == ERIS_FS_SYMLINK)
+			continue;
+		eris_urn_format(urn, &e.cap);
+		snprintf(file, sizeof(file), "%s/%s", dir, e.path);
+		rc = add_item(p, file, urn);
+	}
+	/* The index itself, from memory. */
+	if (rc == 0) {
+		eris_urn_format(urn, &got);
+		rc = add_item(p, path, urn);
+	}
+	if (rc == 0) {
+		item *it = &p->items[p->count - 1];
+		if (read_content(store, &got, &it->data, &it->len) != 0)
+			rc = report("%s: %s", path, eris_error_last());
+	}
+	eris_fs_index_free(idx);
+	if (store != p->blocks)
+		eris_store_free(store);
 	return rc;
 }
 
@@ -127,7 +226,14 @@ static int content(pack *p, const item *it, uint8_t **out, size_t *len)
 
 	if (eris_urn_parse(&cap, it->urn, strlen(it->urn)) != ERIS_OK)
 		return report("%s: %s", it->urn, eris_error_last());
-	if (access(it->path, F_OK) == 0)
+	if (it->data != NULL) {
+		*out = malloc(it->len ? it->len : 1);
+		if (*out == NULL)
+			return report("out of memory");
+		memcpy(*out, it->data, it->len);
+		*len = it->len;
+		rc = 0;
+	} else if (access(it->path, F_OK) == 0)
 		rc = read_whole_file(it->path, out, len);
 	else
 		rc = decode_from_store(p, it, out, len);
@@ -194,8 +300,6 @@ static int write_bundle(pack *p, int fd)
 	eris_bundle_writer *w = NULL;
 	int rc = 0;
 
-	if (eris_store_new_mem(&p->blocks) != ERIS_OK)
-		return report("out of memory");
 	for (size_t i = 0; rc == 0 && i < p->count; i++) {
 		uint8_t *data;
 		size_t len;
@@ -237,7 +341,7 @@ static int write_bundle(pack *p, int fd)
 static int usage(void)
 {
 	fprintf(stderr, "usage: erispatch pack (--tar OUT | --bundle OUT) "
-		"[--store SPEC] MANIFEST|LIST...\n");
+		"[--store SPEC] MANIFEST|LIST|DIR...\n");
 	return 2;
 }
 
@@ -262,16 +366,32 @@ int cmd_pack(int argc, char **argv)
 	}
 	if (!tar == !bundle || i == argc)
 		return usage();
-	for (; rc == 0 && i < argc; i++)
-		rc = read_manifest(&p, argv[i]);
+	/* Bundles gather every block here, the trees' ones first. */
+	if (bundle && eris_store_new_mem(&p.blocks) != ERIS_OK)
+		rc = report("out of memory");
+	for (; rc == 0 && i < argc; i++) {
+		struct stat st;
+
+		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
+			rc = read_tree(&p, argv[i]);
+		else
+			rc = read_manifest(&p, argv[i]);
+	}
 	/* One member per URN. */
 	if (rc == 0 && p.count > 1) {
 		qsort(p.items, p.count, sizeof(item), cmp_items);
 		size_t kept = 1;
 		for (size_t k = 1; k < p.count; k++) {
-			if (strcmp(p.items[k].urn, p.items[kept - 1].urn) == 0)
+			if (strcmp(p.items[k].urn, p.items[kept - 1].urn) == 0) {
+				/* Keep the one held in memory, if any. */
+				if (p.items[k].data && !p.items[kept - 1].data) {
+					item t = p.items[kept - 1];
+					p.items[kept - 1] = p.items[k];
+					p.items[k] = t;
+				}
 				free(p.items[k].path);
-			else
+				free(p.items[k].data);
+			} else
 				p.items[kept++] = p.items[k];
 		}
 		p.count = kept;
@@ -310,8 +430,10 @@ int cmd_pack(int argc, char **argv)
 	if (rc == 0 && outfile_commit(&of) != 0)
 		rc = report("%s", of.error);
 	outfile_abort(&of); /* after a failure: the temporary file goes */
-	for (size_t k = 0; k < p.count; k++)
+	for (size_t k = 0; k < p.count; k++) {
 		free(p.items[k].path);
+		free(p.items[k].data);
+	}
 	free(p.items);
 	eris_store_free(p.blocks);
 	eris_store_free(p.source);

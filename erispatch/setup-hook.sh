@@ -12,6 +12,8 @@
 #   erisPatchRemoveRpath  non-empty: drop DT_RPATH/DT_RUNPATH
 #   erisPatchGenode       non-empty: keep at most 10 program headers
 #   erisPatchBlockSize    1024 or 32768 (default 32768)
+#   dontErisFs            non-empty: no nix-support/eris-fs (the ERIS-FS
+#                         URN of each whole output)
 #   ERIS_STORE            if set, the blocks of every patched file go there
 # Expects `erispatch` on PATH.
 
@@ -45,6 +47,9 @@ erisPatchPostFixup() {
     fi
     if [ -n "${erisPatchGenode-}" ]; then
         args+=(--genode)
+    fi
+    if [ -n "${dontErisFs-}" ]; then
+        args+=(--no-fs)
     fi
     if [ -n "${erisPatchBlockSize-}" ]; then
         args+=(--block-size "$erisPatchBlockSize")

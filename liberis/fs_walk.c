@@ -40,7 +40,16 @@ struct walk {
 	size_t n_files, alloc;
 	uint64_t total_bytes;
 	unsigned flags;
+	const char *const *exclude; /* paths left out, NULL-terminated */
 };
+
+static int excluded(const struct walk *w, const char *rel)
+{
+	for (const char *const *x = w->exclude; x != NULL && *x != NULL; x++)
+		if (strcmp(*x, rel) == 0)
+			return 1;
+	return 0;
+}
 
 /* Shared between the encoding workers. */
 struct job {
@@ -156,6 +165,10 @@ static int walk_dir(struct walk *w, int fd, const char *rel, int *found)
 		if (child == NULL) {
 			rc = eris_error_set(ERIS_ENOMEM, "out of memory");
 			break;
+		}
+		if (excluded(w, child)) {
+			free(child);
+			continue;
 		}
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			rc = eris_error_set(ERIS_ERROR, "%s/%s: %s", w->root,
@@ -431,6 +444,7 @@ int eris_fs_put_tree(eris_read_cap *out, eris_store *store, const char *dir,
 	memset(&w, 0, sizeof(w));
 	w.root = dir;
 	w.flags = opts->flags;
+	w.exclude = opts->exclude;
 	if ((rc = eris_fs_index_new(&w.idx, opts->flags)) < 0)
 		return rc;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -182,11 +182,16 @@ typedef struct eris_fs_put_options {
 	unsigned flags;      /**< ERIS_FS_EXTERNAL_LINKS */
 	eris_fs_progress_fn progress; /**< may be NULL */
 	void *payload;       /**< for progress */
+	/** NULL, or a NULL-terminated list of paths below `dir` ('/'-joined,
+	 * as in the index) left out of the image with everything under
+	 * them: a file that records the image's own URN cannot be part of
+	 * it (erispatch's nix-support/eris-fs). */
+	const char *const *exclude;
 } eris_fs_put_options;
 
 #define ERIS_FS_PUT_OPTIONS_VERSION 1
 #define ERIS_FS_PUT_OPTIONS_INIT                                          \
-	{ ERIS_FS_PUT_OPTIONS_VERSION, 0, NULL, 0, 0, NULL, NULL }
+	{ ERIS_FS_PUT_OPTIONS_VERSION, 0, NULL, 0, 0, NULL, NULL, NULL }
 
 /**
  * Encode the tree under directory `dir` into `store`: every regular file

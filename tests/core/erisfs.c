@@ -677,6 +677,44 @@ START_TEST(test_put_tree)
 }
 END_TEST
 
+/* exclude leaves out a file and a whole directory; a path that is not
+ * there changes nothing. */
+START_TEST(test_put_tree_exclude)
+{
+	char d[] = "/tmp/erisfs-test-XXXXXX";
+	static const char *const none[] = { "no/such/file", NULL };
+	static const char *const some[] = { "hello.txt", "lib", NULL };
+	eris_fs_put_options o = ERIS_FS_PUT_OPTIONS_INIT;
+	eris_read_cap all, same, less;
+	eris_store *store;
+	eris_fs_index *idx;
+	eris_fs_entry e;
+
+	big = malloc(BIG_LEN);
+	fill_random((uint8_t *)big, BIG_LEN, 7, 0);
+	ck_assert_ptr_nonnull(mkdtemp(d));
+	make_tree(d, 0);
+	ck_assert_eris(eris_store_new_mem(&store), ERIS_OK);
+	ck_assert_eris(eris_fs_put_tree(&all, store, d, &o), ERIS_OK);
+	o.exclude = none;
+	ck_assert_eris(eris_fs_put_tree(&same, store, d, &o), ERIS_OK);
+	ck_assert_cap_eq(all, same);
+	o.exclude = some;
+	ck_assert_eris(eris_fs_put_tree(&less, store, d, &o), ERIS_OK);
+	ck_assert_eris(eris_fs_index_load(&idx, store, &less, 0, 0), ERIS_OK);
+	ck_assert_uint_eq(eris_fs_index_count(idx), 3);
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_eris(eris_fs_index_entry(idx, i, &e), ERIS_OK);
+		ck_assert_str_ne(e.path, "hello.txt");
+		ck_assert_int_ne(strncmp(e.path, "lib/", 4), 0);
+	}
+	eris_fs_index_free(idx);
+	eris_store_free(store);
+	rm_tree(d);
+	free(big);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("erisfs");
@@ -691,6 +729,7 @@ int main(void)
 	tcase_add_test(tc, test_parse_capability);
 	tcase_add_test(tc, test_parse_external_links);
 	tcase_add_test(tc, test_put_tree);
+	tcase_add_test(tc, test_put_tree_exclude);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
