@@ -384,7 +384,8 @@ static int pin_add(const char *cmd, eris_store *store, const char *arg,
 	pin.size = size;
 	pin.time = 0;
 	rc = eris_store_pin_add(store, &pin, force ? ERIS_PIN_REPLACE : 0);
-	if (rc == ERIS_EEXIST) { /* added by someone else meanwhile */
+	if (rc == ERIS_EEXIST || rc == ERIS_EINVAL) {
+		/* A bad name; or added by someone else meanwhile. */
 		cli_error(cmd, "%s", eris_error_last());
 		return EXIT_USAGE;
 	}
