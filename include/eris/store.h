@@ -492,14 +492,14 @@ enum {
  * Take the store's gc lock, waiting for it. Writers that hold it shared
  * while they put and pin never lose a block to a gc that holds it
  * exclusively: the gc either finishes before the first block is put, or
- * starts after the pin exists. sqlite stores lock the file PATH-lock
- * beside the database (flock), directory stores PATH/gc.lock, so the
- * lock holds across processes and between store handles of one process;
- * a mem store uses a read-write lock (release it on the thread that took
- * it). A cache: store locks its local member, a fallback: store every
- * member that has a lock. A store whose lock file cannot be created
- * (read-only) takes no lock and returns ERIS_OK: nothing can be put or
- * deleted there. One lock per store handle at a time.
+ * starts after the pin exists. sqlite stores flock() the directory
+ * holding the database (stores in one directory share the lock),
+ * directory stores their root directory, so the lock holds across
+ * processes and between store handles of one process, and no file is
+ * created; a mem store uses a read-write lock (release it on the thread
+ * that took it). A cache: store locks its members that have a lock, a
+ * fallback: store every member that has one. One lock per store handle
+ * at a time.
  * @return ERIS_OK; ERIS_EINVAL (a bad mode, or this handle holds the
  *         lock already); ERIS_ENOTSUP (the store has no lock: http,
  *         coap, s3, rados, cbor); a store error

@@ -33,7 +33,7 @@
  * foreach), synced, then renamed (replace) or hard-linked (exclusive
  * create: link() fails if the name exists) into pins/, and pins/ is
  * synced; the blocks are synced before (syncfs), so a pin never names
- * blocks a crash lost. The gc lock is flock() on PATH/gc.lock.
+ * blocks a crash lost. The gc lock is flock() on the directory PATH.
  */
 #if defined(__linux__)
 #define _GNU_SOURCE /* syncfs */
@@ -56,7 +56,7 @@ typedef struct {
 	eris_store_backend parent;
 	char *root;
 	int root_fd;
-	int lock_fd; /* PATH/gc.lock while locked, else -1 */
+	int lock_fd; /* the root, opened anew, while locked; else -1 */
 } dir_store;
 
 /* "XX/REF" relative to the root: 2 + 1 + 52 characters. */
@@ -709,8 +709,8 @@ static int dir_pin_foreach(eris_store_backend *b,
 	return rc;
 }
 
-/* flock() on PATH/gc.lock. A store whose lock file cannot be created
- * (read-only) takes no lock: nothing can be put or deleted there. */
+/* flock() on the root directory itself, opened anew so that two handles
+ * of one process exclude each other too: no lock file in the tree. */
 static int dir_lock(eris_store_backend *b, int mode)
 {
 	dir_store *d = (dir_store *)b;
@@ -722,19 +722,16 @@ static int dir_lock(eris_store_backend *b, int mode)
 		d->lock_fd = -1;
 		return ERIS_OK;
 	}
-	d->lock_fd = openat(d->root_fd, "gc.lock",
-			    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (d->lock_fd < 0) {
-		if (errno == EACCES || errno == EROFS || errno == EPERM)
-			return ERIS_OK;
-		return io_error(d, "cannot open", "gc.lock");
-	}
+	d->lock_fd = openat(d->root_fd, ".",
+			    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->lock_fd < 0)
+		return io_error(d, "cannot open", ".");
 	do
 		rc = flock(d->lock_fd,
 			   mode == ERIS_LOCK_EXCLUSIVE ? LOCK_EX : LOCK_SH);
 	while (rc < 0 && errno == EINTR);
 	if (rc < 0) {
-		rc = io_error(d, "cannot lock", "gc.lock");
+		rc = io_error(d, "cannot lock", ".");
 		close(d->lock_fd);
 		d->lock_fd = -1;
 		return rc;

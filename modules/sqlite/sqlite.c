@@ -81,10 +81,12 @@
  *
  * Pins are written in their own transaction after the queue is committed,
  * so a pin is never durable before the blocks put before it. The gc lock
- * (eris_store_lock) is flock() on the file PATH-lock: an sqlite lock
- * cannot be held across transactions without blocking every writer, and
- * opening the database file itself to lock it would drop sqlite's own
- * POSIX locks when closed.
+ * (eris_store_lock) is flock() on the directory holding the database: an
+ * sqlite lock cannot be held across transactions without blocking every
+ * writer, opening the database file itself to lock it would drop
+ * sqlite's own POSIX locks when closed, and a lock file beside it would
+ * be one more file that a read-only user cannot create. Stores in one
+ * directory share the lock: a gc of one waits for puts into another.
  *
  * Threads: one mutex serializes the connection and the queue (the
  * connection is opened SQLITE_OPEN_NOMUTEX: the mutex is ours). foreach()
@@ -863,12 +865,13 @@ static int sq_pin_foreach(eris_store_backend *b,
 	return rc;
 }
 
-/* flock() on PATH-lock. A store whose lock file cannot be created (a
- * read-only directory) takes no lock: nothing can be put or deleted. */
+/* flock() on the database's directory, opened anew so that two handles
+ * of one process exclude each other too. */
 static int sq_lock(eris_store_backend *b, int mode)
 {
 	sqlite_store *s = (sqlite_store *)b;
-	char path[4200];
+	const char *slash = strrchr(s->path, '/');
+	char dir[4200];
 	int rc;
 
 	if (mode == 0) {
@@ -877,16 +880,18 @@ static int sq_lock(eris_store_backend *b, int mode)
 		s->lock_fd = -1;
 		return ERIS_OK;
 	}
-	snprintf(path, sizeof(path), "%s-lock", s->path);
-	s->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-			  0644);
-	if (s->lock_fd < 0) {
-		if (errno == EACCES || errno == EROFS || errno == EPERM)
-			return ERIS_OK;
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == s->path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - s->path),
+			 s->path);
+	s->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->lock_fd < 0)
 		return eris_error_set(ERIS_ERROR, "sqlite store %s: cannot "
 						  "open %s: %s",
-				      s->path, path, strerror(errno));
-	}
+				      s->path, dir, strerror(errno));
 	do
 		rc = flock(s->lock_fd,
 			   mode == ERIS_LOCK_EXCLUSIVE ? LOCK_EX : LOCK_SH);
@@ -894,7 +899,7 @@ static int sq_lock(eris_store_backend *b, int mode)
 	if (rc < 0) {
 		rc = eris_error_set(ERIS_ERROR,
 				    "sqlite store %s: cannot lock %s: %s",
-				    s->path, path, strerror(errno));
+				    s->path, dir, strerror(errno));
 		close(s->lock_fd);
 		s->lock_fd = -1;
 	}

@@ -657,7 +657,8 @@ START_TEST(test_pins_composite)
 END_TEST
 
 /* The gc lock: one per handle; exclusive between two handles (flock on
- * PATH/gc.lock), checked without blocking from a second process. */
+ * the store's root directory, no file created), checked without
+ * blocking through another descriptor of that directory. */
 START_TEST(test_lock)
 {
 	char spec[400], path[400];
@@ -674,8 +675,8 @@ START_TEST(test_lock)
 	/* Another shared holder is fine; an exclusive one would wait. */
 	ck_assert_eris(eris_store_open(&t, spec, 0), ERIS_OK);
 	ck_assert_eris(eris_store_lock(t, ERIS_LOCK_SHARED), ERIS_OK);
-	snprintf(path, sizeof(path), "%s/lk/gc.lock", tmpdir);
-	fd = open(path, O_RDWR);
+	snprintf(path, sizeof(path), "%s/lk", tmpdir);
+	fd = open(path, O_RDONLY | O_DIRECTORY);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), -1);
 	ck_assert_int_eq(errno, EWOULDBLOCK);
