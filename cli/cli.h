@@ -38,6 +38,44 @@ int cmd_export(int argc, char **argv); /* cmd_bundle.c */
 int cmd_import(int argc, char **argv); /* cmd_bundle.c */
 int cmd_link(int argc, char **argv);   /* cmd_link.c */
 int cmd_ls(int argc, char **argv);     /* cmd_fs.c */
+int cmd_pin(int argc, char **argv);    /* cmd_pin.c */
+
+/* cmd_pin.c: visit every block of content `cap` (mark may be NULL: only
+ * check), after verifying it in full (R1-R6); for an ERIS-FS index, also
+ * every file it names. *out_size: the bytes of the content (an index:
+ * of the index and its files). On failure `where` says which file of a
+ * tree ("" for the content itself). A library code, or mark's non-zero
+ * value. */
+typedef int (*cli_mark_fn)(const uint8_t ref[ERIS_REF_BYTES],
+			   unsigned level, void *payload);
+int cli_closure(eris_store *store, const eris_read_cap *cap, cli_mark_fn mark,
+		void *payload, uint64_t *out_size, char *where,
+		size_t where_size);
+
+/* cmd_pin.c: the size cli_closure() gives, without verifying. */
+int cli_content_size(eris_store *store, const eris_read_cap *cap,
+		     uint64_t *out);
+
+/* cmd_pin.c: take the store's gc lock (eris_store_lock); a store without
+ * one is fine. EXIT_OK or an exit code after printing the reason. */
+int cli_store_lock(const char *cmd, eris_store *store, int mode);
+
+/* cmd_pin.c: every pin of a store, copied (parallel arrays). */
+typedef struct {
+	char **names, **urns;
+	uint64_t *sizes;
+	int64_t *times;
+	size_t n;
+} cli_pin_list;
+int cli_pins_get(eris_store *store, cli_pin_list *out); /* library code */
+void cli_pins_free(cli_pin_list *l);
+
+/* cmd_pin.c: the pin put and import make: none if the URN is pinned
+ * already or the store has no pins; else named after `hint` (NULL: the
+ * URN), with "~2", "~3"... if that name is taken. EXIT_OK or an exit
+ * code after printing the reason. */
+int cli_pin_auto(const char *cmd, eris_store *store, const eris_read_cap *cap,
+		 const char *hint, uint64_t size);
 
 /* cmd_fs.c: `put -r`: encode the tree under `dir` into `store` as an
  * ERIS-FS image (progress on stderr unless `quiet`). Returns EXIT_OK
@@ -59,6 +97,7 @@ extern const char store_help[];
 extern const char export_help[];
 extern const char import_help[];
 extern const char link_help[];
+extern const char pin_help[];
 
 /* Print a subcommand's usage (NULL: the overview) to `f`. Returns 0 if
  * the subcommand is known, -1 otherwise. */

@@ -60,12 +60,25 @@ const char import_help[] =
 	"Standard input is first copied to a temporary file in $TMPDIR (or\n"
 	"/tmp), since checking comes before storing.\n"
 	"\n"
+	"Each URN is pinned in the store under its own text as name (see\n"
+	"'eris pin --help'), unless it is pinned already.\n"
+	"\n"
 	"Options:\n"
 	"      --store STORE   where to put the blocks (created if needed)\n"
+	"      --no-pin        do not pin the URNs: the next gc deletes them\n"
+	"                      unless something else keeps them\n"
 	"  -q, --quiet         no progress display\n"
 	"  -h, --help          show this help\n";
 
-enum { OPT_STORE = 256 };
+enum { OPT_STORE = 256, OPT_NO_PIN };
+
+static const struct option import_options[] = {
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "no-pin", no_argument, NULL, OPT_NO_PIN },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
 
 /* ---- a set of references ------------------------------------------------ */
 
@@ -394,12 +407,26 @@ int cmd_import(int argc, char **argv)
 	eris_bundle *bundle = NULL;
 	import_ctx x;
 	char msg[768], urn[ERIS_URN_BUFSIZE];
-	int quiet = 0, rc, ret, fd;
+	int quiet = 0, no_pin = 0, rc, ret, fd, c;
 
 	memset(&x, 0, sizeof(x));
-	ret = cli_parse_store_options(cmd, argc, argv, &store_spec, &quiet);
-	if (ret >= 0)
-		return ret;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":qh", import_options, NULL)) !=
+	       -1) {
+		switch (c) {
+		case OPT_STORE:
+			store_spec = optarg;
+			break;
+		case OPT_NO_PIN:
+			no_pin = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		default:
+			return cli_help_or_bad_option(cmd, c, argv);
+		}
+	}
 	if (argc - optind > 1) {
 		cli_error(cmd, "only one bundle can be given");
 		return cli_try_help(cmd);
@@ -430,6 +457,9 @@ int cmd_import(int argc, char **argv)
 
 	/* 2. Only then store the blocks. */
 	ret = cli_open_store(cmd, store_spec, 1, &x.to);
+	/* Held until the pins exist, so that no gc deletes the blocks. */
+	if (ret == EXIT_OK)
+		ret = cli_store_lock(cmd, x.to, ERIS_LOCK_SHARED);
 	if (ret != EXIT_OK)
 		goto out;
 	rc = eris_store_new_bundle(&x.from, bundle);
@@ -454,12 +484,33 @@ int cmd_import(int argc, char **argv)
 		goto out;
 	}
 
-	/* 3. The capabilities, once the blocks are durable. */
+	/* 3. The pins, then the capabilities, once the blocks are
+	 * durable. A bundle may hold a URN whose blocks it lacks (the store
+	 * had them, or not): only complete content is pinned. */
+	ret = EXIT_OK;
+	for (size_t i = 0; i < eris_bundle_cap_count(bundle) && !no_pin; i++) {
+		const eris_read_cap *cap = eris_bundle_cap(bundle, i);
+		uint64_t size;
+		char where[600];
+		int r;
+
+		rc = cli_closure(x.to, cap, NULL, NULL, &size, where,
+				 sizeof(where));
+		eris_urn_format(urn, cap);
+		if (rc < 0) {
+			cli_error(cmd, "%s: not pinned: %s%s", urn, where,
+				  cli_describe(rc, msg, sizeof(msg)));
+			r = cli_exit_code(rc);
+		} else {
+			r = cli_pin_auto(cmd, x.to, cap, NULL, size);
+		}
+		if (r != EXIT_OK && ret == EXIT_OK)
+			ret = r;
+	}
 	for (size_t i = 0; i < eris_bundle_cap_count(bundle); i++) {
 		eris_urn_format(urn, eris_bundle_cap(bundle, i));
 		printf("%s\n", urn);
 	}
-	ret = EXIT_OK;
 out:
 	free(x.buf);
 	eris_store_free(x.from);

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ struct encode_params {
 	unsigned threads; /* 0: all CPUs */
 	int recursive;    /* put -r: a directory tree as ERIS-FS */
 	int external_links;
+	int no_pin;       /* put --no-pin */
 };
 
 enum {
@@ -39,7 +41,8 @@ enum {
 	OPT_RANDOM_SECRET,
 	OPT_STORE,
 	OPT_THREADS,
-	OPT_EXTERNAL
+	OPT_EXTERNAL,
+	OPT_NO_PIN
 };
 
 static const struct option put_options[] = {
@@ -50,6 +53,7 @@ static const struct option put_options[] = {
 	{ "store", required_argument, NULL, OPT_STORE },
 	{ "recursive", no_argument, NULL, 'r' },
 	{ "allow-external-links", no_argument, NULL, OPT_EXTERNAL },
+	{ "no-pin", no_argument, NULL, OPT_NO_PIN },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -116,6 +120,9 @@ static int parse_options(const char *cmd, int argc, char **argv,
 		case OPT_EXTERNAL:
 			p->external_links = 1;
 			break;
+		case OPT_NO_PIN:
+			p->no_pin = 1;
+			break;
 		default:
 			return cli_help_or_bad_option(cmd, c, argv);
 		}
@@ -151,7 +158,7 @@ static const char *display_name(const char *path)
  */
 static int encode_fd(const char *cmd, const char *path, int fd,
 		     eris_store *store, const struct encode_params *p,
-		     eris_read_cap *cap)
+		     eris_read_cap *cap, uint64_t *out_len)
 {
 	eris_encode_options opts = ERIS_ENCODE_OPTIONS_INIT;
 	uint8_t random_secret[ERIS_SECRET_BYTES];
@@ -207,6 +214,7 @@ static int encode_fd(const char *cmd, const char *path, int fd,
 	rc = eris_encoder_finish(cap, enc);
 	if (rc < 0)
 		ret = cli_lib_error(cmd, rc);
+	*out_len = done;
 	goto out;
 
 read_error:
@@ -231,6 +239,30 @@ static void print_urn(const eris_read_cap *cap, const char *path)
 		printf("%s  %s\n", urn, path);
 	else
 		printf("%s\n", urn);
+}
+
+/* The name a put of `path` pins under: its last component, trailing
+ * slashes ignored; "." and ".." are named after the directory they
+ * are. Modifies `path`; may return "" (then the URN names the pin). */
+static char *tree_name(char *path)
+{
+	static char real[PATH_MAX];
+	size_t n = strlen(path);
+	char *slash;
+
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	slash = strrchr(path, '/');
+	if (slash && slash[1] != '\0')
+		path = slash + 1;
+	if (strcmp(path, ".") == 0 || strcmp(path, "..") == 0 ||
+	    strcmp(path, "/") == 0) {
+		if (realpath(path, real) == NULL)
+			return path;
+		slash = strrchr(real, '/');
+		return slash ? slash + 1 : real;
+	}
+	return path;
 }
 
 /* put -r DIR: the tree as an ERIS-FS image; prints the index's URN. */
@@ -258,6 +290,9 @@ static int put_tree(const char *cmd, const char *dir, const char *store_spec,
 		secret = random_secret;
 	}
 	ret = cli_open_store(cmd, store_spec, 1, &store);
+	/* Held until the pin exists, so that no gc deletes the blocks. */
+	if (ret == EXIT_OK)
+		ret = cli_store_lock(cmd, store, ERIS_LOCK_SHARED);
 	if (ret == EXIT_OK)
 		ret = cli_put_tree(cmd, dir, store, p->block_size, secret,
 				   p->threads ? p->threads
@@ -265,8 +300,26 @@ static int put_tree(const char *cmd, const char *dir, const char *store_spec,
 				   p->external_links, p->quiet, &cap);
 	if (ret == EXIT_OK && (rc = eris_store_flush(store)) < 0)
 		ret = cli_lib_error(cmd, rc);
+	if (ret == EXIT_OK && !p->no_pin) {
+		uint64_t size = 0;
+		char *copy = strdup(dir), *base;
+
+		if (copy == NULL) {
+			cli_error(cmd, "out of memory");
+			ret = EXIT_OTHER;
+		} else {
+			/* The directory's name: "photos/" pins as "photos". */
+			base = tree_name(copy);
+			(void)cli_content_size(store, &cap, &size);
+			ret = cli_pin_auto(cmd, store, &cap, base, size);
+			free(copy);
+			print_urn(&cap, NULL);
+			goto out;
+		}
+	}
 	if (ret == EXIT_OK)
 		print_urn(&cap, NULL);
+out:
 	eris_memzero(random_secret, sizeof(random_secret));
 	eris_store_free(store);
 	return ret;
@@ -279,6 +332,7 @@ int cmd_put(int argc, char **argv)
 	const char *store_spec = NULL, *path = "-";
 	eris_store *store = NULL;
 	eris_read_cap cap;
+	uint64_t len = 0;
 	int fd = -1, ret, rc;
 
 	ret = parse_options(cmd, argc, argv, &p, &store_spec, 1);
@@ -306,7 +360,10 @@ int cmd_put(int argc, char **argv)
 	ret = cli_open_store(cmd, store_spec, 1, &store);
 	if (ret != EXIT_OK)
 		goto out;
-	ret = encode_fd(cmd, path, fd, store, &p, &cap);
+	/* Held until the pin exists, so that no gc deletes the blocks. */
+	if ((ret = cli_store_lock(cmd, store, ERIS_LOCK_SHARED)) != EXIT_OK)
+		goto out;
+	ret = encode_fd(cmd, path, fd, store, &p, &cap, &len);
 	if (ret != EXIT_OK)
 		goto out;
 	/* The URN is a promise that the blocks are there: make them stay. */
@@ -314,6 +371,14 @@ int cmd_put(int argc, char **argv)
 	if (rc < 0) {
 		ret = cli_lib_error(cmd, rc);
 		goto out;
+	}
+	if (!p.no_pin) {
+		char *copy = strcmp(path, "-") == 0 ? NULL : strdup(path);
+
+		/* On failure the content is stored all the same: say its URN. */
+		ret = cli_pin_auto(cmd, store, &cap,
+				   copy ? tree_name(copy) : NULL, len);
+		free(copy);
 	}
 	print_urn(&cap, NULL);
 out:
@@ -351,7 +416,9 @@ int cmd_sum(int argc, char **argv)
 		if (fd < 0) {
 			r = EXIT_IO;
 		} else {
-			r = encode_fd(cmd, files[i], fd, NULL, &p, &cap);
+			uint64_t len;
+
+			r = encode_fd(cmd, files[i], fd, NULL, &p, &cap, &len);
 			if (fd > STDIN_FILENO)
 				close(fd);
 		}

@@ -10,9 +10,10 @@
  *   fsck   re-hashes every block (eris_store_get checks size and hash) and
  *          reports each bad one; --delete removes them, so that a good
  *          copy can be put again;
- *   gc     marks every block of the content named by the --keep URNs and
- *          deletes the rest (or lists it, --dry-run), then gives the
- *          space back to the file system (give_back());
+ *   gc     marks every block of the pinned content (eris pin; for an
+ *          ERIS-FS index, of every file it names too) and of the --keep
+ *          URNs, and deletes the rest (or lists it, --dry-run), then
+ *          gives the space back to the file system (give_back());
  *   compact rebuilds the store to give back all free space (sqlite:
  *          VACUUM), converting an sqlite store made without incremental
  *          auto-vacuum.
@@ -21,7 +22,15 @@
  * is opened, every kept content is verified in full (R1-R6: eris_verify)
  * and walked before anything is deleted, and any failure aborts with
  * nothing deleted. A damaged kept content would leave us guessing which
- * blocks it needs. An empty keep set needs --all.
+ * blocks it needs. An empty keep set (no pin, no --keep) needs --all.
+ *
+ * Concurrent writers: gc holds the store's gc lock exclusively
+ * (eris_store_lock) from before it reads the pins until the last block
+ * is deleted, and put, import and pin add hold it shared from their
+ * first block to their pin. So a block a put has acknowledged is either
+ * put after the sweep or pinned before the mark, never deleted. Stores
+ * without a lock (none of those that can list their blocks today) get
+ * no such guarantee.
  */
 #define _GNU_SOURCE /* getopt_long */
 #include "cli.h"
@@ -36,8 +45,8 @@
 const char store_help[] =
 	"Usage: eris store stats [--store STORE] [-h | --json]\n"
 	"       eris store fsck [--store STORE] [--delete]\n"
-	"       eris store gc [--store STORE] [--dry-run] (--keep URN | "
-	"--keep-file FILE)...\n"
+	"       eris store gc [--store STORE] [--dry-run] [--keep URN | "
+	"--keep-file FILE]...\n"
 	"       eris store gc [--store STORE] [--dry-run] --all\n"
 	"       eris store compact [--store STORE]\n"
 	"Maintain a block store (any store that can list its blocks).\n"
@@ -49,10 +58,12 @@ const char store_help[] =
 	"  fsck     re-hash every block; print 'REF: REASON' for each one\n"
 	"           that has a wrong size (R2) or does not hash to its\n"
 	"           reference (R3)\n"
-	"  gc       delete every block that the content named by the kept\n"
-	"           URNs does not use, then give the space back to the file\n"
-	"           system; first verifies each kept content in full and\n"
-	"           deletes nothing if any is missing or damaged\n"
+	"  gc       delete every block that neither the pinned content (see\n"
+	"           'eris pin --help'; for an ERIS-FS image, the index and\n"
+	"           every file it names) nor the --keep URNs use, then give\n"
+	"           the space back to the file system; first verifies each\n"
+	"           kept content in full and deletes nothing if any is\n"
+	"           missing or damaged\n"
 	"  compact  rebuild an sqlite store to give back all its free space\n"
 	"           (needs free disk space of up to twice the store's size;\n"
 	"           blocks other writers while it runs); converts a store\n"
@@ -71,15 +82,18 @@ const char store_help[] =
 	"                        of FILE ('-': standard input); blank lines\n"
 	"                        and lines starting with '#' are skipped, so\n"
 	"                        'eris sum' output works; repeatable\n"
-	"      --all             (gc) allow an empty keep set: with no --keep\n"
-	"                        and an empty --keep-file, delete every block\n"
+	"      --all             (gc) allow an empty keep set: with no pin, no\n"
+	"                        --keep and an empty --keep-file, delete\n"
+	"                        every block\n"
 	"  -n, --dry-run         (gc) print 'REF SIZE' of each block that\n"
 	"                        would be deleted; delete nothing\n"
 	"  -q, --quiet           no progress display\n"
 	"      --help            show this help\n"
-	"fsck exits with 1 if it found bad blocks it did not delete. Do not\n"
-	"run gc while content you want to keep is being put: its blocks are\n"
-	"not marked yet.\n";
+	"fsck exits with 1 if it found bad blocks it did not delete. gc may\n"
+	"run while 'eris put' and 'eris import' write to an sqlite, directory\n"
+	"or mem store: they wait for each other, and what they put is pinned\n"
+	"before gc can see it (or, with --no-pin, is garbage once they are\n"
+	"done).\n";
 
 enum {
 	OPT_STORE = 256,
@@ -618,31 +632,47 @@ static void give_back(const char *cmd, eris_store *store,
 	       size_str(b, after.file_bytes, 0));
 }
 
-/* eris_verify reports leaves checked; show them as bytes. */
-static void on_verify_progress(uint64_t leaves, void *payload)
-{
-	const eris_read_cap *cap = payload;
-
-	progress_update(leaves * cap->block_size);
-}
-
 static int do_gc(const char *cmd, eris_store *store, const keep_list *k,
-		 int dry_run, int quiet)
+		 int all, int dry_run, int quiet)
 {
 	char name[ERIS_REF_BASE32_LEN + 1], msg[768];
 	ref_set keep = { 0 };
 	sweep_state sw = { 0 };
 	eris_store_space_info before = { 0 };
 	uint64_t freed = 0;
+	cli_pin_list pins = { 0 };
+	char where[600];
 	int rc = ERIS_OK, ret = EXIT_OK;
 
-	/* Mark: verify each kept content in full, then walk its tree. */
-	for (size_t i = 0; i < k->n; i++) {
+	/* No put or import runs from here to the end of the sweep; the
+	 * lock is released when the store is freed. */
+	if ((ret = cli_store_lock(cmd, store, ERIS_LOCK_EXCLUSIVE)) != EXIT_OK)
+		return ret;
+	rc = cli_pins_get(store, &pins);
+	if (rc < 0 && rc != ERIS_ENOTSUP) {
+		ret = cli_lib_error(cmd, rc);
+		goto out;
+	}
+	if (k->n == 0 && pins.n == 0 && !all) {
+		cli_error(cmd, "gc: no URN to keep: refusing to delete every "
+			       "block (pin content with 'eris pin add', give "
+			       "--keep URN or --keep-file FILE, or --all to "
+			       "empty the store)");
+		ret = EXIT_USAGE;
+		goto out;
+	}
+
+	/* Mark: verify each pinned content in full (an ERIS-FS image with
+	 * all its files), then walk its tree. */
+	for (size_t i = 0; i < pins.n; i++) {
+		eris_read_cap cap;
+		uint64_t size;
+
+		rc = eris_urn_parse(&cap, pins.urns[i], strlen(pins.urns[i]));
 		progress_start("gc: verify", 0, quiet);
-		rc = eris_verify(store, &k->caps[i], NULL, on_verify_progress,
-				 (void *)&k->caps[i]);
 		if (rc == ERIS_OK)
-			rc = eris_walk(store, &k->caps[i], mark_cb, &keep);
+			rc = cli_closure(store, &cap, mark_cb, &keep, &size,
+					 where, sizeof(where));
 		progress_clear();
 		if (rc == 1) {
 			cli_error(cmd, "out of memory");
@@ -650,8 +680,33 @@ static int do_gc(const char *cmd, eris_store *store, const keep_list *k,
 			goto out;
 		}
 		if (rc < 0) {
-			cli_error(cmd, "kept content %s: %s", k->urns[i],
+			cli_error(cmd, "pin '%s' (%s): %s%s", pins.names[i],
+				  pins.urns[i], where,
 				  cli_describe(rc, msg, sizeof(msg)));
+			cli_error(cmd, "nothing deleted: every pin must name "
+				       "complete, valid content (remove it "
+				       "with 'eris pin rm' to collect it)");
+			ret = cli_exit_code(rc);
+			goto out;
+		}
+	}
+	/* Then each --keep URN, the same way. */
+	for (size_t i = 0; i < k->n; i++) {
+		uint64_t size;
+
+		progress_start("gc: verify", 0, quiet);
+		/* A kept ERIS-FS image keeps its files, as a pinned one. */
+		rc = cli_closure(store, &k->caps[i], mark_cb, &keep, &size,
+				 where, sizeof(where));
+		progress_clear();
+		if (rc == 1) {
+			cli_error(cmd, "out of memory");
+			ret = EXIT_OTHER;
+			goto out;
+		}
+		if (rc < 0) {
+			cli_error(cmd, "kept content %s: %s%s", k->urns[i],
+				  where, cli_describe(rc, msg, sizeof(msg)));
 			cli_error(cmd, "nothing deleted: every kept URN must "
 				       "name complete, valid content");
 			ret = cli_exit_code(rc);
@@ -696,15 +751,20 @@ static int do_gc(const char *cmd, eris_store *store, const keep_list *k,
 		ret = EXIT_OTHER;
 		goto out;
 	}
-	printf("kept %llu blocks of %zu URN%s; %s %zu blocks (%llu bytes)\n",
-	       (unsigned long long)sw.kept_blocks, k->n, k->n == 1 ? "" : "s",
+	printf("kept %llu blocks of %zu pin%s and %zu URN%s; %s %zu blocks "
+	       "(%llu bytes)\n",
+	       (unsigned long long)sw.kept_blocks, pins.n,
+	       pins.n == 1 ? "" : "s", k->n, k->n == 1 ? "" : "s",
 	       dry_run ? "would delete" : "deleted", sw.garbage.n,
 	       (unsigned long long)freed);
+	/* Writers may go on while the space is given back. */
+	(void)eris_store_unlock(store);
 	if (!dry_run) {
 		fflush(stdout);
 		give_back(cmd, store, before.file_bytes, quiet);
 	}
 out:
+	cli_pins_free(&pins);
 	free(keep.slots);
 	free(keep.used);
 	free(sw.garbage.v);
@@ -862,13 +922,6 @@ int cmd_store(int argc, char **argv)
 		ret = cli_try_help(cmd);
 		goto out;
 	}
-	if (strcmp(sub, "gc") == 0 && keep.n == 0 && !all) {
-		cli_error(cmd, "gc: no URN to keep: refusing to delete every "
-			       "block (give --keep URN or --keep-file FILE, "
-			       "or --all to empty the store)");
-		ret = cli_try_help(cmd);
-		goto out;
-	}
 
 	if (spec == NULL) {
 		const char *why = default_store_spec(def, sizeof(def));
@@ -890,7 +943,7 @@ int cmd_store(int argc, char **argv)
 	else if (strcmp(sub, "compact") == 0)
 		ret = do_compact(cmd, store, spec, quiet);
 	else
-		ret = do_gc(cmd, store, &keep, dry_run, quiet);
+		ret = do_gc(cmd, store, &keep, all, dry_run, quiet);
 out:
 	eris_store_free(store);
 	free(keep.caps);

@@ -64,6 +64,7 @@ static const char overview_help[] =
 	"  verify  check that every block of some content is present and "
 	"valid\n"
 	"  info    show the parts of a URN or of an ERIS link file\n"
+	"  pin     add, rm and ls the pins (roots) of a store: eris pin --help\n"
 	"  store   stats, fsck, gc and compact of a store: eris store --help\n"
 	"  export  write the blocks of URNs, and the URNs, as a CBOR bundle\n"
 	"  import  check a CBOR bundle, store its blocks, print its URNs\n"
@@ -87,9 +88,15 @@ static const char put_help[] =
 	"times, owners and other mode bits are not; empty directories are\n"
 	"skipped with a warning; devices, FIFOs and sockets are refused. The\n"
 	"same tree gives the same URN on any machine.\n"
+	"The content is pinned in the store (see 'eris pin --help'), so that\n"
+	"'eris store gc' keeps it: under FILE's base name (with -r, DIR's;\n"
+	"from standard input, the URN), or NAME~2, NAME~3... if another\n"
+	"content holds that name; content pinned already is not pinned again.\n"
 	"\n"
 	"Options:\n"
 	"  -r, --recursive        DIR is a directory tree (ERIS-FS)\n"
+	"      --no-pin           do not pin: the next gc deletes the content\n"
+	"                         unless something else keeps it\n"
 	"      --allow-external-links  with -r: accept symbolic links whose\n"
 	"                         target is absolute or leads out of DIR\n"
 	"                         (refused by default)\n"
@@ -226,6 +233,7 @@ static const struct {
 	{ "import", cmd_import, import_help, 1 },
 	{ "link", cmd_link, link_help, 1 },
 	{ "ls", cmd_ls, ls_help, 1 },
+	{ "pin", cmd_pin, pin_help, 1 },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

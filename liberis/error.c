@@ -69,6 +69,7 @@ const char *eris_strerror(int code)
 	case ERIS_ENOTSUP: return "operation not supported by this store";
 	case ERIS_EREADONLY: return "store is read-only";
 	case ERIS_EFSINDEX: return "malformed ERIS-FS index";
+	case ERIS_EEXIST: return "a pin of that name exists";
 	default: return "unknown error";
 	}
 }

@@ -18,6 +18,7 @@ struct eris_store {
 	 * composite with such a member): the decoder then fetches the next
 	 * batch of leaves while the current one is checked. */
 	int remote;
+	int locked; /* the mode eris_store_lock() took, or 0 */
 };
 
 /* Put without re-hashing: for the encoder, which just computed `ref`. */

@@ -27,8 +27,9 @@
  * change, or a module's back ends gain operations the programs rely on:
  * liberis refuses a module built for another version (a stale
  * store-NAME.so left in the module directory by an older install).
- * 2: back ends of version 2 (compact, space). */
-#define ERIS_MODULE_ABI 2
+ * 2: back ends of version 2 (compact, space).
+ * 3: back ends of version 3 (pins, lock). */
+#define ERIS_MODULE_ABI 3
 
 /* What eris_store_open() hands a module's open(). */
 typedef struct eris_module_request {

@@ -13,6 +13,7 @@
 #include "internal.h"
 
 #include <string.h>
+#include <time.h>
 
 int eris_store_new_from_backend(eris_store **out, eris_store_backend *backend)
 {
@@ -234,10 +235,138 @@ int eris_store_space(eris_store *store, eris_store_space_info *out)
 	return b->space(store->backend, out);
 }
 
+/* ---- pins and the gc lock ---------------------------------------------- */
+
+/* The back end's version-3 operation `op`, or NULL for an older one. */
+#define V3_OP(b, op) ((b)->version >= 3 ? (b)->op : NULL)
+
+static int no_pins(void)
+{
+	return eris_error_set(ERIS_ENOTSUP, "this store cannot hold pins "
+					    "(only sqlite, directory, mem, "
+					    "cache and fallback stores can)");
+}
+
+/* A pin name: 1 to 255 bytes, no '/', no control character, not "." or
+ * "..": it is a file name in a directory store and a line in listings. */
+static int check_pin_name(const char *name)
+{
+	size_t n;
+
+	if (name == NULL)
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	n = strlen(name);
+	if (n == 0 || n > 255)
+		return eris_error_set(ERIS_EINVAL,
+				      "pin name of %zu bytes: 1 to 255 are "
+				      "allowed",
+				      n);
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return eris_error_set(ERIS_EINVAL,
+				      "pin name '%s' is not allowed", name);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c == '/' || c < 0x20 || c == 0x7f)
+			return eris_error_set(ERIS_EINVAL,
+					      "pin name '%s': '/' and control "
+					      "characters are not allowed",
+					      name);
+	}
+	return ERIS_OK;
+}
+
+int eris_store_pin_add(eris_store *store, const eris_pin *pin, unsigned flags)
+{
+	char urn[ERIS_URN_BUFSIZE];
+	eris_read_cap cap;
+	eris_pin copy;
+	int rc;
+
+	if (store == NULL || pin == NULL || pin->urn == NULL ||
+	    (flags & ~(unsigned)ERIS_PIN_REPLACE) != 0)
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	if ((rc = check_pin_name(pin->name)) < 0)
+		return rc;
+	if ((rc = eris_urn_parse(&cap, pin->urn, strlen(pin->urn))) < 0)
+		return rc;
+	if (V3_OP(store->backend, pin_add) == NULL)
+		return no_pins();
+	if (store->flags & ERIS_STORE_READONLY)
+		return read_only();
+	eris_urn_format(urn, &cap);
+	copy = *pin;
+	copy.urn = urn;
+	if (copy.time == 0)
+		copy.time = (int64_t)time(NULL);
+	return store->backend->pin_add(store->backend, &copy, flags);
+}
+
+int eris_store_pin_remove(eris_store *store, const char *name)
+{
+	int rc;
+
+	if (store == NULL)
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	if ((rc = check_pin_name(name)) < 0)
+		return rc;
+	if (V3_OP(store->backend, pin_remove) == NULL)
+		return no_pins();
+	if (store->flags & ERIS_STORE_READONLY)
+		return read_only();
+	return store->backend->pin_remove(store->backend, name);
+}
+
+int eris_store_pin_foreach(eris_store *store,
+			   int (*cb)(const eris_pin *pin, void *payload),
+			   void *payload)
+{
+	if (store == NULL || cb == NULL)
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	if (V3_OP(store->backend, pin_foreach) == NULL)
+		return no_pins();
+	return store->backend->pin_foreach(store->backend, cb, payload);
+}
+
+int eris_store_lock(eris_store *store, int mode)
+{
+	int rc;
+
+	if (store == NULL ||
+	    (mode != ERIS_LOCK_SHARED && mode != ERIS_LOCK_EXCLUSIVE))
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	if (store->locked)
+		return eris_error_set(ERIS_EINVAL,
+				      "this store handle holds its lock "
+				      "already");
+	if (V3_OP(store->backend, lock) == NULL)
+		return eris_error_set(ERIS_ENOTSUP,
+				      "this store has no gc lock");
+	rc = store->backend->lock(store->backend, mode);
+	if (rc == ERIS_OK)
+		store->locked = mode;
+	return rc;
+}
+
+int eris_store_unlock(eris_store *store)
+{
+	int rc;
+
+	if (store == NULL)
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	if (!store->locked)
+		return ERIS_OK;
+	rc = store->backend->lock(store->backend, 0);
+	store->locked = 0;
+	return rc;
+}
+
 void eris_store_free(eris_store *store)
 {
 	if (store == NULL)
 		return;
+	if (store->locked)
+		(void)eris_store_unlock(store);
 	store->backend->free(store->backend);
 	eris__free(store);
 }

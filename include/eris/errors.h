@@ -49,7 +49,9 @@ typedef enum {
 	/** The store is read-only (e.g. a CBOR bundle). */
 	ERIS_EREADONLY = -15,
 	/** An ERIS-FS index is malformed (eris/fs.h; the message says how). */
-	ERIS_EFSINDEX = -16
+	ERIS_EFSINDEX = -16,
+	/** A pin of that name exists already (eris_store_pin_add()). */
+	ERIS_EEXIST = -17
 } eris_error_code;
 
 /**

@@ -403,6 +403,112 @@ ERIS_EXTERN int eris_store_compact(eris_store *store, unsigned flags,
 ERIS_EXTERN int eris_store_space(eris_store *store,
 				 eris_store_space_info *out);
 
+/* ---- Pins ------------------------------------------------------------ */
+
+/**
+ * A pin: a named root of the store. `eris store gc` keeps the blocks of
+ * every pinned content (and, for an ERIS-FS index, of every file it
+ * names) and deletes the rest.
+ *
+ * Where pins live: in an sqlite store the table pins(name PRIMARY KEY,
+ * urn, size, time), created in an existing store the first time it is
+ * opened for writing; in a directory store the file PATH/pins/NAME, one
+ * per pin, holding three lines: the URN, the size and the time, written
+ * to a temporary file in PATH that is synced and renamed (or, without
+ * ERIS_PIN_REPLACE, hard-linked, which fails if the name exists) into
+ * place; in a mem store, memory. A cache: store keeps its pins in the
+ * local member; a fallback: store adds them to its first member, lists
+ * the pins of every member (each pin once, by name, the first member's
+ * winning) and removes a pin from every member that has it. Other stores
+ * have no pins: ERIS_ENOTSUP.
+ */
+typedef struct eris_pin {
+	/** Unique in the store: 1 to 255 bytes, no '/', no control
+	 * character (bytes below 0x20 and 0x7f), not "." or "..". */
+	const char *name;
+	/** The content's read capability, urn:eris:...; the library
+	 * stores it in canonical form. */
+	const char *urn;
+	/** The content's length in bytes (as the caller says). */
+	uint64_t size;
+	/** When it was pinned: seconds since 1970-01-01 UTC; 0 in
+	 * eris_store_pin_add() means now. */
+	int64_t time;
+} eris_pin;
+
+/** Flags of eris_store_pin_add(). */
+enum {
+	/** Replace the pin of the same name instead of failing. */
+	ERIS_PIN_REPLACE = 1u << 0,
+};
+
+/**
+ * Pin `pin->urn` under `pin->name`. The pin is durable when this returns
+ * ERIS_OK, and so is every block put into the same store handle before
+ * the call (sqlite commits its queue, a directory store syncs first):
+ * a pin never outlives the blocks it names in a crash. The library does
+ * not read the content: check that the store holds it (eris_verify())
+ * first.
+ * @return ERIS_OK; ERIS_EINVAL (a name against the rules above, NULL);
+ *         ERIS_EURN (not a URN); ERIS_EEXIST (the name is taken and no
+ *         ERIS_PIN_REPLACE); ERIS_ENOTSUP (the store has no pins: the
+ *         message says which store); ERIS_EREADONLY; a store error
+ */
+ERIS_EXTERN int eris_store_pin_add(eris_store *store, const eris_pin *pin,
+				   unsigned flags);
+
+/**
+ * Remove the pin named `name` (the content stays until a gc).
+ * @return ERIS_OK, ERIS_ENOTFOUND (no such pin), ERIS_EINVAL,
+ *         ERIS_ENOTSUP, ERIS_EREADONLY or a store error
+ */
+ERIS_EXTERN int eris_store_pin_remove(eris_store *store, const char *name);
+
+/**
+ * Call `cb` once for every pin, in no particular order. The pin and its
+ * strings are valid during the call only. A non-zero return from `cb`
+ * stops the listing and is returned. A store that cannot list its pins
+ * (a malformed pin file, an I/O error) fails rather than list part of
+ * them, so that gc never runs on a partial list.
+ * @return ERIS_OK, cb's value, ERIS_ENOTSUP or a store error
+ */
+ERIS_EXTERN int eris_store_pin_foreach(eris_store *store,
+				       int (*cb)(const eris_pin *pin,
+						 void *payload),
+				       void *payload);
+
+/* ---- The gc lock ------------------------------------------------------- */
+
+/** Modes of eris_store_lock(). */
+enum {
+	/** Held by writers (eris put, eris import) from their first
+	 * block to their pin: any number at once. */
+	ERIS_LOCK_SHARED = 1,
+	/** Held by gc from its mark to the end of its sweep: alone. */
+	ERIS_LOCK_EXCLUSIVE = 2,
+};
+
+/**
+ * Take the store's gc lock, waiting for it. Writers that hold it shared
+ * while they put and pin never lose a block to a gc that holds it
+ * exclusively: the gc either finishes before the first block is put, or
+ * starts after the pin exists. sqlite stores flock() the directory
+ * holding the database (stores in one directory share the lock),
+ * directory stores their root directory, so the lock holds across
+ * processes and between store handles of one process, and no file is
+ * created; a mem store uses a read-write lock (release it on the thread
+ * that took it). A cache: store locks its members that have a lock, a
+ * fallback: store every member that has one. One lock per store handle
+ * at a time.
+ * @return ERIS_OK; ERIS_EINVAL (a bad mode, or this handle holds the
+ *         lock already); ERIS_ENOTSUP (the store has no lock: http,
+ *         coap, s3, rados, cbor); a store error
+ */
+ERIS_EXTERN int eris_store_lock(eris_store *store, int mode);
+
+/** Release the lock taken with eris_store_lock(); ERIS_OK if none. */
+ERIS_EXTERN int eris_store_unlock(eris_store *store);
+
 /** Close the store and free it. NULL is allowed. */
 ERIS_EXTERN void eris_store_free(eris_store *store);
 

@@ -41,6 +41,8 @@
  *              fetch (remotes often cannot list at all).
  *     remove   LOCAL only: this evicts from the cache; a later get fetches
  *              the block from REMOTE again.
+ *     pins     LOCAL only: they are what a gc of LOCAL keeps.
+ *     lock     LOCAL, then REMOTE if it has one.
  *
  *   fallback:S1,S2,...
  *     get      each member in order, through eris_store_get(): the first
@@ -60,6 +62,13 @@
  *     remove   all members (so that a later get does not find it in the
  *              next one); every member is tried and the first failure is
  *              returned (EREADONLY for a read-only member).
+ *     pin add  S1 only, like put.
+ *     pin list the pins of every member that has pins, each name once
+ *              (the first member's pin wins): a gc of a fallback store
+ *              deletes in every member, so it must keep what any member
+ *              pins. ENOTSUP only if no member has pins.
+ *     pin rm   every member that has pins; ENOTFOUND if none had it.
+ *     lock     every member that has a lock, in order.
  *
  * Ownership: both constructors take their members, free them with the
  * composite, and free them at once if construction fails.
@@ -263,6 +272,61 @@ static int cache_remove(eris_store_backend *b, const uint8_t *ref)
 	return eris_store_remove(((cache_store *)b)->local, ref);
 }
 
+static int cache_pin_add(eris_store_backend *b, const eris_pin *pin,
+			 unsigned flags)
+{
+	return eris_store_pin_add(((cache_store *)b)->local, pin, flags);
+}
+
+static int cache_pin_remove(eris_store_backend *b, const char *name)
+{
+	return eris_store_pin_remove(((cache_store *)b)->local, name);
+}
+
+static int cache_pin_foreach(eris_store_backend *b,
+			     int (*cb)(const eris_pin *pin, void *payload),
+			     void *payload)
+{
+	return eris_store_pin_foreach(((cache_store *)b)->local, cb, payload);
+}
+
+/* Lock or unlock every member that has a lock (ERIS_ENOTSUP if none);
+ * on failure, the members locked so far are released. */
+static int lock_members(eris_store **members, size_t n, int mode)
+{
+	size_t locked = 0;
+	int any = 0, rc;
+
+	for (size_t i = 0; i < n; i++) {
+		if (mode == 0) {
+			(void)eris_store_unlock(members[i]);
+			continue;
+		}
+		rc = eris_store_lock(members[i], mode);
+		if (rc == ERIS_ENOTSUP)
+			continue;
+		if (rc < 0) {
+			for (size_t j = 0; j < locked; j++)
+				(void)eris_store_unlock(members[j]);
+			return rc;
+		}
+		any = 1;
+		locked = i + 1;
+	}
+	if (mode != 0 && !any)
+		return eris_error_set(ERIS_ENOTSUP,
+				      "no member of this store has a gc lock");
+	return ERIS_OK;
+}
+
+static int cache_lock(eris_store_backend *b, int mode)
+{
+	cache_store *c = (cache_store *)b;
+	eris_store *members[2] = { c->local, c->remote };
+
+	return lock_members(members, 2, mode);
+}
+
 static void cache_free(eris_store_backend *b)
 {
 	cache_store *c = (cache_store *)b;
@@ -302,6 +366,10 @@ int eris_store_new_cache(eris_store **out, eris_store *local,
 	c->parent.free = cache_free;
 	c->parent.foreach = cache_foreach;
 	c->parent.remove = cache_remove;
+	c->parent.pin_add = cache_pin_add;
+	c->parent.pin_remove = cache_pin_remove;
+	c->parent.pin_foreach = cache_pin_foreach;
+	c->parent.lock = cache_lock;
 	if ((rc = eris_store_new_from_backend(out, &c->parent)) < 0)
 		return rc;
 	(*out)->remote = local->remote || remote->remote;
@@ -497,6 +565,111 @@ static int fallback_remove(eris_store_backend *b, const uint8_t *ref)
 	return first.code < 0 ? restore_error(&first) : ERIS_OK;
 }
 
+static int fallback_pin_add(eris_store_backend *b, const eris_pin *pin,
+			    unsigned flags)
+{
+	return eris_store_pin_add(((fallback_store *)b)->members[0], pin,
+				  flags);
+}
+
+static int fallback_pin_remove(eris_store_backend *b, const char *name)
+{
+	fallback_store *f = (fallback_store *)b;
+	saved_error first = { 0, "" };
+	int found = 0, any = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		int rc = eris_store_pin_remove(f->members[i], name);
+
+		if (rc == ERIS_ENOTSUP)
+			continue;
+		any = 1;
+		if (rc == ERIS_OK)
+			found = 1;
+		else if (rc != ERIS_ENOTFOUND)
+			keep_first(&first, rc);
+	}
+	if (first.code < 0)
+		return restore_error(&first);
+	if (!any)
+		return eris_error_set(ERIS_ENOTSUP,
+				      "no member of this store can hold pins");
+	return found ? ERIS_OK
+		     : eris_error_set(ERIS_ENOTFOUND, "no pin named '%s'",
+				      name);
+}
+
+/* foreach over member i's pins, passing on names no earlier member has. */
+typedef struct {
+	fallback_store *f;
+	size_t member;
+	const char *name; /* looked up in earlier members */
+	int found;
+	int (*cb)(const eris_pin *pin, void *payload);
+	void *payload;
+} pin_walk;
+
+static int pin_seen(const eris_pin *pin, void *payload)
+{
+	pin_walk *w = payload;
+
+	if (strcmp(pin->name, w->name) == 0) {
+		w->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int pin_union_step(const eris_pin *pin, void *payload)
+{
+	pin_walk *w = payload;
+
+	for (size_t i = 0; i < w->member; i++) {
+		pin_walk look = *w;
+		int rc;
+
+		look.name = pin->name;
+		look.found = 0;
+		rc = eris_store_pin_foreach(w->f->members[i], pin_seen, &look);
+		if (rc < 0 && rc != ERIS_ENOTSUP)
+			return rc;
+		if (look.found)
+			return 0;
+	}
+	return w->cb(pin, w->payload);
+}
+
+static int fallback_pin_foreach(eris_store_backend *b,
+				int (*cb)(const eris_pin *pin, void *payload),
+				void *payload)
+{
+	fallback_store *f = (fallback_store *)b;
+	pin_walk w = { f, 0, NULL, 0, cb, payload };
+	int any = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		int rc;
+
+		w.member = i;
+		rc = eris_store_pin_foreach(f->members[i], pin_union_step, &w);
+		if (rc == ERIS_ENOTSUP)
+			continue;
+		if (rc != 0)
+			return rc;
+		any = 1;
+	}
+	return any ? ERIS_OK
+		   : eris_error_set(ERIS_ENOTSUP,
+				    "no member of this store can hold pins");
+}
+
+static int fallback_lock(eris_store_backend *b, int mode)
+{
+	fallback_store *f = (fallback_store *)b;
+
+	return lock_members(f->members, f->n, mode);
+}
+
 static void fallback_free(eris_store_backend *b)
 {
 	fallback_store *f = (fallback_store *)b;
@@ -536,6 +709,10 @@ int eris_store_new_fallback(eris_store **out, eris_store **stores, size_t n)
 	f->parent.free = fallback_free;
 	f->parent.foreach = fallback_foreach;
 	f->parent.remove = fallback_remove;
+	f->parent.pin_add = fallback_pin_add;
+	f->parent.pin_remove = fallback_pin_remove;
+	f->parent.pin_foreach = fallback_pin_foreach;
+	f->parent.lock = fallback_lock;
 	if ((rc = eris_store_new_from_backend(out, &f->parent)) < 0)
 		return rc;
 	for (size_t i = 0; i < n; i++)

@@ -27,6 +27,13 @@
  * unlinks the file and leaves the subdirectory, which a concurrent put
  * may be about to use. Deleting a block's file gives its space back,
  * so compact has nothing to do.
+ *
+ * Pins are the files PATH/pins/NAME, three lines each: URN, size, time.
+ * A pin is written to a temporary file in PATH (".pin-tmp-*", ignored by
+ * foreach), synced, then renamed (replace) or hard-linked (exclusive
+ * create: link() fails if the name exists) into pins/, and pins/ is
+ * synced; the blocks are synced before (syncfs), so a pin never names
+ * blocks a crash lost. The gc lock is flock() on the directory PATH.
  */
 #if defined(__linux__)
 #define _GNU_SOURCE /* syncfs */
@@ -40,13 +47,16 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 typedef struct {
 	eris_store_backend parent;
 	char *root;
 	int root_fd;
+	int lock_fd; /* the root, opened anew, while locked; else -1 */
 } dir_store;
 
 /* "XX/REF" relative to the root: 2 + 1 + 52 characters. */
@@ -466,12 +476,277 @@ static int dir_foreach(eris_store_backend *b,
 	return rc;
 }
 
+/* ---- pins -------------------------------------------------------------- */
+
+#define PINS_DIR "pins"
+/* A pin file is three short lines; anything longer is not one. */
+#define PIN_FILE_MAX 512
+
+/* Open PATH/pins (created if `create`) without following a link; -1 with
+ * errno set. */
+static int open_pins(const dir_store *d, int create)
+{
+	if (create && mkdirat(d->root_fd, PINS_DIR, 0755) < 0 &&
+	    errno != EEXIST)
+		return -1;
+	return open_sub(d, PINS_DIR);
+}
+
+static int dir_pin_add(eris_store_backend *b, const eris_pin *pin,
+		       unsigned flags)
+{
+	static atomic_uint counter;
+	dir_store *d = (dir_store *)b;
+	char tmp[64], text[PIN_FILE_MAX];
+	int pfd, fd, n, rc = ERIS_OK;
+
+	/* The blocks first: a pin must not survive a crash they do not. */
+	if ((rc = dir_flush(b)) < 0)
+		return rc;
+	pfd = open_pins(d, 1);
+	if (pfd < 0)
+		return io_error(d, "cannot open", PINS_DIR);
+	n = snprintf(text, sizeof(text), "%s\n%llu\n%lld\n", pin->urn,
+		     (unsigned long long)pin->size, (long long)pin->time);
+	snprintf(tmp, sizeof(tmp), ".pin-tmp-%ld-%u", (long)getpid(),
+		 atomic_fetch_add(&counter, 1));
+	fd = openat(d->root_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0644);
+	if (fd < 0) {
+		rc = io_error(d, "cannot create", tmp);
+		goto out;
+	}
+	if (write_all(fd, (const uint8_t *)text, (size_t)n) < 0 ||
+	    fsync(fd) < 0) {
+		rc = io_error(d, "cannot write", tmp);
+		close(fd);
+		goto out_unlink;
+	}
+	if (close(fd) < 0) {
+		rc = io_error(d, "cannot write", tmp);
+		goto out_unlink;
+	}
+	if (flags & ERIS_PIN_REPLACE) {
+		if (renameat(d->root_fd, tmp, pfd, pin->name) < 0)
+			rc = io_error(d, "cannot store pin", pin->name);
+		else
+			goto synced;
+	} else if (linkat(d->root_fd, tmp, pfd, pin->name, 0) < 0) {
+		rc = errno == EEXIST
+			     ? eris_error_set(ERIS_EEXIST, "pin '%s' exists",
+					      pin->name)
+			     : io_error(d, "cannot store pin", pin->name);
+	}
+out_unlink:
+	unlinkat(d->root_fd, tmp, 0);
+	if (rc < 0)
+		goto out;
+synced:
+	if (fsync(pfd) < 0)
+		rc = io_error(d, "cannot sync", PINS_DIR);
+out:
+	close(pfd);
+	return rc;
+}
+
+static int dir_pin_remove(eris_store_backend *b, const char *name)
+{
+	dir_store *d = (dir_store *)b;
+	int pfd = open_pins(d, 0), rc = ERIS_OK;
+
+	if (pfd < 0 && errno == ENOENT)
+		return eris_error_set(ERIS_ENOTFOUND, "no pin named '%s'",
+				      name);
+	if (pfd < 0)
+		return io_error(d, "cannot open", PINS_DIR);
+	if (unlinkat(pfd, name, 0) < 0)
+		rc = errno == ENOENT ? eris_error_set(ERIS_ENOTFOUND,
+						      "no pin named '%s'", name)
+				     : io_error(d, "cannot remove pin", name);
+	else if (fsync(pfd) < 0)
+		rc = io_error(d, "cannot sync", PINS_DIR);
+	close(pfd);
+	return rc;
+}
+
+typedef struct {
+	char *name;
+	char urn[ERIS_URN_BUFSIZE];
+	uint64_t size;
+	int64_t time;
+} dir_pin;
+
+/* Parse "URN\nSIZE\nTIME\n" (text NUL-terminated); 0 or -1. */
+static int parse_pin(dir_pin *p, char *text)
+{
+	char *urn = text, *size, *time, *end;
+
+	size = strchr(urn, '\n');
+	if (size == NULL || (size_t)(size - urn) >= sizeof(p->urn) ||
+	    size == urn)
+		return -1;
+	*size++ = '\0';
+	time = strchr(size, '\n');
+	if (time == NULL || time == size || *size < '0' || *size > '9')
+		return -1;
+	*time++ = '\0';
+	errno = 0;
+	p->size = strtoull(size, &end, 10);
+	if (*end != '\0' || errno != 0)
+		return -1;
+	if (*time == '\0' || (*time != '-' && (*time < '0' || *time > '9')))
+		return -1;
+	p->time = strtoll(time, &end, 10);
+	if (strcmp(end, "\n") != 0 || errno != 0)
+		return -1;
+	memcpy(p->urn, urn, strlen(urn) + 1);
+	return 0;
+}
+
+/* Read pin file `name` of pins/ into *p; an error names the file. */
+static int read_pin(const dir_store *d, int pfd, const char *name, dir_pin *p)
+{
+	char text[PIN_FILE_MAX + 1];
+	ssize_t n = 0, got;
+	int fd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+					   O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return errno == ENOENT ? ERIS_ENOTFOUND /* removed meanwhile */
+				       : io_error(d, "cannot open pin", name);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return eris_error_set(ERIS_ERROR,
+				      "dir store %s: pins/%s is not a regular "
+				      "file",
+				      d->root, name);
+	}
+	while ((got = read(fd, text + n, (size_t)(PIN_FILE_MAX + 1 - n))) > 0)
+		n += got;
+	close(fd);
+	if (got < 0)
+		return io_error(d, "cannot read pin", name);
+	text[n] = '\0';
+	if (n > PIN_FILE_MAX || memchr(text, '\0', (size_t)n) != NULL ||
+	    parse_pin(p, text) < 0)
+		return eris_error_set(ERIS_ERROR,
+				      "dir store %s: malformed pin file "
+				      "pins/%s (expected three lines: URN, "
+				      "size, time)",
+				      d->root, name);
+	return ERIS_OK;
+}
+
+/* Read every pin first, then call back: a malformed or unreadable pin
+ * fails the listing before any callback, so gc never runs on part of
+ * the pins. */
+static int dir_pin_foreach(eris_store_backend *b,
+			   int (*cb)(const eris_pin *pin, void *payload),
+			   void *payload)
+{
+	dir_store *d = (dir_store *)b;
+	dir_pin *pins = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	DIR *dir;
+	int rc = ERIS_OK;
+
+	dir = open_listing(d->root_fd, PINS_DIR);
+	if (dir == NULL)
+		return errno == ENOENT ? ERIS_OK
+				       : io_error(d, "cannot list", PINS_DIR);
+	for (;;) {
+		errno = 0;
+		e = readdir(dir);
+		if (e == NULL) {
+			if (errno != 0)
+				rc = io_error(d, "cannot list", PINS_DIR);
+			break;
+		}
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			size_t c = cap ? cap * 2 : 16;
+			dir_pin *v = eris__malloc(c * sizeof(*v));
+
+			if (v == NULL) {
+				rc = eris_error_set(ERIS_ENOMEM,
+						    "out of memory");
+				break;
+			}
+			if (n)
+				memcpy(v, pins, n * sizeof(*v));
+			eris__free(pins);
+			pins = v;
+			cap = c;
+		}
+		rc = read_pin(d, dirfd(dir), e->d_name, &pins[n]);
+		if (rc == ERIS_ENOTFOUND) {
+			rc = ERIS_OK;
+			continue;
+		}
+		if (rc < 0)
+			break;
+		pins[n].name = eris__malloc(strlen(e->d_name) + 1);
+		if (pins[n].name == NULL) {
+			rc = eris_error_set(ERIS_ENOMEM, "out of memory");
+			break;
+		}
+		memcpy(pins[n].name, e->d_name, strlen(e->d_name) + 1);
+		n++;
+	}
+	closedir(dir);
+	for (size_t i = 0; i < n && rc == ERIS_OK; i++) {
+		eris_pin p = { pins[i].name, pins[i].urn, pins[i].size,
+			       pins[i].time };
+
+		rc = cb(&p, payload);
+	}
+	for (size_t i = 0; i < n; i++)
+		eris__free(pins[i].name);
+	eris__free(pins);
+	return rc;
+}
+
+/* flock() on the root directory itself, opened anew so that two handles
+ * of one process exclude each other too: no lock file in the tree. */
+static int dir_lock(eris_store_backend *b, int mode)
+{
+	dir_store *d = (dir_store *)b;
+	int rc;
+
+	if (mode == 0) {
+		if (d->lock_fd >= 0)
+			close(d->lock_fd); /* releases the flock */
+		d->lock_fd = -1;
+		return ERIS_OK;
+	}
+	d->lock_fd = openat(d->root_fd, ".",
+			    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->lock_fd < 0)
+		return io_error(d, "cannot open", ".");
+	do
+		rc = flock(d->lock_fd,
+			   mode == ERIS_LOCK_EXCLUSIVE ? LOCK_EX : LOCK_SH);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0) {
+		rc = io_error(d, "cannot lock", ".");
+		close(d->lock_fd);
+		d->lock_fd = -1;
+		return rc;
+	}
+	return ERIS_OK;
+}
+
 static void dir_free(eris_store_backend *b)
 {
 	dir_store *d = (dir_store *)b;
 
 	if (d->root_fd >= 0)
 		close(d->root_fd);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
 	eris__free(d->root);
 	eris__free(d);
 }
@@ -518,6 +793,7 @@ int eris_store_new_dir(eris_store **out, const char *path, int create)
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	}
 	memcpy(d->root, path, n + 1);
+	d->lock_fd = -1;
 	d->root_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d->root_fd < 0) {
 		int rc = eris_error_set(ERIS_ESTORE,
@@ -536,5 +812,9 @@ int eris_store_new_dir(eris_store **out, const char *path, int create)
 	d->parent.foreach = dir_foreach;
 	d->parent.remove = dir_remove;
 	d->parent.compact = dir_compact;
+	d->parent.pin_add = dir_pin_add;
+	d->parent.pin_remove = dir_pin_remove;
+	d->parent.pin_foreach = dir_pin_foreach;
+	d->parent.lock = dir_lock;
 	return eris_store_new_from_backend(out, &d->parent);
 }

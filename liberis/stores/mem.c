@@ -10,6 +10,9 @@
  * entries. foreach lists a snapshot of the references taken under the
  * read lock and calls back without holding the lock, so the callback may
  * use the store freely (including remove on the block it was given).
+ *
+ * Pins are an array of copies under their own mutex (there are few);
+ * the gc lock is a second read-write lock, unrelated to the table's.
  */
 #include "../internal.h"
 
@@ -23,11 +26,21 @@ typedef struct {
 } mem_entry;
 
 typedef struct {
+	char *name, *urn;
+	uint64_t size;
+	int64_t time;
+} mem_pin;
+
+typedef struct {
 	eris_store_backend parent;
 	pthread_rwlock_t lock;
 	mem_entry *slots;
 	size_t capacity; /* a power of two */
 	size_t count;
+	pthread_mutex_t pin_lock;
+	mem_pin *pins;
+	size_t n_pins, cap_pins;
+	pthread_rwlock_t gc_lock;
 } mem_store;
 
 static size_t slot_of(const mem_store *m, const uint8_t *ref)
@@ -207,9 +220,156 @@ static int mem_foreach(eris_store_backend *b,
 	return rc;
 }
 
+static char *dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = eris__malloc(n);
+
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+static void pin_clear(mem_pin *p)
+{
+	eris__free(p->name);
+	eris__free(p->urn);
+}
+
+/* The index of pin `name`, or n_pins; caller holds pin_lock. */
+static size_t pin_find(const mem_store *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_pins; i++)
+		if (strcmp(m->pins[i].name, name) == 0)
+			break;
+	return i;
+}
+
+static int mem_pin_add(eris_store_backend *b, const eris_pin *pin,
+		       unsigned flags)
+{
+	mem_store *m = (mem_store *)b;
+	mem_pin p = { dup_str(pin->name), dup_str(pin->urn), pin->size,
+		      pin->time };
+	size_t i;
+	int rc = ERIS_OK;
+
+	if (p.name == NULL || p.urn == NULL) {
+		pin_clear(&p);
+		return eris_error_set(ERIS_ENOMEM, "out of memory");
+	}
+	pthread_mutex_lock(&m->pin_lock);
+	i = pin_find(m, pin->name);
+	if (i < m->n_pins && !(flags & ERIS_PIN_REPLACE)) {
+		rc = eris_error_set(ERIS_EEXIST, "pin '%s' exists", pin->name);
+	} else if (i < m->n_pins) {
+		pin_clear(&m->pins[i]);
+		m->pins[i] = p;
+		p.name = p.urn = NULL;
+	} else {
+		if (m->n_pins == m->cap_pins) {
+			size_t cap = m->cap_pins ? m->cap_pins * 2 : 8;
+			mem_pin *v = eris__malloc(cap * sizeof(*v));
+
+			if (v == NULL) {
+				rc = eris_error_set(ERIS_ENOMEM,
+						    "out of memory");
+				goto out;
+			}
+			if (m->n_pins)
+				memcpy(v, m->pins, m->n_pins * sizeof(*v));
+			eris__free(m->pins);
+			m->pins = v;
+			m->cap_pins = cap;
+		}
+		m->pins[m->n_pins++] = p;
+		p.name = p.urn = NULL;
+	}
+out:
+	pthread_mutex_unlock(&m->pin_lock);
+	pin_clear(&p);
+	return rc;
+}
+
+static int mem_pin_remove(eris_store_backend *b, const char *name)
+{
+	mem_store *m = (mem_store *)b;
+	size_t i;
+	int rc = ERIS_OK;
+
+	pthread_mutex_lock(&m->pin_lock);
+	i = pin_find(m, name);
+	if (i == m->n_pins) {
+		rc = eris_error_set(ERIS_ENOTFOUND, "no pin named '%s'", name);
+	} else {
+		pin_clear(&m->pins[i]);
+		m->pins[i] = m->pins[--m->n_pins];
+	}
+	pthread_mutex_unlock(&m->pin_lock);
+	return rc;
+}
+
+/* A snapshot, then the callbacks without the lock (they may pin). */
+static int mem_pin_foreach(eris_store_backend *b,
+			   int (*cb)(const eris_pin *pin, void *payload),
+			   void *payload)
+{
+	mem_store *m = (mem_store *)b;
+	mem_pin *copy;
+	size_t n = 0;
+	int rc = ERIS_OK;
+
+	pthread_mutex_lock(&m->pin_lock);
+	copy = eris__calloc(m->n_pins ? m->n_pins : 1, sizeof(*copy));
+	for (size_t i = 0; copy && i < m->n_pins; i++, n++) {
+		copy[i] = m->pins[i];
+		copy[i].name = dup_str(m->pins[i].name);
+		copy[i].urn = dup_str(m->pins[i].urn);
+		if (copy[i].name == NULL || copy[i].urn == NULL) {
+			rc = eris_error_set(ERIS_ENOMEM, "out of memory");
+			n++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->pin_lock);
+	if (copy == NULL)
+		return eris_error_set(ERIS_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n && rc == ERIS_OK; i++) {
+		eris_pin p = { copy[i].name, copy[i].urn, copy[i].size,
+			       copy[i].time };
+
+		rc = cb(&p, payload);
+	}
+	for (size_t i = 0; i < n; i++)
+		pin_clear(&copy[i]);
+	eris__free(copy);
+	return rc;
+}
+
+static int mem_lock(eris_store_backend *b, int mode)
+{
+	mem_store *m = (mem_store *)b;
+
+	if (mode == ERIS_LOCK_SHARED)
+		pthread_rwlock_rdlock(&m->gc_lock);
+	else if (mode == ERIS_LOCK_EXCLUSIVE)
+		pthread_rwlock_wrlock(&m->gc_lock);
+	else
+		pthread_rwlock_unlock(&m->gc_lock);
+	return ERIS_OK;
+}
+
 static void mem_free(eris_store_backend *b)
 {
 	mem_store *m = (mem_store *)b;
+
+	for (size_t i = 0; i < m->n_pins; i++)
+		pin_clear(&m->pins[i]);
+	eris__free(m->pins);
+	pthread_mutex_destroy(&m->pin_lock);
+	pthread_rwlock_destroy(&m->gc_lock);
 
 	for (size_t i = 0; i < m->capacity; i++)
 		eris__free(m->slots[i].data);
@@ -233,6 +393,8 @@ int eris_store_new_mem(eris_store **out)
 		return eris_error_set(ERIS_ENOMEM, "out of memory");
 	}
 	pthread_rwlock_init(&m->lock, NULL);
+	pthread_mutex_init(&m->pin_lock, NULL);
+	pthread_rwlock_init(&m->gc_lock, NULL);
 	m->parent.version = ERIS_STORE_BACKEND_VERSION;
 	m->parent.get = mem_get;
 	m->parent.put = mem_put;
@@ -240,5 +402,9 @@ int eris_store_new_mem(eris_store **out)
 	m->parent.free = mem_free;
 	m->parent.foreach = mem_foreach;
 	m->parent.remove = mem_remove;
+	m->parent.pin_add = mem_pin_add;
+	m->parent.pin_remove = mem_pin_remove;
+	m->parent.pin_foreach = mem_pin_foreach;
+	m->parent.lock = mem_lock;
 	return eris_store_new_from_backend(out, &m->parent);
 }

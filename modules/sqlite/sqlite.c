@@ -12,6 +12,14 @@
  *                       ref BLOB NOT NULL UNIQUE, -- 32 bytes
  *                       data BLOB NOT NULL);      -- 1024 or 32768 bytes
  *
+ *   CREATE TABLE pins(name TEXT PRIMARY KEY, urn TEXT NOT NULL,
+ *                     size INTEGER NOT NULL, time INTEGER NOT NULL);
+ *
+ * The pins table came later without a new schema version: it is only
+ * added, and a store without it has no pins. Opening a store for writing
+ * creates it when missing; an older eris ignores it (its gc needs --keep
+ * or --all anyway).
+ *
  * with page_size 8192, journal_mode WAL, auto_vacuum INCREMENTAL (stores
  * created before it have NONE and keep working; a full compaction
  * converts them) and, per connection, synchronous FULL, cache_size 8 MiB
@@ -71,6 +79,15 @@
  * moved into the write-ahead log. `eris store gc` runs the incremental
  * one after deleting.
  *
+ * Pins are written in their own transaction after the queue is committed,
+ * so a pin is never durable before the blocks put before it. The gc lock
+ * (eris_store_lock) is flock() on the directory holding the database: an
+ * sqlite lock cannot be held across transactions without blocking every
+ * writer, opening the database file itself to lock it would drop
+ * sqlite's own POSIX locks when closed, and a lock file beside it would
+ * be one more file that a read-only user cannot create. Stores in one
+ * directory share the lock: a gc of one waits for puts into another.
+ *
  * Threads: one mutex serializes the connection and the queue (the
  * connection is opened SQLITE_OPEN_NOMUTEX: the mutex is ours). foreach()
  * releases it while its callback runs, so the callback may use the store.
@@ -78,10 +95,12 @@
 #include "module.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,6 +127,9 @@
 static const char schema_sql[] =
 	"CREATE TABLE blocks(id INTEGER PRIMARY KEY, "
 	"ref BLOB NOT NULL UNIQUE, data BLOB NOT NULL)";
+static const char pins_sql[] =
+	"CREATE TABLE IF NOT EXISTS pins(name TEXT PRIMARY KEY, "
+	"urn TEXT NOT NULL, size INTEGER NOT NULL, time INTEGER NOT NULL)";
 
 /* A queued operation on one reference (which appears at most once in the
  * queue): delete the row if `del`, then insert the block at `off` in the
@@ -135,6 +157,8 @@ typedef struct {
 	long long since_ms; /* when the oldest queued op was queued */
 	const char *readonly; /* why it was opened read-only, or NULL */
 	int open_readonly;    /* ERIS_STORE_READONLY was asked for */
+	int has_pins;         /* the pins table exists */
+	int lock_fd;          /* PATH-lock while locked, else -1 */
 } sqlite_store;
 
 static long long now_ms(void)
@@ -683,6 +707,205 @@ static int sq_space(eris_store_backend *b, eris_store_space_info *out)
 	return ERIS_OK;
 }
 
+/* ---- pins and the gc lock ---------------------------------------------- */
+
+/* Run `sql` with `pin`'s name (and the rest, if `all`) bound; caller
+ * holds the lock. SQLITE_DONE or SQLITE_CONSTRAINT come back as they
+ * are, anything else as an eris error. */
+static int pin_statement(sqlite_store *s, const char *sql, const eris_pin *pin,
+			 int all)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, "cannot prepare a pin statement");
+	sqlite3_bind_text(st, 1, pin->name, -1, SQLITE_STATIC);
+	if (all) {
+		sqlite3_bind_text(st, 2, pin->urn, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)pin->size);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)pin->time);
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CONSTRAINT)
+		rc = db_error(s, "cannot write a pin");
+	else
+		rc = rc & 0xff;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int sq_pin_add(eris_store_backend *b, const eris_pin *pin,
+		      unsigned flags)
+{
+	sqlite_store *s = (sqlite_store *)b;
+	int rc;
+
+	if (s->readonly)
+		return readonly_error(s);
+	pthread_mutex_lock(&s->lock);
+	/* The blocks first: the pin must not be durable before them. */
+	rc = write_out(s);
+	if (rc == ERIS_OK)
+		rc = pin_statement(s,
+				   flags & ERIS_PIN_REPLACE
+					   ? "INSERT OR REPLACE INTO pins"
+					     "(name, urn, size, time) "
+					     "VALUES (?1, ?2, ?3, ?4)"
+					   : "INSERT INTO pins(name, urn, size, "
+					     "time) VALUES (?1, ?2, ?3, ?4)",
+				   pin, 1);
+	pthread_mutex_unlock(&s->lock);
+	if (rc == SQLITE_CONSTRAINT)
+		return eris_error_set(ERIS_EEXIST, "pin '%s' exists",
+				      pin->name);
+	return rc == SQLITE_DONE ? ERIS_OK : rc;
+}
+
+static int sq_pin_remove(eris_store_backend *b, const char *name)
+{
+	sqlite_store *s = (sqlite_store *)b;
+	eris_pin pin = { name, NULL, 0, 0 };
+	int rc, changed = 0;
+
+	if (s->readonly)
+		return readonly_error(s);
+	pthread_mutex_lock(&s->lock);
+	rc = pin_statement(s, "DELETE FROM pins WHERE name = ?1", &pin, 0);
+	if (rc == SQLITE_DONE) {
+		changed = sqlite3_changes(s->db);
+		rc = ERIS_OK;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (rc == ERIS_OK && changed == 0)
+		return eris_error_set(ERIS_ENOTFOUND, "no pin named '%s'",
+				      name);
+	return rc < 0 ? rc : ERIS_OK;
+}
+
+typedef struct {
+	char *name, *urn;
+	uint64_t size;
+	int64_t time;
+} sq_pin;
+
+static char *column_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t n = t ? strlen((const char *)t) : 0;
+	char *copy = malloc(n + 1);
+
+	if (copy) {
+		if (n)
+			memcpy(copy, t, n);
+		copy[n] = '\0';
+	}
+	return copy;
+}
+
+/* Read every pin under the lock, then call back without it. */
+static int sq_pin_foreach(eris_store_backend *b,
+			  int (*cb)(const eris_pin *pin, void *payload),
+			  void *payload)
+{
+	sqlite_store *s = (sqlite_store *)b;
+	sqlite3_stmt *st = NULL;
+	sq_pin *pins = NULL;
+	size_t n = 0, cap = 0;
+	int rc = ERIS_OK;
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->has_pins) { /* an older store opened read-only */
+		pthread_mutex_unlock(&s->lock);
+		return ERIS_OK;
+	}
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT name, urn, size, time FROM pins", -1,
+			       &st, NULL) != SQLITE_OK)
+		rc = db_error(s, "cannot list pins");
+	while (rc == ERIS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = ERIS_OK;
+		if (n == cap) {
+			size_t c = cap ? cap * 2 : 16;
+			sq_pin *v = realloc(pins, c * sizeof(*v));
+
+			if (v == NULL) {
+				rc = eris_error_set(ERIS_ENOMEM,
+						    "out of memory");
+				break;
+			}
+			pins = v;
+			cap = c;
+		}
+		pins[n].name = column_text(st, 0);
+		pins[n].urn = column_text(st, 1);
+		pins[n].size = (uint64_t)sqlite3_column_int64(st, 2);
+		pins[n].time = (int64_t)sqlite3_column_int64(st, 3);
+		n++;
+		if (pins[n - 1].name == NULL || pins[n - 1].urn == NULL)
+			rc = eris_error_set(ERIS_ENOMEM, "out of memory");
+	}
+	if (rc == SQLITE_DONE)
+		rc = ERIS_OK;
+	else if (rc > 0)
+		rc = db_error(s, "cannot list pins");
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	for (size_t i = 0; i < n && rc == ERIS_OK; i++) {
+		eris_pin p = { pins[i].name, pins[i].urn, pins[i].size,
+			       pins[i].time };
+
+		rc = cb(&p, payload);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(pins[i].name);
+		free(pins[i].urn);
+	}
+	free(pins);
+	return rc;
+}
+
+/* flock() on the database's directory, opened anew so that two handles
+ * of one process exclude each other too. */
+static int sq_lock(eris_store_backend *b, int mode)
+{
+	sqlite_store *s = (sqlite_store *)b;
+	const char *slash = strrchr(s->path, '/');
+	char dir[4200];
+	int rc;
+
+	if (mode == 0) {
+		if (s->lock_fd >= 0)
+			close(s->lock_fd); /* releases the flock */
+		s->lock_fd = -1;
+		return ERIS_OK;
+	}
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == s->path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - s->path),
+			 s->path);
+	s->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->lock_fd < 0)
+		return eris_error_set(ERIS_ERROR, "sqlite store %s: cannot "
+						  "open %s: %s",
+				      s->path, dir, strerror(errno));
+	do
+		rc = flock(s->lock_fd,
+			   mode == ERIS_LOCK_EXCLUSIVE ? LOCK_EX : LOCK_SH);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0) {
+		rc = eris_error_set(ERIS_ERROR,
+				    "sqlite store %s: cannot lock %s: %s",
+				    s->path, dir, strerror(errno));
+		close(s->lock_fd);
+		s->lock_fd = -1;
+	}
+	return rc < 0 ? rc : ERIS_OK;
+}
+
 static void sq_free(eris_store_backend *b)
 {
 	sqlite_store *s = (sqlite_store *)b;
@@ -694,6 +917,8 @@ static void sq_free(eris_store_backend *b)
 
 	if (s->db && s->st_commit)
 		write_out(s); /* nobody to tell if it fails: flush first */
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++)
 		sqlite3_finalize(*stmts[i]);
 	sqlite3_close_v2(s->db); /* checkpoints the WAL when last */
@@ -950,6 +1175,7 @@ static int open_db(sqlite_store *s, int create)
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
 		    (create ? SQLITE_OPEN_CREATE : 0);
 	int rc, fresh, mode = read_only_mode(s);
+	long long tables;
 	char uri[4300];
 	const char *name = s->path;
 
@@ -991,6 +1217,19 @@ static int open_db(sqlite_store *s, int create)
 	if ((rc = exec(s, "PRAGMA synchronous=FULL")) < 0 ||
 	    (rc = exec(s, "PRAGMA cache_size=-8192")) < 0)
 		return rc;
+	/* Stores made before pins existed gain the table (only writers can
+	 * add it; a reader of such a store sees no pins). */
+	if ((rc = query_int(s,
+			    "SELECT count(*) FROM sqlite_master WHERE "
+			    "type = 'table' AND name = 'pins'",
+			    &tables)) < 0)
+		return rc;
+	if (tables == 0 && !s->readonly) {
+		if ((rc = exec(s, pins_sql)) < 0)
+			return rc;
+		tables = 1;
+	}
+	s->has_pins = tables > 0;
 	if ((rc = prepare(s, &s->st_get,
 			  "SELECT data FROM blocks WHERE ref = ?1")) < 0 ||
 	    (rc = prepare(s, &s->st_has,
@@ -1050,6 +1289,7 @@ static int sqlite_open(eris_store **out, const char *path, unsigned flags)
 	}
 	memcpy(s->path, path, n + 1);
 	s->open_readonly = (flags & ERIS_STORE_READONLY) != 0;
+	s->lock_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	if ((rc = open_db(s, create)) < 0) {
 		sq_free(&s->parent);
@@ -1066,6 +1306,10 @@ static int sqlite_open(eris_store **out, const char *path, unsigned flags)
 	s->parent.remove = sq_remove;
 	s->parent.compact = sq_compact;
 	s->parent.space = sq_space;
+	s->parent.pin_add = sq_pin_add;
+	s->parent.pin_remove = sq_pin_remove;
+	s->parent.pin_foreach = sq_pin_foreach;
+	s->parent.lock = sq_lock;
 	return eris_store_new_from_backend(out, &s->parent);
 }
 

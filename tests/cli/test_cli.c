@@ -86,9 +86,10 @@ static char *urn_of(clirun_result *r)
 static char *put_file(const char *path, const char *opt1, const char *opt2)
 {
 	clirun_result r =
-		opt1 ? (opt2 ? clirun_run("put", opt1, opt2, path, NULL)
-			     : clirun_run("put", opt1, path, NULL))
-		     : clirun_run("put", path, NULL);
+		opt1 ? (opt2 ? clirun_run("put", "--no-pin", opt1, opt2, path,
+					  NULL)
+			     : clirun_run("put", "--no-pin", opt1, path, NULL))
+		     : clirun_run("put", "--no-pin", path, NULL);
 	char *u = urn_of(&r);
 
 	ck_assert_msg(r.err_len == 0, "put printed on stderr: %s", r.err);

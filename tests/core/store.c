@@ -6,10 +6,15 @@
 
 #include <sodium.h>
 #include <dirent.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char tmpdir[256];
@@ -276,15 +281,9 @@ START_TEST(test_open_flags)
 }
 END_TEST
 
-/* A back end built against version 1 of the interface: its struct ends
- * after remove, and its own data follows where version 2 has compact
- * and space. */
-typedef struct {
-	unsigned version;
-	void *callbacks[8];  /* get ... remove, as in version 1 */
-	uint64_t private[2]; /* where compact and space are in version 2 */
-} backend_v1;
-
+/* A back end built against an older version of the interface: every
+ * member after those of its version holds 0xff bytes, wild pointers if
+ * the library read them. */
 static int v1_get(eris_store_backend *b, const uint8_t *ref, uint8_t *buf,
 		  size_t size, size_t *len)
 {
@@ -304,6 +303,22 @@ static void v1_free(eris_store_backend *b)
 	free(b);
 }
 
+static eris_store_backend *old_backend(unsigned version)
+{
+	eris_store_backend *b = malloc(sizeof(*b));
+	size_t end = version == 1 ? offsetof(eris_store_backend, compact)
+				  : offsetof(eris_store_backend, pin_add);
+
+	ck_assert_ptr_nonnull(b);
+	memset(b, 0, end);
+	memset((char *)b + end, 0xff, sizeof(*b) - end);
+	b->version = version;
+	b->get = v1_get;
+	b->put = v1_put;
+	b->free = v1_free;
+	return b;
+}
+
 /* eris_store_compact() and eris_store_space(): a directory store has
  * nothing to compact, a memory store cannot, bad flags are refused, and
  * a version-1 back end is still accepted and never asked for members it
@@ -312,7 +327,6 @@ START_TEST(test_compact_api)
 {
 	eris_store_space_info sp;
 	eris_store_backend *b;
-	backend_v1 *v1;
 	eris_store *s;
 	char spec[400];
 
@@ -335,16 +349,8 @@ START_TEST(test_compact_api)
 	ck_assert_eris(eris_store_space(s, NULL), ERIS_EINVAL);
 	eris_store_free(s);
 
-	v1 = calloc(1, sizeof(*v1));
-	ck_assert_ptr_nonnull(v1);
-	b = (eris_store_backend *)v1;
-	b->version = 1;
-	b->get = v1_get;
-	b->put = v1_put;
-	b->free = v1_free;
-	/* Wild pointers if read as compact and space. */
-	v1->private[0] = v1->private[1] = UINT64_MAX;
-	ck_assert_eris(eris_store_new_from_backend(&s, b), ERIS_OK);
+	ck_assert_eris(eris_store_new_from_backend(&s, old_backend(1)),
+		       ERIS_OK);
 	ck_assert_eris(eris_store_compact(s, 0, NULL, NULL), ERIS_ENOTSUP);
 	ck_assert_eris(eris_store_space(s, &sp), ERIS_ENOTSUP);
 	eris_store_free(s);
@@ -356,6 +362,334 @@ START_TEST(test_compact_api)
 	b->put = v1_put;
 	b->free = v1_free;
 	ck_assert_eris(eris_store_new_from_backend(&s, b), ERIS_EINVAL);
+}
+END_TEST
+
+/* ---- pins ---------------------------------------------------------- */
+
+#define URN_A                                                                \
+	"urn:eris:BIARKNADGVS4H33E5XAIFZWPKEQOQBK7YBGOYKCNUT33HSTCE656H5MOXNRH" \
+	"MOYTF6KISEROOZJXRZYJNZULTY6FFBMOUOB35IE2FAAI7I"
+#define URN_B                                                                \
+	"urn:eris:BIAFFI4CLPPFB5XGXHBLB5TP65GFWAA5DPTYP4BVQK64YVWFAFXQEVUEVGLL" \
+	"QJQF6ZYLVXKDZEW272WG4P4CQMG5O57WPQ2YUGFHBQOBYA"
+
+typedef struct {
+	int n;
+	char names[8][300];
+	char urns[8][200];
+	uint64_t sizes[8];
+	int64_t times[8];
+} seen_pins;
+
+static int see_pin(const eris_pin *pin, void *payload)
+{
+	seen_pins *s = payload;
+	int i = s->n;
+
+	ck_assert_int_lt(i, 8);
+	snprintf(s->names[i], sizeof(s->names[i]), "%s", pin->name);
+	snprintf(s->urns[i], sizeof(s->urns[i]), "%s", pin->urn);
+	s->sizes[i] = pin->size;
+	s->times[i] = pin->time;
+	s->n++;
+	return 0;
+}
+
+/* The pins of `s`, sorted by name (two at most in these tests). */
+static seen_pins list_pins(eris_store *s)
+{
+	seen_pins p;
+
+	memset(&p, 0, sizeof(p));
+	ck_assert_eris(eris_store_pin_foreach(s, see_pin, &p), ERIS_OK);
+	if (p.n == 2 && strcmp(p.names[0], p.names[1]) > 0) {
+		seen_pins q = p;
+
+		memcpy(p.names[0], q.names[1], sizeof(p.names[0]));
+		memcpy(p.names[1], q.names[0], sizeof(p.names[0]));
+		memcpy(p.urns[0], q.urns[1], sizeof(p.urns[0]));
+		memcpy(p.urns[1], q.urns[0], sizeof(p.urns[0]));
+		p.sizes[0] = q.sizes[1], p.sizes[1] = q.sizes[0];
+		p.times[0] = q.times[1], p.times[1] = q.times[0];
+	}
+	return p;
+}
+
+static int stop_at_first(const eris_pin *pin, void *payload)
+{
+	(void)pin;
+	(*(int *)payload)++;
+	return 7;
+}
+
+static const char *pin_spec(int i, char *buf, size_t size)
+{
+	switch (i) {
+	case 0:
+		return "mem:";
+	case 1:
+		snprintf(buf, size, "dir:%s/pins-dir", tmpdir);
+		return buf;
+	default:
+		snprintf(buf, size, "sqlite:%s/pins.db", tmpdir);
+		return buf;
+	}
+}
+
+/* add, replace, remove, list and the name rules, on mem, dir and sqlite;
+ * dir and sqlite keep their pins across a reopen. */
+START_TEST(test_pins)
+{
+	char spec[400], long_name[300];
+	eris_pin pin = { "a", URN_A, 5000, 0 };
+	eris_store *s;
+	seen_pins p;
+	int64_t before = (int64_t)time(NULL);
+	int calls = 0;
+
+	const char *sp = pin_spec(_i, spec, sizeof(spec));
+
+	ck_assert_eris(eris_store_open(&s, sp, _i ? ERIS_STORE_CREATE : 0),
+		       ERIS_OK);
+	p = list_pins(s);
+	ck_assert_int_eq(p.n, 0);
+	ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_OK);
+	p = list_pins(s);
+	ck_assert_int_eq(p.n, 1);
+	ck_assert_str_eq(p.names[0], "a");
+	ck_assert_str_eq(p.urns[0], URN_A);
+	ck_assert_uint_eq(p.sizes[0], 5000);
+	ck_assert_int_ge(p.times[0], before);
+	ck_assert_int_le(p.times[0], (int64_t)time(NULL));
+
+	/* A taken name, even by the same URN; then replaced. */
+	ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_EEXIST);
+	ck_assert_str_eq(eris_error_last(), "pin 'a' exists");
+	pin.urn = URN_B;
+	pin.size = 40174;
+	pin.time = 1234567890;
+	ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_EEXIST);
+	ck_assert_eris(eris_store_pin_add(s, &pin, ERIS_PIN_REPLACE), ERIS_OK);
+	pin.name = "b c~2 \xc3\xa9";
+	pin.urn = URN_A;
+	pin.size = 0;
+	ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_OK);
+	p = list_pins(s);
+	ck_assert_int_eq(p.n, 2);
+	ck_assert_str_eq(p.names[0], "a");
+	ck_assert_str_eq(p.urns[0], URN_B);
+	ck_assert_uint_eq(p.sizes[0], 40174);
+	ck_assert_int_eq(p.times[0], 1234567890);
+	ck_assert_str_eq(p.names[1], "b c~2 \xc3\xa9");
+	ck_assert_str_eq(p.urns[1], URN_A);
+	ck_assert_uint_eq(p.sizes[1], 0);
+	ck_assert_int_eq(eris_store_pin_foreach(s, stop_at_first, &calls), 7);
+	ck_assert_int_eq(calls, 1);
+
+	/* Names and URNs refused before the back end sees them. */
+	memset(long_name, 'n', 256);
+	long_name[256] = '\0';
+	pin.urn = URN_A;
+	pin.name = long_name;
+	ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_EINVAL);
+	ck_assert_str_eq(eris_error_last(),
+			 "pin name of 256 bytes: 1 to 255 are allowed");
+	long_name[255] = '\0';
+	ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_OK);
+	ck_assert_eris(eris_store_pin_remove(s, long_name), ERIS_OK);
+	pin.name = "";
+	ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_EINVAL);
+	pin.name = "..";
+	ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_EINVAL);
+	ck_assert_str_eq(eris_error_last(), "pin name '..' is not allowed");
+	pin.name = "x/y";
+	ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_EINVAL);
+	pin.name = "x\ny";
+	ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_EINVAL);
+	pin.name = NULL;
+	ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_EINVAL);
+	pin.name = "c";
+	pin.urn = "urn:eris:NONSENSE";
+	ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_EURN);
+	pin.urn = URN_A;
+	ck_assert_eris(eris_store_pin_add(s, &pin, 2), ERIS_EINVAL);
+	ck_assert_eris(eris_store_pin_remove(s, "x/y"), ERIS_EINVAL);
+
+	ck_assert_eris(eris_store_pin_remove(s, "a"), ERIS_OK);
+	ck_assert_eris(eris_store_pin_remove(s, "a"), ERIS_ENOTFOUND);
+	ck_assert_str_eq(eris_error_last(), "no pin named 'a'");
+	eris_store_free(s);
+
+	if (_i == 0)
+		return; /* a mem store forgets */
+	ck_assert_eris(eris_store_open(&s, spec, 0), ERIS_OK);
+	p = list_pins(s);
+	ck_assert_int_eq(p.n, 1);
+	ck_assert_str_eq(p.names[0], "b c~2 \xc3\xa9");
+	ck_assert_str_eq(p.urns[0], URN_A);
+	ck_assert_int_eq(p.times[0], 1234567890);
+	eris_store_free(s);
+	/* Read-only: listed, not changed. */
+	ck_assert_eris(eris_store_open(&s, spec, ERIS_STORE_READONLY), ERIS_OK);
+	ck_assert_int_eq(list_pins(s).n, 1);
+	pin.name = "d";
+	ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_EREADONLY);
+	ck_assert_eris(eris_store_pin_remove(s, "b c~2 \xc3\xa9"),
+		       ERIS_EREADONLY);
+	eris_store_free(s);
+}
+END_TEST
+
+/* A directory store's pins are files PATH/pins/NAME of three lines; a
+ * malformed one fails the listing (gc must not run on part of them). */
+START_TEST(test_dir_pin_files)
+{
+	eris_pin pin = { "photos", URN_A, 42, 1700000000 };
+	char spec[400], path[400], text[300];
+	eris_store *s;
+	FILE *f;
+	size_t n;
+
+	snprintf(spec, sizeof(spec), "dir:%s/pf", tmpdir);
+	ck_assert_eris(eris_store_open(&s, spec, ERIS_STORE_CREATE), ERIS_OK);
+	ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_OK);
+	snprintf(path, sizeof(path), "%s/pf/pins/photos", tmpdir);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	ck_assert_str_eq(text, URN_A "\n42\n1700000000\n");
+	/* No temporary file left behind. */
+	snprintf(path, sizeof(path), "%s/pf/pins/bad", tmpdir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(URN_A "\nforty-two\n1\n", f);
+	fclose(f);
+	ck_assert_eris(eris_store_pin_foreach(s, see_pin, &(seen_pins){ 0 }),
+		       ERIS_ERROR);
+	ck_assert_msg(strstr(eris_error_last(), "malformed pin file pins/bad") !=
+			      NULL,
+		      "%s", eris_error_last());
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(list_pins(s).n, 1);
+	eris_store_free(s);
+}
+END_TEST
+
+/* Stores without pins or a lock say so; version-1 and version-2 back
+ * ends are accepted and never read past their struct. */
+START_TEST(test_pins_notsup)
+{
+	eris_pin pin = { "a", URN_A, 1, 0 };
+	eris_store *s;
+	int calls = 0;
+
+	for (unsigned v = 1; v <= 2; v++) {
+		ck_assert_eris(eris_store_new_from_backend(&s, old_backend(v)),
+			       ERIS_OK);
+		ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_ENOTSUP);
+		ck_assert_str_eq(eris_error_last(),
+				 "this store cannot hold pins (only sqlite, "
+				 "directory, mem, cache and fallback stores "
+				 "can)");
+		ck_assert_eris(eris_store_pin_remove(s, "a"), ERIS_ENOTSUP);
+		ck_assert_eris(eris_store_pin_foreach(s, stop_at_first, &calls),
+			       ERIS_ENOTSUP);
+		ck_assert_eris(eris_store_lock(s, ERIS_LOCK_SHARED),
+			       ERIS_ENOTSUP);
+		ck_assert_str_eq(eris_error_last(), "this store has no gc lock");
+		ck_assert_eris(eris_store_unlock(s), ERIS_OK);
+		eris_store_free(s);
+	}
+	ck_assert_int_eq(calls, 0);
+}
+END_TEST
+
+/* cache: pins live in LOCAL; fallback: added to S1, listed from every
+ * member (each name once), removed from every member. */
+START_TEST(test_pins_composite)
+{
+	eris_pin pin = { "p", URN_A, 1, 0 };
+	char spec[1000], one[300], two[300];
+	eris_store *s, *m;
+	seen_pins p;
+
+	snprintf(one, sizeof(one), "dir:%s/one", tmpdir);
+	snprintf(two, sizeof(two), "dir:%s/two", tmpdir);
+	snprintf(spec, sizeof(spec), "cache:%s,%s", one, two);
+	ck_assert_eris(eris_store_open(&s, spec, ERIS_STORE_CREATE), ERIS_OK);
+	ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_OK);
+	ck_assert_eris(eris_store_lock(s, ERIS_LOCK_EXCLUSIVE), ERIS_OK);
+	ck_assert_eris(eris_store_unlock(s), ERIS_OK);
+	eris_store_free(s);
+	ck_assert_eris(eris_store_open(&m, one, 0), ERIS_OK);
+	ck_assert_int_eq(list_pins(m).n, 1);
+	eris_store_free(m);
+	ck_assert_eris(eris_store_open(&m, two, 0), ERIS_OK);
+	ck_assert_int_eq(list_pins(m).n, 0);
+	/* S2 pins "p" (another URN) and "q". */
+	pin.urn = URN_B;
+	ck_assert_eris(eris_store_pin_add(m, &pin, 0), ERIS_OK);
+	pin.name = "q";
+	ck_assert_eris(eris_store_pin_add(m, &pin, 0), ERIS_OK);
+	eris_store_free(m);
+
+	snprintf(spec, sizeof(spec), "fallback:%s,%s", one, two);
+	ck_assert_eris(eris_store_open(&s, spec, 0), ERIS_OK);
+	p = list_pins(s);
+	ck_assert_int_eq(p.n, 2);
+	ck_assert_str_eq(p.names[0], "p");
+	ck_assert_str_eq(p.urns[0], URN_A); /* the first member's wins */
+	ck_assert_str_eq(p.names[1], "q");
+	ck_assert_eris(eris_store_pin_remove(s, "p"), ERIS_OK);
+	ck_assert_eris(eris_store_pin_remove(s, "p"), ERIS_ENOTFOUND);
+	pin.name = "r";
+	ck_assert_eris(eris_store_pin_add(s, &pin, 0), ERIS_OK);
+	eris_store_free(s);
+	ck_assert_eris(eris_store_open(&m, one, 0), ERIS_OK);
+	p = list_pins(m);
+	ck_assert_int_eq(p.n, 1);
+	ck_assert_str_eq(p.names[0], "r");
+	eris_store_free(m);
+}
+END_TEST
+
+/* The gc lock: one per handle; exclusive between two handles (flock on
+ * the store's root directory, no file created), checked without
+ * blocking through another descriptor of that directory. */
+START_TEST(test_lock)
+{
+	char spec[400], path[400];
+	eris_store *s, *t;
+	int fd;
+
+	snprintf(spec, sizeof(spec), "dir:%s/lk", tmpdir);
+	ck_assert_eris(eris_store_open(&s, spec, ERIS_STORE_CREATE), ERIS_OK);
+	ck_assert_eris(eris_store_lock(s, 3), ERIS_EINVAL);
+	ck_assert_eris(eris_store_lock(s, ERIS_LOCK_SHARED), ERIS_OK);
+	ck_assert_eris(eris_store_lock(s, ERIS_LOCK_SHARED), ERIS_EINVAL);
+	ck_assert_str_eq(eris_error_last(),
+			 "this store handle holds its lock already");
+	/* Another shared holder is fine; an exclusive one would wait. */
+	ck_assert_eris(eris_store_open(&t, spec, 0), ERIS_OK);
+	ck_assert_eris(eris_store_lock(t, ERIS_LOCK_SHARED), ERIS_OK);
+	snprintf(path, sizeof(path), "%s/lk", tmpdir);
+	fd = open(path, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), -1);
+	ck_assert_int_eq(errno, EWOULDBLOCK);
+	ck_assert_eris(eris_store_unlock(s), ERIS_OK);
+	ck_assert_eris(eris_store_unlock(t), ERIS_OK);
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	ck_assert_int_eq(flock(fd, LOCK_UN), 0);
+	ck_assert_eris(eris_store_lock(t, ERIS_LOCK_EXCLUSIVE), ERIS_OK);
+	ck_assert_int_eq(flock(fd, LOCK_SH | LOCK_NB), -1);
+	eris_store_free(t); /* releases it */
+	ck_assert_int_eq(flock(fd, LOCK_SH | LOCK_NB), 0);
+	close(fd);
+	eris_store_free(s);
 }
 END_TEST
 
@@ -372,6 +706,11 @@ int main(void)
 	tcase_add_test(tc, test_specs);
 	tcase_add_test(tc, test_open_flags);
 	tcase_add_test(tc, test_compact_api);
+	tcase_add_loop_test(tc, test_pins, 0, 3);
+	tcase_add_test(tc, test_dir_pin_files);
+	tcase_add_test(tc, test_pins_notsup);
+	tcase_add_test(tc, test_pins_composite);
+	tcase_add_test(tc, test_lock);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

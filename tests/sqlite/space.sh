@@ -40,7 +40,7 @@ if [ "$mode" = 200MiB ]; then
 	db=$tmp/big.sqlite
 	head -c $((200 << 20)) /dev/urandom >"$tmp/content"
 	t0=$(date +%s.%N)
-	run put -q --store "sqlite:$db" "$tmp/content"
+	run put -q --no-pin --store "sqlite:$db" "$tmp/content"
 	t1=$(date +%s.%N)
 	[ "$(pragma "$db" auto_vacuum)" = 2 ] || fail "new store: auto_vacuum is not INCREMENTAL"
 	before=$(files "$db")
@@ -48,7 +48,7 @@ if [ "$mode" = 200MiB ]; then
 	run store gc -q --all --store "sqlite:$db"
 	t2=$(date +%s.%N)
 	after=$(files "$db")
-	expect_line "kept 0 blocks of 0 URNs; deleted 6415 blocks (210206720 bytes)"
+	expect_line "kept 0 blocks of 0 pins and 0 URNs; deleted 6415 blocks (210206720 bytes)"
 	# The size the command reports is the size left on disk.
 	grep -q -- "-> $after bytes\$" "$tmp/out" || { cat "$tmp/out" >&2; fail "gc reports another size than $after"; }
 	shrunk "$before" "$after" "gc of a new store"
@@ -61,7 +61,7 @@ fi
 
 db=$tmp/s.sqlite st=sqlite:$tmp/s.sqlite
 head -c $((3 << 20)) /dev/urandom >"$tmp/a"
-urn=$("$ERIS" put -q --store "$st" "$tmp/a")
+urn=$("$ERIS" put -q --no-pin --store "$st" "$tmp/a")
 [ "$(pragma "$db" auto_vacuum)" = 2 ] || fail "new store: auto_vacuum is not INCREMENTAL"
 
 # stats: the old lines unchanged, the new ones added; -h; --json.
@@ -106,10 +106,10 @@ run store stats --json --store "$st"
 # gc of an old store keeps the space and says so.
 # 65 blocks: its padding leaf is the same block as a's.
 head -c $((2 << 20)) /dev/urandom >"$tmp/b"
-"$ERIS" put -q --store "$st" "$tmp/b" >/dev/null
+"$ERIS" put -q --no-pin --store "$st" "$tmp/b" >/dev/null
 old=$(size "$db")
 run store gc --keep "$urn" --store "$st"
-expect_line "kept 98 blocks of 1 URN; deleted 65 blocks (2129920 bytes)"
+expect_line "kept 98 blocks of 0 pins and 1 URN; deleted 65 blocks (2129920 bytes)"
 grep -q "not given back (an older store: 'eris store compact' gives them back and converts it)" "$tmp/out" ||
 	fail "gc of an old store does not say the space stays"
 [ "$(size "$db")" -ge "$old" ] || fail "gc of an old store shrank it without VACUUM"
@@ -136,12 +136,12 @@ if grep -q "gc gives space back" "$tmp/out"; then fail "converted store still ca
 before=$(files "$db")
 run store gc --all --store "$st"
 after=$(files "$db")
-expect_line "kept 0 blocks of 0 URNs; deleted 98 blocks (3211264 bytes)"
+expect_line "kept 0 blocks of 0 pins and 0 URNs; deleted 98 blocks (3211264 bytes)"
 expect_line "store files: $before -> $after bytes"
 shrunk "$before" "$after" "gc of a converted store"
 
 # A directory store has nothing to compact; a memory store cannot.
-"$ERIS" put -q --store "dir:$tmp/d" "$tmp/a" >/dev/null
+"$ERIS" put -q --no-pin --store "dir:$tmp/d" "$tmp/a" >/dev/null
 run store compact --store "dir:$tmp/d"
 expect_line "nothing to compact: dir:$tmp/d gives the space of deleted blocks back at once"
 run store stats --json --store "dir:$tmp/d"

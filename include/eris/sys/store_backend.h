@@ -26,11 +26,26 @@
  *     may be NULL.
  *   - space (optional, version 2): eris_store_space(); fill in every
  *     field of `out`.
- *   A read-only back end returns ERIS_EREADONLY from put, remove and
- *   compact.
+ *   - pin_add, pin_remove, pin_foreach (optional, version 3): the
+ *     store's pins (eris_store_pin_add() and the others). The library
+ *     checks the name and the URN first (the URN is canonical) and fills
+ *     in the time. pin_add is atomic: with flags 0 it fails with
+ *     ERIS_EEXIST when the name is taken (even by the same URN), with
+ *     ERIS_PIN_REPLACE it replaces that pin. A pin must not become
+ *     durable before the blocks put before it (commit or sync them
+ *     first). pin_remove returns ERIS_ENOTFOUND for an unknown name.
+ *     pin_foreach may hold no lock while `cb` runs: cb may add or
+ *     remove pins.
+ *   - lock (optional, version 3): eris_store_lock(); `mode` is
+ *     ERIS_LOCK_SHARED, ERIS_LOCK_EXCLUSIVE or 0 to release. It must
+ *     exclude other processes and other store handles of the same
+ *     process, and may block.
+ *   A read-only back end returns ERIS_EREADONLY from put, remove,
+ *   compact, pin_add and pin_remove.
  *
- * Versions: 2 added compact and space at the end of the struct. A back
- * end built against version 1 (without them) is still accepted; the
+ * Versions: 2 added compact and space, 3 pin_add, pin_remove,
+ * pin_foreach and lock, each at the end of the struct. A back end built
+ * against an older version (without them) is still accepted; the
  * library never reads past the members of the version it is given.
  */
 #ifndef ERIS_SYS_STORE_BACKEND_H
@@ -42,7 +57,7 @@
 extern "C" {
 #endif
 
-#define ERIS_STORE_BACKEND_VERSION 2
+#define ERIS_STORE_BACKEND_VERSION 3
 
 typedef struct eris_store_backend eris_store_backend;
 
@@ -69,10 +84,19 @@ struct eris_store_backend {
 					void *payload),
 		       void *payload);
 	int (*space)(eris_store_backend *b, eris_store_space_info *out);
+	/* version 3 */
+	int (*pin_add)(eris_store_backend *b, const eris_pin *pin,
+		       unsigned flags);
+	int (*pin_remove)(eris_store_backend *b, const char *name);
+	int (*pin_foreach)(eris_store_backend *b,
+			   int (*cb)(const eris_pin *pin, void *payload),
+			   void *payload);
+	int (*lock)(eris_store_backend *b, int mode);
 };
 
 #define ERIS_STORE_BACKEND_INIT                                              \
-	{ ERIS_STORE_BACKEND_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+	{ ERIS_STORE_BACKEND_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,          \
+	  0, 0, 0, 0 }
 
 /**
  * Wrap a back end in a store. Takes ownership of `backend` even on failure
