@@ -471,6 +471,30 @@ static int read_content(efuse_fs *fs, fuse_ino_t ino,
 	return ERIS_OK;
 }
 
+/* A failed read, logged with the URN, and for a file of a tree with
+ * the tree's URN and the path too. */
+static void log_read_error(efuse_fs *fs, const efuse_node_info *info,
+			   size_t len, off_t off, int rc)
+{
+	char msg[512], urn[ERIS_URN_BUFSIZE];
+	efuse_tree *tree;
+	eris_fs_entry e;
+
+	/* The decoder's message, before the tree lookup can replace it. */
+	snprintf(msg, sizeof(msg), "%s", decode_error(rc));
+	if (info->kind == EFUSE_CONTENT ||
+	    efuse_trees_get(fs->trees, &info->tree, &tree) != ERIS_OK) {
+		log_msg(fs, "%s: read of %zu bytes at offset %lld failed: %s",
+			info->urn, len, (long long)off, msg);
+		return;
+	}
+	efuse_tree_entry(tree, info->num, &e);
+	eris_urn_format(urn, &info->tree);
+	log_msg(fs, "%s/%s (%s): read of %zu bytes at offset %lld failed: %s",
+		urn, e.path, info->urn, len, (long long)off, msg);
+	efuse_trees_put(fs->trees, tree);
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -501,8 +525,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (rc == ERIS_OK) {
 		fuse_reply_buf(req, (const char *)buf, len);
 	} else {
-		log_msg(fs, "%s: read of %zu bytes at offset %lld failed: %s",
-			info.urn, len, (long long)off, decode_error(rc));
+		log_read_error(fs, &info, len, off, rc);
 		fuse_reply_err(req, EIO);
 	}
 	eris_memzero(buf, len); /* decrypted content */

@@ -206,7 +206,8 @@ dd if="$root/share/big2" of="$tmp/got" bs=4096 count=1 status=none ||
 	fail "big2: first leaf unreadable"
 cmp "$t/share/big" "$root/share/big" || fail "big differs next to a bad file"
 [ "$(cat "$root/share/doc/README")" = "read me" ] || fail "README next to a bad file"
-grep "$big2" "$log" | grep -q "R3" || fail "no R3 log line for big2"
+grep "$idx/share/big2 ($big2)" "$log" | grep -q "R3" ||
+	fail "no R3 log line naming share/big2"
 grep "$idx/share/small" "$log" | grep -q "R1" || fail "no R1 log line naming share/small"
 echo "corrupted and missing blocks: EIO, others readable, logged: ok"
 unmount_fs
