@@ -13,7 +13,9 @@
  * Files of a tree are 0444, executables 0555, links give their target
  * verbatim. A URN whose index is malformed stays a plain file (its
  * bytes are valid content; the magic was a coincidence or a damaged
- * index) and the reason is logged; an index with a bad block gives EIO.
+ * index) and the reason is logged; an index with a bad block gives EIO,
+ * except its first leaf: content whose first bytes cannot be read is a
+ * file, whose reads there fail with EIO.
  */
 #include "fs.h"
 
@@ -165,8 +167,11 @@ static int content_info(efuse_fs *fs, uint64_t ino, const eris_read_cap *cap,
 	eris_urn_format(info->urn, cap);
 	rc = eris_decoder_pread(dec, head, sizeof(head), 0, &got);
 	if (rc != ERIS_OK) {
+		/* A bad first leaf: a file whose reads there fail with EIO,
+		 * as before directories existed (the decoder may be in a
+		 * failed state: not given back). */
 		eris_decoder_free(dec);
-		return rc;
+		return ERIS_OK;
 	}
 	efuse_pool_give(fs->pool, ino, cap, dec);
 	if (!eris_fs_has_magic(head, got))

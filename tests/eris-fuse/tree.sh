@@ -7,7 +7,8 @@
 # cat, logged with the path and R3; the other files still readable), a
 # file whose only block is missing (EIO on stat), plain single-file URNs
 # as before, and content that starts like an index but is malformed
-# (shown as a plain file, the reason logged).
+# (shown as a plain file, the reason logged), an index whose block is
+# corrupted (EIO).
 #
 # Usage: tree.sh EFUSE ERIS BLOCKS
 # Exits 77 when FUSE cannot be used here.
@@ -198,7 +199,16 @@ byte=$(od -An -tu1 -j 500 -N 1 "$blk" | tr -d ' ')
 printf "\\$(printf %03o $(( byte ^ 1 )))" |
 	dd of="$blk" bs=1 seek=500 conv=notrunc status=none
 rm -f "$(leaf 1 "$small")"
+# A second tree whose index (one block, its root) is corrupted: EIO on
+# lookup, for the URN and anything below it.
+mkdir "$tmp/tree2"
+printf 'x\n' >"$tmp/tree2/x"
+idx2=$("$ERIS" put -q -r "$tmp/tree2")
+blk=$(leaf 1 "$idx2")
+printf 'X' | dd of="$blk" bs=1 seek=10 conv=notrunc status=none
 mount_fs --store "$store"
+expect_err "Input/output error" stat "$mnt/$idx2"
+expect_err "Input/output error" ls "$mnt/$idx2/x"
 expect_err "Input/output error" cat "$root/share/big2"
 expect_err "Input/output error" cat "$root/share/small"
 # The first leaf of big2 is fine, and so is everything else.
