@@ -92,6 +92,12 @@ int cli_get_tree(const char *cmd, const char *store_spec,
 		 const eris_read_cap *cap, const char *dir,
 		 int external_links, unsigned threads, int quiet);
 
+/* cmd_fs.c: whether the content `cap` names is an ERIS-FS index, by its
+ * first bytes (eris_fs_has_magic). Returns 1 or 0; or a negative eris
+ * error when the first leaf cannot be read, left for the caller's own
+ * check of the content to report. */
+int cli_is_fs_index(eris_store *store, const eris_read_cap *cap);
+
 /* Help texts of the commands defined outside main.c. */
 extern const char store_help[];
 extern const char export_help[];

@@ -6,6 +6,8 @@
  * through eris_store_get (so each one is verified) and writes each
  * distinct block once, then the URNs as tag-276 capabilities. The number
  * of blocks is known only at the end, so the map has indefinite length.
+ * A URN whose content is an ERIS-FS index brings its whole tree: the
+ * index's blocks and those of every file it names (unless --no-recurse).
  *
  * import never stores anything from a bundle it has not checked whole:
  * it first opens the bundle with ERIS_BUNDLE_VERIFY, which parses the
@@ -33,6 +35,8 @@ const char export_help[] =
 	"URNs themselves, as one CBOR bundle (the ERIS CBOR serialization) to\n"
 	"standard output or to FILE. Every block is read from the store and\n"
 	"verified first; a block shared by several URNs is written once.\n"
+	"A URN that names an ERIS-FS index (eris put -r) brings its whole\n"
+	"tree: the index and every file it names.\n"
 	"\n"
 	"Options:\n"
 	"      --store STORE   where to read the blocks from\n"
@@ -44,6 +48,8 @@ const char export_help[] =
 	"                      symbolic link stays a link (the file it names\n"
 	"                      is replaced); a device, FIFO or /proc/self/fd/N\n"
 	"                      of a pipe is written in place, like stdout\n"
+	"      --no-recurse    export only the blocks of each URN itself, even\n"
+	"                      if it names an ERIS-FS index\n"
 	"  -q, --quiet         no progress display\n"
 	"  -h, --help          show this help\n"
 	"Standard output must not be a terminal. If a block is missing or\n"
@@ -70,7 +76,7 @@ const char import_help[] =
 	"  -q, --quiet         no progress display\n"
 	"  -h, --help          show this help\n";
 
-enum { OPT_STORE = 256, OPT_NO_PIN };
+enum { OPT_STORE = 256, OPT_NO_PIN, OPT_NO_RECURSE };
 
 static const struct option import_options[] = {
 	{ "store", required_argument, NULL, OPT_STORE },
@@ -138,6 +144,7 @@ static void ref_set_free(ref_set *s)
 static const struct option export_options[] = {
 	{ "store", required_argument, NULL, OPT_STORE },
 	{ "output", required_argument, NULL, 'o' },
+	{ "no-recurse", no_argument, NULL, OPT_NO_RECURSE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -149,6 +156,7 @@ typedef struct {
 	ref_set seen;
 	uint8_t *buf;
 	uint64_t bytes;
+	char where[ERIS_URN_BUFSIZE + 4096]; /* a failing file of a tree */
 	int oom; /* the set of references could not grow */
 	int write_failed; /* the bundle could not be written: EXIT_IO */
 } export_ctx;
@@ -182,6 +190,43 @@ static int export_block(const uint8_t ref[ERIS_REF_BYTES], unsigned level,
 	return 0;
 }
 
+/*
+ * Walk `cap`, and if it is an ERIS-FS index every file it names too.
+ * An index that cannot be parsed stops the export: its closure is
+ * unknown. Returns an eris error code.
+ */
+static int export_closure(export_ctx *x, const eris_read_cap *cap,
+			  int no_recurse)
+{
+	eris_fs_index *idx = NULL;
+	char urn[ERIS_URN_BUFSIZE];
+	int rc;
+
+	rc = eris_walk(x->store, cap, export_block, x);
+	if (rc < 0 || no_recurse || cli_is_fs_index(x->store, cap) != 1)
+		return rc;
+	/* Links are not followed: an absolute target is only text. */
+	rc = eris_fs_index_load(&idx, x->store, cap, ERIS_FS_EXTERNAL_LINKS,
+				0);
+	eris_urn_format(urn, cap);
+	if (rc < 0)
+		snprintf(x->where, sizeof(x->where), "%s: index", urn);
+	for (size_t i = 0; rc == ERIS_OK && i < eris_fs_index_count(idx);
+	     i++) {
+		eris_fs_entry e;
+
+		eris_fs_index_entry(idx, i, &e);
+		if (e.type == ERIS_FS_SYMLINK)
+			continue;
+		rc = eris_walk(x->store, &e.cap, export_block, x);
+		if (rc < 0) /* name the file whose block is bad */
+			snprintf(x->where, sizeof(x->where), "%s/%s", urn,
+				 e.path);
+	}
+	eris_fs_index_free(idx);
+	return rc;
+}
+
 int cmd_export(int argc, char **argv)
 {
 	static const char cmd[] = "export";
@@ -190,7 +235,7 @@ int cmd_export(int argc, char **argv)
 	size_t n_caps = 0;
 	export_ctx x;
 	cli_output out;
-	int quiet = 0, c, rc, ret;
+	int quiet = 0, no_recurse = 0, c, rc, ret;
 
 	memset(&x, 0, sizeof(x));
 	optind = 1;
@@ -202,6 +247,9 @@ int cmd_export(int argc, char **argv)
 			break;
 		case 'o':
 			out_path = optarg;
+			break;
+		case OPT_NO_RECURSE:
+			no_recurse = 1;
 			break;
 		case 'q':
 			quiet = 1;
@@ -258,7 +306,7 @@ int cmd_export(int argc, char **argv)
 	}
 	progress_start("export", 0, quiet);
 	for (size_t i = 0; i < n_caps && ret == EXIT_OK; i++) {
-		rc = eris_walk(x.store, &caps[i], export_block, &x);
+		rc = export_closure(&x, &caps[i], no_recurse);
 		if (rc < 0 && x.oom) {
 			cli_error(cmd, "out of memory");
 			ret = EXIT_OTHER;
@@ -267,6 +315,19 @@ int cmd_export(int argc, char **argv)
 			 * bundle: No space left on device" */
 			cli_error(cmd, "%s", eris_error_last());
 			ret = EXIT_IO;
+		} else if (rc == ERIS_EFSINDEX) {
+			char msg[768];
+
+			cli_error(cmd, "%s: %s (--no-recurse exports it as "
+				       "plain content)", x.where,
+				  cli_describe(rc, msg, sizeof(msg)));
+			ret = EXIT_VERIFY;
+		} else if (rc < 0 && x.where[0]) {
+			char msg[768];
+
+			cli_error(cmd, "%s: %s", x.where,
+				  cli_describe(rc, msg, sizeof(msg)));
+			ret = cli_exit_code(rc);
 		} else if (rc < 0) {
 			ret = cli_lib_error(cmd, rc);
 		}

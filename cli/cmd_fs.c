@@ -45,6 +45,25 @@ static int add_size(const char *p, const struct stat *st, int type,
 	return 0;
 }
 
+int cli_is_fs_index(eris_store *store, const eris_read_cap *cap)
+{
+	uint8_t head[ERIS_FS_MAGIC_BYTES];
+	eris_decoder *dec;
+	size_t got = 0;
+	int rc;
+
+	rc = eris_decoder_new(&dec, store, cap);
+	if (rc < 0)
+		return rc;
+	/* Content shorter than the magic is no index; one pread of the
+	 * first leaf gives all of it. */
+	rc = eris_decoder_pread(dec, head, sizeof(head), 0, &got);
+	eris_decoder_free(dec);
+	if (rc < 0)
+		return rc;
+	return eris_fs_has_magic(head, got);
+}
+
 int cli_put_tree(const char *cmd, const char *dir, eris_store *store,
 		 uint32_t block_size, const uint8_t *secret, unsigned threads,
 		 int external_links, int quiet, eris_read_cap *out)

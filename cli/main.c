@@ -187,15 +187,25 @@ static const char verify_help[] =
 	"Check that every block of the content named by each URN is in the\n"
 	"store and valid (rules R1-R6), without writing the content. Prints\n"
 	"'URN: OK (N blocks)' or 'URN: FAILED: REASON' for each URN.\n"
+	"A URN whose content is an ERIS-FS index (eris put -r) is checked as\n"
+	"a tree: the index (every block, then a strict parse) and every file\n"
+	"it names, with a line 'URN/PATH: OK (N blocks)' or 'URN/PATH:\n"
+	"FAILED: REASON' per file and a total line 'URN: OK (index and N\n"
+	"files, M blocks)' or 'URN: FAILED: K of N files'. Symbolic links\n"
+	"name no content and are not followed, whatever their target.\n"
 	"\n"
 	"Options:\n"
 	"      --store STORE   where to read the blocks from\n"
 	"      --threads N     check on N threads (default: all CPUs; 1: the\n"
 	"                      calling thread only); the verdict is the same\n"
 	"                      for any N\n"
+	"      --no-recurse    check only the blocks of each URN itself, as\n"
+	"                      plain content, even if it is an ERIS-FS index\n"
 	"  -q, --quiet         no progress display, no OK lines (only "
 	"failures)\n"
-	"  -h, --help          show this help\n";
+	"  -h, --help          show this help\n"
+	"Exit status: 0 all OK; 1 a block missing or invalid, or a malformed\n"
+	"ERIS-FS index; 2 a bad URN; 3 the store cannot be opened; 5 other.\n";
 
 static const char info_help[] =
 	"Usage: eris info [OPTION]... URN|FILE.eris\n"

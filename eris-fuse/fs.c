@@ -6,6 +6,16 @@
  * names that are not URNs (negative entries; the dynamic loader probes
  * many such names in every library directory). Only a URN whose root
  * block is missing is remembered briefly, since the block may arrive.
+ *
+ * A URN whose content starts with the ERIS-FS magic is a directory: its
+ * index is read (every block verified) and parsed strictly on lookup,
+ * and the tree below it is served from the parsed index (trees.h).
+ * Files of a tree are 0444, executables 0555, links give their target
+ * verbatim. A URN whose index is malformed stays a plain file (its
+ * bytes are valid content; the magic was a coincidence or a damaged
+ * index) and the reason is logged; an index with a bad block gives EIO,
+ * except its first leaf: content whose first bytes cannot be read is a
+ * file, whose reads there fail with EIO.
  */
 #include "fs.h"
 
@@ -54,7 +64,8 @@ static void file_attr(struct stat *st, uint64_t ino,
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
-	st->st_mode = S_IFREG | 0555;
+	/* Plain content may be a program: executable, as it always was. */
+	st->st_mode = S_IFREG | (info->kind == EFUSE_FILE ? 0444 : 0555);
 	st->st_nlink = 1;
 	st->st_size = (off_t)info->size;
 	st->st_blksize = (blksize_t)info->cap.block_size;
@@ -72,6 +83,39 @@ static void link_attr(struct stat *st, const efuse_dirent *link)
 	st->st_size = (off_t)strlen(link->target);
 	st->st_uid = getuid();
 	st->st_gid = getgid();
+}
+
+static void tree_dir_attr(struct stat *st, uint64_t ino)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = S_IFDIR | 0555;
+	st->st_nlink = 2;
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+}
+
+static void tree_link_attr(struct stat *st, uint64_t ino, uint64_t len)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = S_IFLNK | 0777;
+	st->st_nlink = 1;
+	st->st_size = (off_t)len;
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+}
+
+/* The attributes of a known node. */
+static void node_attr(struct stat *st, uint64_t ino,
+		      const efuse_node_info *info)
+{
+	if (info->kind == EFUSE_DIR)
+		tree_dir_attr(st, ino);
+	else if (info->kind == EFUSE_LINK)
+		tree_link_attr(st, ino, info->size);
+	else
+		file_attr(st, ino, info);
 }
 
 static void root_attr(struct stat *st)
@@ -101,11 +145,15 @@ static void forget_one(efuse_fs *fs, fuse_ino_t ino, uint64_t n)
 		efuse_pool_drop(fs->pool, ino);
 }
 
-/* Learn the size of content from its tree (a decoder, kept for reads). */
+/* Learn the size of content from its tree (a decoder, kept for reads),
+ * and whether it is an ERIS-FS index: then `info` is its directory. */
 static int content_info(efuse_fs *fs, uint64_t ino, const eris_read_cap *cap,
 			efuse_node_info *info)
 {
+	uint8_t head[ERIS_FS_MAGIC_BYTES];
 	eris_decoder *dec;
+	efuse_tree *tree;
+	size_t got = 0;
 	int rc;
 
 	if (efuse_nodes_get(fs->nodes, ino, info) == 0)
@@ -117,13 +165,58 @@ static int content_info(efuse_fs *fs, uint64_t ino, const eris_read_cap *cap,
 	info->cap = *cap;
 	info->size = eris_decoder_length(dec);
 	eris_urn_format(info->urn, cap);
+	rc = eris_decoder_pread(dec, head, sizeof(head), 0, &got);
+	if (rc != ERIS_OK) {
+		/* A bad first leaf: a file whose reads there fail with EIO,
+		 * as before directories existed (the decoder may be in a
+		 * failed state: not given back). */
+		eris_decoder_free(dec);
+		return ERIS_OK;
+	}
 	efuse_pool_give(fs->pool, ino, cap, dec);
+	if (!eris_fs_has_magic(head, got))
+		return ERIS_OK;
+	rc = efuse_trees_get(fs->trees, cap, &tree);
+	if (rc == ERIS_EFSINDEX) {
+		log_msg(fs, "%s: not a valid ERIS-FS index, shown as a file: %s",
+			info->urn, decode_error(rc));
+		return ERIS_OK;
+	}
+	if (rc != ERIS_OK)
+		return rc;
+	efuse_trees_put(fs->trees, tree);
+	info->kind = EFUSE_DIR;
+	info->tree = *cap;
+	info->num = 0;
+	info->size = 0;
 	return ERIS_OK;
+}
+
+/* Count a lookup of `info` and answer it. */
+static void reply_node(fuse_req_t req, efuse_fs *fs, uint64_t ino,
+		       const efuse_node_info *info, const char *what)
+{
+	struct fuse_entry_param e;
+	int rc = efuse_nodes_ref(fs->nodes, ino, info);
+
+	if (rc == EEXIST)
+		log_msg(fs, "%s: inode %llu is taken by another node", what,
+			(unsigned long long)ino);
+	if (rc != 0) {
+		fuse_reply_err(req, rc == EEXIST ? EIO : rc);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.ino = ino;
+	e.attr_timeout = LONG_TIMEOUT;
+	e.entry_timeout = LONG_TIMEOUT;
+	node_attr(&e.attr, ino, info);
+	if (fuse_reply_entry(req, &e) != 0)
+		forget_one(fs, ino, 1); /* the kernel did not get it */
 }
 
 static void lookup_urn(fuse_req_t req, efuse_fs *fs, const char *name)
 {
-	struct fuse_entry_param e;
 	efuse_node_info info;
 	eris_read_cap cap;
 	uint64_t ino;
@@ -144,21 +237,89 @@ static void lookup_urn(fuse_req_t req, efuse_fs *fs, const char *name)
 		fuse_reply_err(req, EIO);
 		return;
 	}
-	rc = efuse_nodes_ref(fs->nodes, ino, &info);
-	if (rc == EEXIST)
-		log_msg(fs, "%s: inode %llu is taken by another URN", name,
-			(unsigned long long)ino);
-	if (rc != 0) {
-		fuse_reply_err(req, rc == EEXIST ? EIO : rc);
+	reply_node(req, fs, ino, &info, name);
+}
+
+/*
+ * Take the tree of a directory node. Returns 0, or an errno after
+ * logging (the index was verified when the directory was first looked
+ * up; a block lost since then gives EIO).
+ */
+static int node_tree(efuse_fs *fs, const efuse_node_info *info,
+		     efuse_tree **out)
+{
+	char urn[ERIS_URN_BUFSIZE];
+	int rc = efuse_trees_get(fs->trees, &info->tree, out);
+
+	if (rc == ERIS_OK)
+		return 0;
+	eris_urn_format(urn, &info->tree);
+	log_msg(fs, "%s: cannot read the index: %s", urn, decode_error(rc));
+	return rc == ERIS_ENOMEM ? ENOMEM : EIO;
+}
+
+/* `name` in directory `dir` of a tree. */
+static void lookup_in_tree(fuse_req_t req, efuse_fs *fs,
+			   const efuse_node_info *dir, const char *name)
+{
+	const efuse_tchild *c;
+	efuse_node_info info;
+	efuse_tree *tree;
+	eris_fs_entry e;
+	uint64_t ino;
+	int err = node_tree(fs, dir, &tree);
+
+	if (err) {
+		fuse_reply_err(req, err);
 		return;
 	}
-	memset(&e, 0, sizeof(e));
-	e.ino = ino;
-	e.attr_timeout = LONG_TIMEOUT;
-	e.entry_timeout = LONG_TIMEOUT;
-	file_attr(&e.attr, ino, &info);
-	if (fuse_reply_entry(req, &e) != 0)
-		forget_one(fs, ino, 1); /* the kernel did not get it */
+	c = efuse_tree_lookup(tree, dir->num, name);
+	if (c == NULL) {
+		efuse_trees_put(fs->trees, tree);
+		reply_absent(req, LONG_TIMEOUT);
+		return;
+	}
+	memset(&info, 0, sizeof(info));
+	info.tree = dir->tree;
+	info.num = c->num;
+	if (c->is_dir) {
+		info.kind = EFUSE_DIR;
+		info.cap = dir->tree;
+		ino = efuse_tree_dir_ino(tree, c->num);
+	} else {
+		efuse_tree_entry(tree, c->num, &e);
+		ino = efuse_tree_entry_ino(tree, c->num);
+		if (e.type == ERIS_FS_SYMLINK) {
+			info.kind = EFUSE_LINK;
+			info.cap = dir->tree;
+			info.size = strlen(e.target);
+		} else {
+			eris_decoder *dec;
+			int rc;
+
+			info.kind = e.type == ERIS_FS_EXECUTABLE ? EFUSE_EXEC
+								 : EFUSE_FILE;
+			info.cap = e.cap;
+			eris_urn_format(info.urn, &e.cap);
+			/* The size, from the tree's right edge: a file whose
+			 * root is missing or bad cannot even be stat'ed. */
+			rc = efuse_pool_take(fs->pool, ino, &e.cap, &dec);
+			if (rc != ERIS_OK) {
+				char urn[ERIS_URN_BUFSIZE];
+
+				eris_urn_format(urn, &dir->tree);
+				log_msg(fs, "%s/%s (%s): cannot open: %s", urn,
+					e.path, info.urn, decode_error(rc));
+				efuse_trees_put(fs->trees, tree);
+				fuse_reply_err(req, EIO);
+				return;
+			}
+			info.size = eris_decoder_length(dec);
+			efuse_pool_give(fs->pool, ino, &e.cap, dec);
+		}
+	}
+	efuse_trees_put(fs->trees, tree);
+	reply_node(req, fs, ino, &info, name);
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -168,7 +329,14 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fuse_entry_param e;
 
 	if (parent != FUSE_ROOT_ID) {
-		reply_absent(req, LONG_TIMEOUT);
+		efuse_node_info dir;
+
+		if (efuse_nodes_get(fs->nodes, parent, &dir) != 0 ||
+		    dir.kind != EFUSE_DIR) {
+			fuse_reply_err(req, ENOTDIR);
+			return;
+		}
+		lookup_in_tree(req, fs, &dir, name);
 		return;
 	}
 	if (strncasecmp(name, URN_PREFIX, strlen(URN_PREFIX)) == 0) {
@@ -217,7 +385,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 	if (ino == FUSE_ROOT_ID)
 		root_attr(&st);
 	else if (efuse_nodes_get(fs->nodes, ino, &info) == 0)
-		file_attr(&st, ino, &info);
+		node_attr(&st, ino, &info);
 	else if ((link = efuse_names_link_ino(fs->names, ino)) != NULL)
 		link_attr(&st, link);
 	else {
@@ -229,14 +397,29 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
-	const efuse_dirent *link =
-		efuse_names_link_ino(((efuse_fs *)fuse_req_userdata(req))->names,
-				     ino);
+	efuse_fs *fs = fuse_req_userdata(req);
+	const efuse_dirent *link = efuse_names_link_ino(fs->names, ino);
+	efuse_node_info info;
+	efuse_tree *tree;
+	eris_fs_entry e;
+	int err;
 
-	if (link)
+	if (link) {
 		fuse_reply_readlink(req, link->target);
-	else
+		return;
+	}
+	if (efuse_nodes_get(fs->nodes, ino, &info) != 0 ||
+	    info.kind != EFUSE_LINK) {
 		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if ((err = node_tree(fs, &info, &tree)) != 0) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	efuse_tree_entry(tree, info.num, &e);
+	fuse_reply_readlink(req, e.target);
+	efuse_trees_put(fs->trees, tree);
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -254,6 +437,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	if (efuse_nodes_get(fs->nodes, ino, &info) != 0) {
 		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (info.kind == EFUSE_DIR || info.kind == EFUSE_LINK) {
+		fuse_reply_err(req, info.kind == EFUSE_DIR ? EISDIR : ELOOP);
 		return;
 	}
 	fi->keep_cache = 1; /* the content cannot have changed */
@@ -289,6 +476,30 @@ static int read_content(efuse_fs *fs, fuse_ino_t ino,
 	return ERIS_OK;
 }
 
+/* A failed read, logged with the URN, and for a file of a tree with
+ * the tree's URN and the path too. */
+static void log_read_error(efuse_fs *fs, const efuse_node_info *info,
+			   size_t len, off_t off, int rc)
+{
+	char msg[512], urn[ERIS_URN_BUFSIZE];
+	efuse_tree *tree;
+	eris_fs_entry e;
+
+	/* The decoder's message, before the tree lookup can replace it. */
+	snprintf(msg, sizeof(msg), "%s", decode_error(rc));
+	if (info->kind == EFUSE_CONTENT ||
+	    efuse_trees_get(fs->trees, &info->tree, &tree) != ERIS_OK) {
+		log_msg(fs, "%s: read of %zu bytes at offset %lld failed: %s",
+			info->urn, len, (long long)off, msg);
+		return;
+	}
+	efuse_tree_entry(tree, info->num, &e);
+	eris_urn_format(urn, &info->tree);
+	log_msg(fs, "%s/%s (%s): read of %zu bytes at offset %lld failed: %s",
+		urn, e.path, info->urn, len, (long long)off, msg);
+	efuse_trees_put(fs->trees, tree);
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -299,7 +510,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int rc;
 
 	(void)fi;
-	if (efuse_nodes_get(fs->nodes, ino, &info) != 0) {
+	if (efuse_nodes_get(fs->nodes, ino, &info) != 0 ||
+	    info.kind == EFUSE_DIR || info.kind == EFUSE_LINK) {
 		fuse_reply_err(req, EBADF);
 		return;
 	}
@@ -318,11 +530,83 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (rc == ERIS_OK) {
 		fuse_reply_buf(req, (const char *)buf, len);
 	} else {
-		log_msg(fs, "%s: read of %zu bytes at offset %lld failed: %s",
-			info.urn, len, (long long)off, decode_error(rc));
+		log_read_error(fs, &info, len, off, rc);
 		fuse_reply_err(req, EIO);
 	}
 	eris_memzero(buf, len); /* decrypted content */
+	free(buf);
+}
+
+/* A directory of a tree: ".", "..", then its children by name; the
+ * offset of entry i is i + 1. */
+static void readdir_tree(fuse_req_t req, efuse_fs *fs, fuse_ino_t ino,
+			 size_t size, off_t off)
+{
+	efuse_node_info dir;
+	efuse_tree *tree;
+	size_t count, used = 0;
+	char *buf, name[4096];
+	int err;
+
+	if (efuse_nodes_get(fs->nodes, ino, &dir) != 0 ||
+	    dir.kind != EFUSE_DIR) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	if ((err = node_tree(fs, &dir, &tree)) != 0) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	buf = malloc(size);
+	if (buf == NULL) {
+		efuse_trees_put(fs->trees, tree);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	count = efuse_tree_dir_size(tree, dir.num) + 2;
+	for (size_t i = off < 0 ? 0 : (size_t)off; i < count; i++) {
+		struct stat st;
+		const char *n = name;
+		size_t need;
+
+		memset(&st, 0, sizeof(st));
+		st.st_mode = S_IFDIR;
+		if (i == 0) {
+			n = ".";
+			st.st_ino = ino;
+		} else if (i == 1) {
+			n = "..";
+			st.st_ino = dir.num == 0
+				? FUSE_ROOT_ID
+				: efuse_tree_dir_ino(tree, efuse_tree_parent(
+								   tree, dir.num));
+		} else {
+			const efuse_tchild *c =
+				efuse_tree_dir_child(tree, dir.num, i - 2);
+			eris_fs_entry e;
+
+			/* Names are not NUL-terminated in the tree. */
+			if (c->name_len >= sizeof(name))
+				continue;
+			memcpy(name, c->name, c->name_len);
+			name[c->name_len] = '\0';
+			if (c->is_dir) {
+				st.st_ino = efuse_tree_dir_ino(tree, c->num);
+			} else {
+				efuse_tree_entry(tree, c->num, &e);
+				st.st_ino = efuse_tree_entry_ino(tree, c->num);
+				st.st_mode = e.type == ERIS_FS_SYMLINK ? S_IFLNK
+								       : S_IFREG;
+			}
+		}
+		need = fuse_add_direntry(req, buf + used, size - used, n, &st,
+					 (off_t)(i + 1));
+		if (need > size - used)
+			break;
+		used += need;
+	}
+	efuse_trees_put(fs->trees, tree);
+	fuse_reply_buf(req, buf, used);
 	free(buf);
 }
 
@@ -335,7 +619,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	(void)fi;
 	if (ino != FUSE_ROOT_ID) {
-		fuse_reply_err(req, ENOTDIR);
+		readdir_tree(req, fs, ino, size, off);
 		return;
 	}
 	buf = malloc(size);

@@ -1,9 +1,9 @@
 /*
  * main.c - eris-fuse: mount content from an ERIS store as read-only files
- * named by URN.
+ * named by URN (and ERIS-FS trees as directories).
  *
  *   eris-fuse [--store STORE] [--manifest FILE]... [--cache-size SIZE]
- *             MOUNTPOINT [-f] [-d] [-s] [-o OPTS]
+ *             [--index-cache SIZE] MOUNTPOINT [-f] [-d] [-s] [-o OPTS]
  *
  * Our options are taken out of the command line first; the rest is
  * fuse3's (mount point, -f, -d, -s, -o ...).
@@ -32,17 +32,23 @@ typedef struct options {
 	const char *manifest[MAX_MANIFESTS];
 	size_t manifests;
 	size_t cache_size;
+	size_t index_cache;
 } options;
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: eris-fuse [--store STORE] [--manifest FILE]... "
-		"[--cache-size SIZE] MOUNTPOINT [-f] [-o OPTS]\n"
+		"[--cache-size SIZE] [--index-cache SIZE] MOUNTPOINT [-f] "
+		"[-o OPTS]\n"
 		"\n"
 		"Mount ERIS content read-only: MOUNTPOINT/urn:eris:... is the "
 		"content the URN names,\n"
-		"every block verified as it is read.\n"
+		"every block verified as it is read. A URN whose content is an "
+		"ERIS-FS index\n"
+		"(eris put -r) is a directory holding its tree: files 0444, "
+		"executables 0555,\n"
+		"symbolic links.\n"
 		"\n"
 		"  --store STORE      the block store (default: $ERIS_STORE, "
 		"else the embedded\n"
@@ -53,6 +59,8 @@ static void usage(FILE *f)
 		"repeatable\n"
 		"  --cache-size SIZE  memory for idle decoders (default 64M; "
 		"suffixes K, M, G)\n"
+		"  --index-cache SIZE memory for parsed ERIS-FS indexes not in "
+		"use (default 64M)\n"
 		"  -f                 stay in the foreground (errors go to "
 		"stderr, else syslog)\n"
 		"  -d                 debug: foreground, every request "
@@ -117,6 +125,14 @@ static int parse_options(int argc, char **argv, options *o,
 						  &o->cache_size) < 0) {
 				fprintf(stderr, "eris-fuse: --cache-size: not a "
 						"size: '%s'\n", val);
+				return EXIT_USAGE;
+			}
+		} else if (value_option("--index-cache", argc, argv, &i,
+					&val)) {
+			if (val && size_arg_parse(val, SIZE_MAX,
+						  &o->index_cache) < 0) {
+				fprintf(stderr, "eris-fuse: --index-cache: not "
+						"a size: '%s'\n", val);
 				return EXIT_USAGE;
 			}
 		} else {
@@ -308,7 +324,8 @@ int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_cmdline_opts cl;
-	options o = { .cache_size = DEFAULT_CACHE_SIZE };
+	options o = { .cache_size = DEFAULT_CACHE_SIZE,
+		      .index_cache = DEFAULT_CACHE_SIZE };
 	efuse_fs fs;
 	int ret;
 
@@ -351,7 +368,8 @@ int main(int argc, char **argv)
 	if (open_store(o.store, &fs.store) < 0)
 		goto out;
 	if (efuse_nodes_new(&fs.nodes) < 0 ||
-	    efuse_pool_new(&fs.pool, fs.store, o.cache_size) != ERIS_OK) {
+	    efuse_pool_new(&fs.pool, fs.store, o.cache_size) != ERIS_OK ||
+	    efuse_trees_new(&fs.trees, fs.store, o.index_cache) != ERIS_OK) {
 		fprintf(stderr, "eris-fuse: out of memory\n");
 		goto out;
 	}
@@ -367,6 +385,7 @@ int main(int argc, char **argv)
 #endif
 	ret = serve(&fs, &args, &cl);
 out:
+	efuse_trees_free(fs.trees);
 	efuse_pool_free(fs.pool);
 	efuse_nodes_free(fs.nodes);
 	efuse_names_free(fs.names);

@@ -104,7 +104,10 @@ int efuse_nodes_ref(efuse_nodes *nodes, uint64_t ino,
 	pp = find(nodes, ino);
 	n = *pp;
 	if (n) {
-		if (eris_read_cap_equal(&n->info.cap, &info->cap))
+		if (eris_read_cap_equal(&n->info.cap, &info->cap) &&
+		    n->info.kind == info->kind &&
+		    eris_read_cap_equal(&n->info.tree, &info->tree) &&
+		    n->info.num == info->num)
 			n->nlookup++;
 		else
 			ret = EEXIST;

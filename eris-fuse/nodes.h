@@ -12,11 +12,23 @@
 
 typedef struct efuse_nodes efuse_nodes;
 
+/** What a node is. */
+typedef enum {
+	EFUSE_CONTENT = 0, /* a URN in the root directory: plain content */
+	EFUSE_DIR,         /* a directory of an ERIS-FS tree (0: its root) */
+	EFUSE_FILE,        /* a file of a tree, 0444 */
+	EFUSE_EXEC,        /* an executable of a tree, 0555 */
+	EFUSE_LINK         /* a symbolic link of a tree */
+} efuse_kind;
+
 /** What a node says about its content. A plain value. */
 typedef struct efuse_node_info {
-	eris_read_cap cap;
+	eris_read_cap cap;  /* the content read (files); the index (others) */
 	uint64_t size;
-	char urn[ERIS_URN_BUFSIZE];
+	char urn[ERIS_URN_BUFSIZE]; /* of `cap`, for messages */
+	efuse_kind kind;
+	eris_read_cap tree; /* the index of a tree's node */
+	uint32_t num;       /* its directory or entry number (trees.h) */
 } efuse_node_info;
 
 /** The inode number of `cap`: never 0 or 1 (the root). */

@@ -1,6 +1,7 @@
 /*
  * units.c - eris-fuse's parts without a mount: inode numbers, the inode
- * table, the decoder pool and its memory bound, manifest names.
+ * table, the decoder pool and its memory bound, manifest names, ERIS-FS
+ * trees (directories, lookups, inode numbers, the cache's bound).
  */
 #include <check.h>
 #include <eris/eris.h>
@@ -12,6 +13,7 @@
 #include "names.h"
 #include "nodes.h"
 #include "pool.h"
+#include "trees.h"
 
 /* Published FNV-1a 64-bit test values. */
 START_TEST(fnv1a_vectors)
@@ -171,6 +173,182 @@ static void on_dup(const efuse_dirent *kept, const char *kept_from,
 		 dropped_from ? dropped_from : "-");
 }
 
+/* An index of `paths` (files of `cap`; "name>target" a link), encoded
+ * into `store`; its capability. */
+static eris_read_cap put_index(eris_store *store, const char *const *paths,
+			       size_t n, const eris_read_cap *cap)
+{
+	eris_encode_options opts = ERIS_ENCODE_OPTIONS_INIT;
+	eris_fs_index *idx;
+	eris_read_cap out;
+	uint8_t *bytes;
+	size_t len;
+
+	ck_assert_int_eq(eris_fs_index_new(&idx, 0), ERIS_OK);
+	for (size_t i = 0; i < n; i++) {
+		char path[256];
+		char *gt;
+
+		snprintf(path, sizeof(path), "%s", paths[i]);
+		gt = strchr(path, '>');
+		if (gt) {
+			*gt = '\0';
+			ck_assert_int_eq(eris_fs_index_add_path(idx, path,
+						ERIS_FS_SYMLINK, NULL, gt + 1),
+					 ERIS_OK);
+		} else {
+			ck_assert_int_eq(eris_fs_index_add_path(idx, path,
+						ERIS_FS_FILE, cap, NULL),
+					 ERIS_OK);
+		}
+	}
+	ck_assert_int_eq(eris_fs_index_encode(&bytes, &len, idx), ERIS_OK);
+	opts.block_size = ERIS_BLOCK_SIZE_1K;
+	ck_assert_int_eq(eris_encode(&out, store, &opts, bytes, len), ERIS_OK);
+	free(bytes);
+	eris_fs_index_free(idx);
+	return out;
+}
+
+/* The name of a child, NUL-terminated. */
+static const char *child_name(const efuse_tchild *c)
+{
+	static char buf[256];
+
+	memcpy(buf, c->name, c->name_len);
+	buf[c->name_len] = '\0';
+	return buf;
+}
+
+START_TEST(tree_dirs)
+{
+	static const char *const paths[] = {
+		"z", "bin/tool", "lib/deep/er/x", "lib/a", "lib/bb", "lib/deep/y",
+		"lib/link>a",
+	};
+	eris_store *store;
+	efuse_trees *trees;
+	efuse_tree *t;
+	eris_read_cap file, cap;
+	const efuse_tchild *lib, *deep, *c;
+	eris_fs_entry e;
+
+	ck_assert_int_eq(eris_store_new_mem(&store), ERIS_OK);
+	file = put(store, 10, 'f');
+	cap = put_index(store, paths, 7, &file);
+	ck_assert_int_eq(efuse_trees_new(&trees, store, 1u << 20), ERIS_OK);
+	ck_assert_int_eq(efuse_trees_get(trees, &cap, &t), ERIS_OK);
+
+	/* The root: bin, lib (directories) and z, by name. */
+	ck_assert_uint_eq(efuse_tree_dir_size(t, 0), 3);
+	ck_assert_str_eq(child_name(efuse_tree_dir_child(t, 0, 0)), "bin");
+	ck_assert_str_eq(child_name(efuse_tree_dir_child(t, 0, 1)), "lib");
+	ck_assert_str_eq(child_name(efuse_tree_dir_child(t, 0, 2)), "z");
+	lib = efuse_tree_lookup(t, 0, "lib");
+	ck_assert_ptr_nonnull(lib);
+	ck_assert_uint_eq(lib->is_dir, 1);
+	ck_assert_uint_eq(efuse_tree_parent(t, lib->num), 0);
+	/* lib: a, bb, deep, link. */
+	ck_assert_uint_eq(efuse_tree_dir_size(t, lib->num), 4);
+	ck_assert_str_eq(child_name(efuse_tree_dir_child(t, lib->num, 2)),
+			 "deep");
+	deep = efuse_tree_lookup(t, lib->num, "deep");
+	ck_assert_ptr_nonnull(deep);
+	ck_assert_uint_eq(efuse_tree_parent(t, deep->num), lib->num);
+	c = efuse_tree_lookup(t, lib->num, "link");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->is_dir, 0);
+	efuse_tree_entry(t, c->num, &e);
+	ck_assert_int_eq(e.type, ERIS_FS_SYMLINK);
+	ck_assert_str_eq(e.target, "a");
+	c = efuse_tree_lookup(t, deep->num, "y");
+	ck_assert_ptr_nonnull(c);
+	efuse_tree_entry(t, c->num, &e);
+	ck_assert_str_eq(e.path, "lib/deep/y");
+	/* Prefixes of names are not names. */
+	ck_assert_ptr_null(efuse_tree_lookup(t, lib->num, "b"));
+	ck_assert_ptr_null(efuse_tree_lookup(t, lib->num, "bbb"));
+	ck_assert_ptr_null(efuse_tree_lookup(t, 0, "lib/a"));
+	/* Inodes: the tree's own is its URN's; the others all differ. */
+	ck_assert_uint_eq(efuse_tree_dir_ino(t, 0), efuse_cap_ino(&cap));
+	ck_assert_uint_ne(efuse_tree_dir_ino(t, lib->num),
+			  efuse_tree_dir_ino(t, deep->num));
+	ck_assert_uint_ne(efuse_tree_entry_ino(t, 0),
+			  efuse_tree_entry_ino(t, 1));
+	ck_assert_uint_ne(efuse_tree_entry_ino(t, 0), efuse_cap_ino(&file));
+	efuse_trees_put(trees, t);
+	efuse_trees_free(trees);
+
+	/* Malformed content: ERIS_EFSINDEX, nothing cached. */
+	ck_assert_int_eq(efuse_trees_new(&trees, store, 1u << 20), ERIS_OK);
+	ck_assert_int_eq(efuse_trees_get(trees, &file, &t), ERIS_EFSINDEX);
+	ck_assert_ptr_null(t);
+	ck_assert_uint_eq(efuse_trees_idle_bytes(trees), 0);
+	efuse_trees_free(trees);
+	eris_store_free(store);
+}
+END_TEST
+
+/* Unused trees are kept within the limit, used ones never freed, and a
+ * tree loaded again numbers everything the same way. */
+START_TEST(tree_cache_bound)
+{
+	static const char *const paths[] = { "a/b/c", "a/d", "e" };
+	eris_store *store;
+	efuse_trees *trees;
+	efuse_tree *t[8], *again;
+	eris_read_cap file, caps[8];
+	uint32_t deep_num;
+	size_t one;
+
+	ck_assert_int_eq(eris_store_new_mem(&store), ERIS_OK);
+	for (int i = 0; i < 8; i++) {
+		file = put(store, 10, 'a' + i);
+		caps[i] = put_index(store, paths, 3, &file);
+	}
+	ck_assert_int_eq(efuse_trees_new(&trees, store, 0), ERIS_OK);
+	ck_assert_int_eq(efuse_trees_get(trees, &caps[0], &t[0]), ERIS_OK);
+	deep_num = efuse_tree_lookup(t[0], efuse_tree_lookup(t[0], 0, "a")->num,
+				     "b")->num;
+	efuse_trees_put(trees, t[0]);
+	/* Limit 0: nothing unused stays. */
+	ck_assert_uint_eq(efuse_trees_idle_bytes(trees), 0);
+	ck_assert_int_eq(efuse_trees_get(trees, &caps[0], &again), ERIS_OK);
+	ck_assert_uint_eq(efuse_tree_lookup(again,
+			efuse_tree_lookup(again, 0, "a")->num, "b")->num,
+			  deep_num);
+	efuse_trees_put(trees, again);
+	efuse_trees_free(trees);
+
+	/* Room for about three unused trees. */
+	ck_assert_int_eq(efuse_trees_new(&trees, store, 1u << 30), ERIS_OK);
+	ck_assert_int_eq(efuse_trees_get(trees, &caps[0], &t[0]), ERIS_OK);
+	efuse_trees_put(trees, t[0]);
+	one = efuse_trees_idle_bytes(trees);
+	ck_assert_uint_gt(one, 0);
+	efuse_trees_free(trees);
+	ck_assert_int_eq(efuse_trees_new(&trees, store, 3 * one + one / 2),
+			 ERIS_OK);
+	for (int i = 0; i < 8; i++) {
+		ck_assert_int_eq(efuse_trees_get(trees, &caps[i], &t[i]),
+				 ERIS_OK);
+		/* the same tree twice: one copy */
+		ck_assert_int_eq(efuse_trees_get(trees, &caps[i], &again),
+				 ERIS_OK);
+		ck_assert_ptr_eq(again, t[i]);
+		efuse_trees_put(trees, again);
+	}
+	/* All in use: none freed, none counted as idle. */
+	ck_assert_uint_eq(efuse_trees_idle_bytes(trees), 0);
+	for (int i = 0; i < 8; i++)
+		efuse_trees_put(trees, t[i]);
+	ck_assert_uint_le(efuse_trees_idle_bytes(trees), 3 * one + one / 2);
+	ck_assert_uint_ge(efuse_trees_idle_bytes(trees), 3 * one);
+	efuse_trees_free(trees);
+	eris_store_free(store);
+}
+END_TEST
+
 START_TEST(manifest_names)
 {
 	eris_store *store;
@@ -245,6 +423,8 @@ int main(void)
 	tcase_add_test(tc, node_lookups);
 	tcase_add_test(tc, pool_bound);
 	tcase_add_test(tc, manifest_names);
+	tcase_add_test(tc, tree_dirs);
+	tcase_add_test(tc, tree_cache_bound);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
