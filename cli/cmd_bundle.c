@@ -558,7 +558,14 @@ int cmd_import(int argc, char **argv)
 		rc = cli_closure(x.to, cap, NULL, NULL, &size, where,
 				 sizeof(where));
 		eris_urn_format(urn, cap);
-		if (rc < 0) {
+		if (rc == ERIS_ENOTFOUND) {
+			/* incomplete here: imported, left unpinned */
+			cli_error(cmd, "note: %s: not pinned, incomplete in "
+				       "this store: %s%s",
+				  urn, where,
+				  cli_describe(rc, msg, sizeof(msg)));
+			r = EXIT_OK;
+		} else if (rc < 0) {
 			cli_error(cmd, "%s: not pinned: %s%s", urn, where,
 				  cli_describe(rc, msg, sizeof(msg)));
 			r = cli_exit_code(rc);
