@@ -31,8 +31,16 @@
  * Each measurement runs --reps times (default 1; the objects a put wrote
  * are removed, untimed, before the next put); the best is reported.
  *
+ * Then eris get of --content MIB (default 256; 0 skips it) of random
+ * content encoded into the pool: the decoder reading it all in 16 MiB
+ * reads (as eris get does), in 1 MiB reads, and with the remote store's
+ * read-ahead turned off, each beside bare librados reading the same
+ * objects 16 in flight, with the CPU each used per block: this process's
+ * (the client, librados's threads included) and the OSDs' (from /proc).
+ * The decoder runs --threads T threads (default: the CPUs, as eris get).
+ *
  * Usage: eris-rados-bench --conf CEPH_CONF [--pool POOL] [--n N]
- *                         [--reps R]
+ *                         [--reps R] [--content MIB] [--threads T]
  * (default pool eris, N 2000). The objects are removed at the end.
  * Not part of ctest; needs a cluster (tools/ceph-up.sh).
  */
@@ -161,7 +169,7 @@ static double store_get_many(eris_store *s, size_t first)
 }
 
 /* Blocks/s of bare librados reading the `n` objects `objs`, 16 in
- * flight, as bare_run. */
+ * flight: one thread keeping 16 rados_aio_read()s going. */
 static double bare_read_list(rados_ioctx_t io, char (*objs)[NAME_LEN + 1],
 			     size_t n)
 {
@@ -258,6 +266,8 @@ static double bare_run(rados_ioctx_t io, size_t first, int depth, int get)
 		}
 		return (double)n_blocks / (now() - t0);
 	}
+	if (get)
+		return bare_read_list(io, names + first, n_blocks);
 	while (done < end) {
 		while (issued < end && issued - done < (size_t)depth) {
 			size_t k = issued % IN_FLIGHT;
@@ -265,15 +275,12 @@ static double bare_run(rados_ioctx_t io, size_t first, int depth, int get)
 			if ((rc = rados_aio_create_completion2(NULL, NULL,
 							       &c[k])) < 0)
 				die("rados_aio_create_completion2", rc);
-			rc = get ? rados_aio_read(io, names[issued], c[k],
-						  (char *)bufs[k], BLOCK, 0)
-				 : rados_aio_write_full(
-					   io, names[issued], c[k],
-					   (const char *)blocks +
-						   issued * BLOCK,
-					   BLOCK);
+			rc = rados_aio_write_full(io, names[issued], c[k],
+						  (const char *)blocks +
+							  issued * BLOCK,
+						  BLOCK);
 			if (rc < 0)
-				die("rados_aio", rc);
+				die("rados_aio_write_full", rc);
 			issued++;
 		}
 		{
@@ -282,9 +289,8 @@ static double bare_run(rados_ioctx_t io, size_t first, int depth, int get)
 			rados_aio_wait_for_complete(c[k]);
 			rc = rados_aio_get_return_value(c[k]);
 			rados_aio_release(c[k]);
-			if (rc < 0 || (get && rc != BLOCK))
-				die(get ? "rados_aio_read" : "rados_aio_write",
-				    rc);
+			if (rc < 0)
+				die("rados_aio_write_full", rc);
 			done++;
 		}
 	}

@@ -17,15 +17,18 @@
  *                 an "ERIS over CoAP" server over UDP or TCP (GET/PUT on
  *                 PATH/blocks, default .well-known/eris/blocks, port
  *                 5683); see eris_store_new_coap()
- *   s3://BUCKET[/PREFIX][?endpoint=URL&region=R]
+ *   s3://BUCKET[/PREFIX][?endpoint=URL&region=R&tries=N&backoff=MS]
  *                 an S3 bucket: each block is the object PREFIX/REF,
  *                 reached path-style at ENDPOINT/BUCKET/PREFIX/REF and
  *                 signed with AWS SigV4 (the s3_* options below; the
  *                 specification's endpoint= and region= win). GET/HEAD/
  *                 PUT/DELETE, ListObjectsV2 for foreach; 401/403 are
  *                 ERIS_EREADONLY for put and remove, ERIS_ERROR
- *                 ("access denied") otherwise; 5xx and timeouts are tried
- *                 3 times in all. No credential is ever printed.
+ *                 ("access denied") otherwise; 5xx, timeouts and
+ *                 dropped connections are tried tries= times in all
+ *                 (default 3, at most 10), after backoff= ms (default
+ *                 100), doubled each time. No credential is ever
+ *                 printed.
  *   rados:POOL[?conf=PATH&id=CLIENT&namespace=NS&timeout=SECONDS]
  *                 a pool of a Ceph cluster, through librados (see
  *                 below)

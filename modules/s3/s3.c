@@ -1,5 +1,5 @@
 /*
- * s3.c - the S3 store: s3://BUCKET[/PREFIX][?endpoint=URL&region=R],
+ * s3.c - the S3 store: s3://BUCKET[/PREFIX][?endpoint=URL&region=R&...],
  * blocks as objects of any S3 server (radosgw, AWS, MinIO, Swift's s3api,
  * Garage, R2, B2...) through libcurl, signed with AWS Signature Version 4.
  *
@@ -18,7 +18,9 @@
  * "endpoint=" in the specification, else the options' s3_endpoint (the
  * eris programs take it from AWS_ENDPOINT_URL), else
  * https://s3.REGION.amazonaws.com; REGION likewise ("region=", s3_region,
- * us-east-1). Values in the query may be %-encoded.
+ * us-east-1). Values in the query may be %-encoded. tries=N (1 to 10,
+ * default S3_TRIES) and backoff=MS (0 to 60000, default S3_BACKOFF_MS)
+ * set the retries below.
  *
  * Requests and their outcomes:
  *
@@ -43,7 +45,8 @@
  * ERIS_EREADONLY for put and remove, ERIS_ERROR otherwise. Another status
  * or a transport failure is ERIS_ERROR naming the method, the URL and the
  * status or cause. A 5xx answer, a timeout or a dropped connection is
- * tried again, S3_TRIES times in all, after 0.1 s, then 0.2 s; a 4xx
+ * tried again, S3_TRIES times in all, after 0.1 s, then 0.2 s (the pause
+ * doubles; tries= and backoff= change both); a 4xx
  * never is. Timeouts: 10 s to connect, 60 s per transfer.
  *
  * Credentials: the access key and secret of the options (both or
@@ -120,6 +123,8 @@ typedef struct {
 	char *key_url;    /* ENDPOINT/BUCKET/PREFIX */
 	char *prefix;     /* "" or ending in '/' */
 	char *sigv4;      /* "aws:amz:REGION:s3" */
+	int tries;        /* in all, for a transient failure */
+	long backoff_ms;  /* before the second try; doubled after */
 	char *access_key; /* NULL: unsigned requests */
 	char *secret_key;
 	struct curl_slist *headers;     /* GET, HEAD, DELETE, LIST */
@@ -440,7 +445,7 @@ static void sleep_ms(long ms)
  * pause, S3_TRIES times in all. */
 static int run_single(s3_store *s, start_fn start, done_fn done, void *ctx)
 {
-	long pause = S3_BACKOFF_MS;
+	long pause = s->backoff_ms;
 	xfer *x;
 
 	pthread_mutex_lock(&s->idle_lock);
@@ -457,7 +462,7 @@ static int run_single(s3_store *s, start_fn start, done_fn done, void *ctx)
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
 		if (x->res == CURLE_WRITE_ERROR && x->too_long && x->status != 0)
 			x->res = CURLE_OK; /* a long error page */
-		if (!done(s, 0, x, attempt < S3_TRIES, ctx))
+		if (!done(s, 0, x, attempt < s->tries, ctx))
 			break;
 		sleep_ms(pause);
 		pause *= 2;
@@ -476,7 +481,7 @@ static int run(s3_store *s, size_t n, start_fn start, done_fn done, void *ctx)
 {
 	size_t two[2], *items = two, *again;
 	size_t n_items = n;
-	long pause = S3_BACKOFF_MS;
+	long pause = s->backoff_ms;
 	int rc = ERIS_OK;
 
 	if (n > 1) {
@@ -495,7 +500,7 @@ static int run(s3_store *s, size_t n, start_fn start, done_fn done, void *ctx)
 			pause *= 2;
 		}
 		rc = run_round(s, items, n_items, start, done,
-			       attempt < S3_TRIES, ctx, again, &n_again);
+			       attempt < s->tries, ctx, again, &n_again);
 		memmove(items, again, n_again * sizeof(*items));
 		n_items = n_again;
 	}
@@ -847,6 +852,8 @@ typedef struct {
 	char prefix[S3_PREFIX_MAX + 2]; /* "" or ending in '/' */
 	char endpoint[S3_ENDPOINT_MAX + 1];
 	char region[65];
+	int tries;
+	long backoff_ms;
 } s3_spec;
 
 static int is_alnum(char ch)
@@ -982,10 +989,26 @@ static int parse_path(s3_spec *sp, const char *path, size_t len)
 	return ERIS_OK;
 }
 
-/* endpoint=URL&region=R, each at most once. */
+/* A whole number in [lo, hi] from `len` bytes of text; -1 if not. */
+static long parse_number(const char *t, size_t len, long lo, long hi)
+{
+	long v = 0;
+
+	if (len == 0 || len > 6)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (t[i] < '0' || t[i] > '9')
+			return -1;
+		v = v * 10 + (t[i] - '0');
+	}
+	return v < lo || v > hi ? -1 : v;
+}
+
+/* endpoint=URL&region=R&tries=N&backoff=MS, each at most once. */
 static int parse_query(s3_spec *sp, const char *q)
 {
-	int have_endpoint = 0, have_region = 0;
+	int have_endpoint = 0, have_region = 0, have_tries = 0;
+	int have_backoff = 0;
 
 	while (*q) {
 		size_t len = strcspn(q, "&"), nlen = strcspn(q, "=&");
@@ -1003,12 +1026,35 @@ static int parse_query(s3_spec *sp, const char *q)
 			out = sp->region;
 			size = sizeof(sp->region);
 			seen = &have_region;
+		} else if ((nlen == 5 && strncmp(q, "tries", 5) == 0) ||
+			   (nlen == 7 && strncmp(q, "backoff", 7) == 0)) {
+			int tries = nlen == 5;
+			long v = parse_number(value, vlen, tries ? 1 : 0,
+					      tries ? 10 : 60000);
+
+			seen = tries ? &have_tries : &have_backoff;
+			if (*seen || nlen == len || v < 0)
+				return eris_error_set(
+					ERIS_ESTORE,
+					"s3 store: parameter \"%s\": given "
+					"twice or not a number in %s",
+					tries ? "tries" : "backoff",
+					tries ? "1..10" : "0..60000 (ms)");
+			if (tries)
+				sp->tries = (int)v;
+			else
+				sp->backoff_ms = v;
+			*seen = 1;
+			q += len;
+			if (*q == '&')
+				q++;
+			continue;
 		}
 		if (out == NULL)
 			return eris_error_set(ERIS_ESTORE,
 					      "s3 store: unknown parameter "
 					      "\"%.*s\" (known: endpoint, "
-					      "region)",
+					      "region, tries, backoff)",
 					      (int)(nlen > 32 ? 32 : nlen), q);
 		if (*seen || nlen == len || vlen == 0 ||
 		    value_decode(out, size, value, vlen) < 0)
@@ -1032,10 +1078,13 @@ static int parse_spec(s3_spec *sp, const char *arg,
 	int rc;
 
 	memset(sp, 0, sizeof(*sp));
+	sp->tries = S3_TRIES;
+	sp->backoff_ms = S3_BACKOFF_MS;
 	if (strncmp(arg, "//", 2) != 0)
 		return eris_error_set(ERIS_ESTORE,
 				      "s3 store: expected s3://BUCKET[/PREFIX]"
-				      "[?endpoint=URL&region=R]");
+				      "[?endpoint=URL&region=R&tries=N&"
+				      "backoff=MS]");
 	arg += 2;
 	path_len = strcspn(arg, "?");
 	if ((rc = parse_path(sp, arg, path_len)) < 0)
@@ -1138,6 +1187,8 @@ static int s3_open(eris_store **out, const char *arg,
 	s->key_url = str_printf("%s/%s/%s", sp.endpoint, sp.bucket, sp.prefix);
 	s->prefix = str_printf("%s%s%s", sp.prefix, "", "");
 	s->sigv4 = str_printf("aws:amz:%s:%s%s", sp.region, "s3", "");
+	s->tries = sp.tries;
+	s->backoff_ms = sp.backoff_ms;
 	if (have_ak) {
 		s->access_key = str_printf("%s%s%s", ak, "", "");
 		s->secret_key = str_printf("%s%s%s", sk, "", "");
