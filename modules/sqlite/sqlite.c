@@ -528,24 +528,33 @@ static int sq_foreach(eris_store_backend *b,
 
 static int sibling(const char *path, const char *suffix, off_t *size);
 
-/* An integer from a PRAGMA; caller holds the lock. */
-static int pragma_int(sqlite_store *s, const char *sql, long long *out)
+/* The integer result of `sql` (a PRAGMA or a count), failures reported
+ * by `error`; *out is 0 on failure, so that no caller reads an unset
+ * value. */
+static int int_result(sqlite_store *s, const char *sql, long long *out,
+		      int (*error)(const sqlite_store *, const char *))
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	*out = 0;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, sql);
+		return error(s, sql);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*out = sqlite3_column_int64(st, 0);
 		rc = ERIS_OK;
 	} else {
-		rc = db_error(s, sql);
+		rc = error(s, sql);
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/* An integer from a PRAGMA; caller holds the lock. */
+static int pragma_int(sqlite_store *s, const char *sql, long long *out)
+{
+	return int_result(s, sql, out, db_error);
 }
 
 static int free_bytes(sqlite_store *s, long long *out)
@@ -982,25 +991,10 @@ static int exec(sqlite_store *s, const char *sql)
 	return ERIS_OK;
 }
 
-/* The integer result of `sql` (a PRAGMA or a count); *out is 0 on
- * failure, so that no caller reads an unset value. */
+/* int_result while opening: failures name the store's path. */
 static int query_int(sqlite_store *s, const char *sql, long long *out)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	*out = 0;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return open_error(s, sql);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
-		rc = ERIS_OK;
-	} else {
-		rc = open_error(s, sql);
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return int_result(s, sql, out, open_error);
 }
 
 /* Read the identity of the database; ERIS_OK with *fresh = 1 if it is
