@@ -590,6 +590,8 @@ static int get_head(struct cur *c, unsigned *major, uint64_t *v, size_t *at)
 	unsigned ai;
 	size_t n;
 
+	*major = 0; /* set on failure too: callers' compilers cannot tell */
+	*v = 0;
 	*at = c->off;
 	if (c->off >= c->len)
 		return eris_error_set(ERIS_EFSINDEX,

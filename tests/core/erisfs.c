@@ -436,7 +436,7 @@ START_TEST(test_parse_capability)
 	ck_assert_str_eq(eris_error_last(), "ERIS-FS index, byte 16: read capability of 'a' has 65 bytes, not 66");
 	free(in);
 	/* Block-size code 0x0b. */
-	snprintf(hex, sizeof(hex), HEAD "a18161618200d9011458420b%s", CAPA + 2);
+	snprintf(hex, sizeof(hex), HEAD "a18161618200d9011458420b%s", &CAPA[2]);
 	in = unhex(hex, &n);
 	ck_assert_eris(eris_fs_index_parse(&idx, in, n, 0), ERIS_EFSINDEX);
 	ck_assert_str_eq(eris_error_last(), "ERIS-FS index, byte 16: read capability of 'a' has an invalid block-size code 0x0b");
@@ -448,7 +448,7 @@ START_TEST(test_parse_capability)
 	ck_assert_ptr_nonnull(strstr(eris_error_last(), "not a read capability (tag 276)"));
 	free(in);
 	/* A 32 KiB capability is fine. */
-	snprintf(hex, sizeof(hex), HEAD "a18161618201d9011458420f%s", CAPA + 2);
+	snprintf(hex, sizeof(hex), HEAD "a18161618201d9011458420f%s", &CAPA[2]);
 	in = unhex(hex, &n);
 	ck_assert_eris(eris_fs_index_parse(&idx, in, n, 0), ERIS_OK);
 	eris_fs_index_free(idx);
