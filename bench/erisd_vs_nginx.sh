@@ -26,7 +26,7 @@
 #                   defaults 4 times the cache, so most requests miss:
 #                   read from the store and hashed before they are sent)
 #   --baseline BIN  also measure another erisd binary (say, an older
-#                   build) as base-sqlite, base-sqlite-io2 and base-dir, in the
+#                   build) as base-sqlite, base-dir and base-dir-io2, in the
 #                   same interleaved runs: a before/after comparison
 #   --servers LIST  measure only these servers (comma-separated names
 #                   from the list below; all are still started and
@@ -34,11 +34,13 @@
 #
 # Servers (all on 127.0.0.1, all traffic loopback):
 #   erisd-sqlite, erisd-dir: erisd --store sqlite:… / dir:… with the cache
-#     of verified blocks (one io_uring loop thread + 2 store workers)
+#     of verified blocks (defaults: one io_uring loop per online CPU, each
+#     with 2 store workers)
 #   erisd-sqlite-nocache, erisd-dir-nocache: the same with --cache-size 0
 #     (every block read from the store and re-hashed)
-#   erisd-sqlite-io2: erisd-sqlite with --io-threads 2 (two io_uring loops)
-#   erisd-dir-io2: erisd-dir with --io-threads 2
+#   erisd-sqlite-io1: erisd-sqlite with --io-threads 1 (one io_uring loop;
+#     the default is one per online CPU)
+#   erisd-dir-io1: erisd-dir with --io-threads 1
 #   nginx serving the same dir: store, worker_processes 1 and 2
 # Needs wrk, nginx (NGINX=/path, default /usr/sbin/nginx), curl, cmp.
 set -euo pipefail
@@ -76,7 +78,7 @@ while [ $# -gt 0 ]; do
 	--sets) sets=$2; shift 2 ;;
 	--baseline) baseline=$2; shift 2 ;;
 	--servers) only=$2; shift 2 ;;
-	-h|--help) sed -n '2,44s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,46s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	-*) die "unknown option $1" ;;
 	*) build=$1; shift ;;
 	esac
@@ -219,21 +221,21 @@ EOF
 }
 
 servers=(erisd-sqlite erisd-dir erisd-sqlite-nocache erisd-dir-nocache
-	erisd-sqlite-io2 erisd-dir-io2 nginx-w1 nginx-w2)
+	erisd-sqlite-io1 erisd-dir-io1 nginx-w1 nginx-w2)
 cache=${cache}M
 start_erisd erisd-sqlite "sqlite:$tmp/blocks.sqlite" --cache-size "$cache"
 start_erisd erisd-dir "dir:$tmp/dir" --cache-size "$cache"
 start_erisd erisd-sqlite-nocache "sqlite:$tmp/blocks.sqlite" --cache-size 0
 start_erisd erisd-dir-nocache "dir:$tmp/dir" --cache-size 0
-start_erisd erisd-sqlite-io2 "sqlite:$tmp/blocks.sqlite" --cache-size "$cache" \
-	--io-threads 2
-start_erisd erisd-dir-io2 "dir:$tmp/dir" --cache-size "$cache" --io-threads 2
+start_erisd erisd-sqlite-io1 "sqlite:$tmp/blocks.sqlite" --cache-size "$cache" \
+	--io-threads 1
+start_erisd erisd-dir-io1 "dir:$tmp/dir" --cache-size "$cache" --io-threads 1
 if [ -n "$baseline" ]; then
-	servers+=(base-sqlite base-sqlite-io2 base-dir)
+	servers+=(base-sqlite base-dir base-dir-io2)
 	start_erisd base-dir "dir:$tmp/dir" --cache-size "$cache"
 	start_erisd base-sqlite "sqlite:$tmp/blocks.sqlite" --cache-size "$cache"
-	start_erisd base-sqlite-io2 "sqlite:$tmp/blocks.sqlite" \
-		--cache-size "$cache" --io-threads 2
+	start_erisd base-dir-io2 "dir:$tmp/dir" --cache-size "$cache" \
+		--io-threads 2
 fi
 start_nginx nginx-w1 1
 start_nginx nginx-w2 2
@@ -336,8 +338,8 @@ median() { sort -n "$1" | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }
 
 declare -A rps p99 cpu
 erisds=(erisd-sqlite erisd-dir erisd-sqlite-nocache erisd-dir-nocache
-	erisd-sqlite-io2 erisd-dir-io2)
-[ -z "$baseline" ] || erisds+=(base-sqlite base-sqlite-io2 base-dir)
+	erisd-sqlite-io1 erisd-dir-io1)
+[ -z "$baseline" ] || erisds+=(base-sqlite base-dir base-dir-io2)
 for set in "${setlist[@]}"; do
 	echo
 	echo "$set set (erisd cache $cache):"
@@ -371,8 +373,8 @@ for set in "${setlist[@]}"; do
 		echo
 		echo "| $set: this build / baseline | 1 KiB req/s | 32 KiB req/s | 1 KiB CPU/req | 32 KiB CPU/req |"
 		echo "| --- | ---: | ---: | ---: | ---: |"
-		for p in "erisd-sqlite base-sqlite" "erisd-sqlite-io2 base-sqlite-io2" \
-			"erisd-dir base-dir"; do
+		for p in "erisd-sqlite base-sqlite" "erisd-dir base-dir" \
+			"erisd-dir-io1 base-dir" "erisd-dir base-dir-io2"; do
 			set -- $p
 			[ -n "${rps[$1-1k]:-}" ] && [ -n "${rps[$2-1k]:-}" ] || continue
 			printf '| %s / %s | %.2f | %.2f | %.2f | %.2f |\n' "$1" "$2" \

@@ -323,7 +323,8 @@ static void get_block(const erisd_config *cfg, cmd_state *st,
 }
 
 void cmd_prefetch_blocks(const erisd_config *cfg, size_t n,
-			 cmd_state *const *st, const http_request *const *req)
+			 cmd_state *const *st, const http_request *const *req,
+			 int nowait)
 {
 	uint8_t refs[CMD_PREFETCH_MAX][ERIS_REF_BYTES];
 	uint8_t *bufs[CMD_PREFETCH_MAX];
@@ -348,11 +349,11 @@ void cmd_prefetch_blocks(const erisd_config *cfg, size_t n,
 		bufs[k] = st[i]->block;
 		idx[k++] = i;
 	}
-	if (k < 2) /* nothing to batch: cmd_handle() reads it */
+	if (k == 0 || (k == 1 && !nowait)) /* cmd_handle() reads it */
 		return;
-	if (eris_store_get_many(READ_STORE(cfg), k,
-				(const uint8_t(*)[ERIS_REF_BYTES])refs, bufs,
-				ERIS_BLOCK_SIZE_MAX, lens, results) != ERIS_OK)
+	if ((nowait ? eris_store_try_get_many : eris_store_get_many)(
+		    READ_STORE(cfg), k, (const uint8_t(*)[ERIS_REF_BYTES])refs,
+		    bufs, ERIS_BLOCK_SIZE_MAX, lens, results) != ERIS_OK)
 		return;
 	for (size_t j = 0; j < k; j++) {
 		cmd_state *s = st[idx[j]];

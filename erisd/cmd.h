@@ -65,9 +65,15 @@ void cmd_handle(const erisd_config *cfg, cmd_state *st,
  * into st[i]->block; cmd_handle() then answers each from there. A block
  * that fails is left to cmd_handle(), which reads it again and reports
  * its own error. Every block is verified before it can be sent.
+ *
+ * With `nowait`, only what the store has at hand is read (with
+ * eris_store_try_get_many(): never a wait for a disk, so an io_uring
+ * thread may call it), even a single block; st[i]->pre_ok says which
+ * were, and cmd_handle() answers those without touching the store.
  */
 void cmd_prefetch_blocks(const erisd_config *cfg, size_t n,
-			 cmd_state *const *st, const http_request *const *req);
+			 cmd_state *const *st, const http_request *const *req,
+			 int nowait);
 
 /*
  * Group commit: with st->defer_flush set, a successful PUT is stored but

@@ -5,7 +5,8 @@
  * workers' eventfd and a signalfd). Nothing here waits but the ring (and
  * the job queue's mutex, held for a few instructions). Store work
  * (sqlite, fsync, decoding) runs on the worker pool (jobs.c), which wakes
- * the ring through its eventfd when a job is done.
+ * the ring through its eventfd when a job is done; only blocks the store
+ * has at hand (eris_store_try_get_many, which cannot wait) are read here.
  *
  * May call: ring.c, jobs.c, cmd.c (cmd_block_head, cmd_put_refused and
  * the connection state it owns), cache.c, proto.c (the parser).
@@ -30,7 +31,8 @@
  *      |           [advance, on_send]                    | |
  *      | body complete [advance]                         | |
  *      v                                                 | |
- *    WORK (cmd.c on a worker) <--------------------------' |
+ *    WORK (cmd.c: a worker, or this thread for a block   | |
+ *      |   at hand [answer_misses]) <--------------------' |
  *      |    ^                                              |
  *      |    | all sent, resp.more [on_send]                |
  *      v    |                                              |
@@ -62,6 +64,12 @@
  * (cache.c) is answered on this thread, with no worker, no store access
  * and no re-hash; the entry stays pinned until its bytes are sent. A
  * 32 KiB block goes out with sendfile from the cache's memfd (no copy).
+ * A GET/HEAD of a block the cache lacks waits (as a job, in WORK) until
+ * the end of the pass over the ring's completions; then the blocks the
+ * store has at hand (in the kernel's caches, so reading them cannot
+ * wait) are read and hashed together on this thread and answered, and
+ * only the others go to a worker: no hand-over between threads for a
+ * block that is a read away.
  * Every response is first offered to the (non-blocking) socket at once;
  * only what it does not take goes through the ring.
  */
@@ -122,6 +130,7 @@ typedef struct conn {
 	const erisd_cache_entry *hit; /* pinned while resp.body points in */
 	int body_fd;            /* >= 0: resp.body is also there, at body_off */
 	off_t body_off;         /* (the cache's memfd: sent with sendfile) */
+	struct conn *miss_next; /* in the loop's list of misses */
 } conn;
 
 struct conn_loop {
@@ -135,8 +144,9 @@ struct conn_loop {
 	int signal_fd;          /* -1 but in the loop that reads signals */
 	int draining;
 	unsigned nconns;
-	unsigned njobs;         /* jobs queued or running */
+	unsigned njobs;         /* jobs queued or running, misses waiting */
 	conn *conns;
+	conn *miss_head, *miss_tail; /* block GETs to answer after this pass */
 };
 
 static const char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -450,6 +460,69 @@ static int answer_hit(conn_loop *l, conn *c)
 	return 1;
 }
 
+/* A GET/HEAD of a block the cache lacks: try it on this thread at the
+ * end of the pass (answer_misses) rather than hand it to a worker now.
+ * With an access log a worker answers, as for hits. */
+static int queue_miss(conn_loop *l, conn *c)
+{
+	if (l->cfg->access_log || c->req.kind != TARGET_BLOCK ||
+	    c->req.method == HTTP_PUT)
+		return 0;
+	c->job_busy = 1; /* as if submitted: conn_close waits for it */
+	c->state = WORK;
+	l->njobs++;
+	c->miss_next = NULL;
+	if (l->miss_tail)
+		l->miss_tail->miss_next = c;
+	else
+		l->miss_head = c;
+	l->miss_tail = c;
+	return 1;
+}
+
+static void on_job_done(conn_loop *l, conn *c);
+
+/* The misses queued during this pass, CMD_PREFETCH_MAX at a time: the
+ * blocks the store has at hand are read and hashed together here and
+ * answered; the others (and every failure, which a worker reads again
+ * and reports) become jobs. Answering may queue more (pipelining). */
+static void answer_misses(conn_loop *l)
+{
+	while (l->miss_head) {
+		conn *batch[CMD_PREFETCH_MAX];
+		cmd_state *st[CMD_PREFETCH_MAX];
+		const http_request *req[CMD_PREFETCH_MAX];
+		size_t n = 0, i;
+
+		while (n < CMD_PREFETCH_MAX && l->miss_head) {
+			conn *c = l->miss_head;
+
+			l->miss_head = c->miss_next;
+			batch[n] = c;
+			st[n] = &c->st;
+			req[n++] = &c->req;
+		}
+		if (!l->miss_head)
+			l->miss_tail = NULL;
+		cmd_prefetch_blocks(l->cfg, n, st, req, 1);
+		for (i = 0; i < n; i++) {
+			conn *c = batch[i];
+
+			if (c->want_close) {
+				c->st.pre_ok = 0;
+				on_job_done(l, c); /* closes it */
+			} else if (c->st.pre_ok) {
+				cmd_handle(l->cfg, &c->st, &c->peer, &c->req,
+					   c->in + c->req.head_len, &c->resp);
+				on_job_done(l, c);
+			} else {
+				l->njobs--; /* job_submit counts it again */
+				job_submit(l, c, JOBS_HANDLE, 0);
+			}
+		}
+	}
+}
+
 static void linger(conn_loop *l, conn *c);
 
 /* Make progress with the bytes we have. Pipelined requests answered from
@@ -514,7 +587,8 @@ again:
 				return;
 			goto again;
 		}
-		job_submit(l, c, JOBS_HANDLE, 0);
+		if (!queue_miss(l, c))
+			job_submit(l, c, JOBS_HANDLE, 0);
 	}
 }
 
@@ -843,6 +917,7 @@ int conn_loop_serve(conn_loop *l)
 			l->stop_all(l->stop_arg, l);
 			return -1;
 		}
+		answer_misses(l);
 	}
 	return 0;
 }

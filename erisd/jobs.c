@@ -62,7 +62,7 @@ static size_t run_gets(jobs *l, jobs_item *c, jobs_item **batch)
 		req[i] = batch[i]->req;
 	}
 	if (n > 1)
-		cmd_prefetch_blocks(l->cfg, n, st, req);
+		cmd_prefetch_blocks(l->cfg, n, st, req, 0);
 	for (i = 0; i < n; i++)
 		cmd_handle(l->cfg, batch[i]->st, batch[i]->peer,
 			   batch[i]->req, batch[i]->body, batch[i]->resp);

@@ -61,7 +61,8 @@ static const char usage_text[] =
 	"  --header-timeout S     a request head must arrive within S seconds\n"
 	"                         of its first byte (10)\n"
 	"  --workers N            store worker threads per I/O thread (2)\n"
-	"  --io-threads N         io_uring loops serving connections (1)\n"
+	"  --io-threads N         io_uring loops serving connections (one\n"
+	"                         per online CPU, at most 64)\n"
 	"  --cache-size SIZE      memory for verified blocks served without\n"
 	"                         re-reading or re-hashing them (64M; K, M,\n"
 	"                         G suffixes; 0 = no cache)\n"
@@ -316,7 +317,7 @@ static int parse_options(int argc, char **argv, erisd_config *cfg,
 	cfg->idle_timeout = 60;
 	cfg->header_timeout = 10;
 	cfg->workers = 2;
-	cfg->io_threads = 1;
+	cfg->io_threads = 0; /* one per online CPU, set below */
 	if (progenv_configure("erisd") < 0)
 		return EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
@@ -397,6 +398,13 @@ static int parse_options(int argc, char **argv, erisd_config *cfg,
 		fprintf(stderr, "erisd: unexpected argument '%s'\n"
 			"Try 'erisd --help'.\n", argv[optind]);
 		return EXIT_USAGE;
+	}
+	if (cfg->io_threads == 0) {
+		/* Cache misses are hashed on the loops' threads: one loop
+		 * per core (docs/PERFORMANCE.md). */
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		cfg->io_threads = n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 	}
 	return -1;
 

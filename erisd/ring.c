@@ -151,9 +151,20 @@ int ring_init(ring *r, unsigned cq_entries, int listen_fd)
 
 	r->listen_fd = listen_fd;
 	memset(&params, 0, sizeof params);
-	params.flags = IORING_SETUP_CQSIZE;
+	/* COOP_TASKRUN (Linux 5.19): completions are processed when this
+	 * thread next enters the kernel instead of interrupting it; only
+	 * this thread submits. Older kernels refuse the flags: then
+	 * without. */
+	params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN |
+		       IORING_SETUP_TASKRUN_FLAG;
 	params.cq_entries = cq_entries < 4096 ? 4096 : cq_entries;
 	rc = io_uring_queue_init_params(1024, &r->uring, &params);
+	if (rc == -EINVAL) {
+		memset(&params, 0, sizeof params);
+		params.flags = IORING_SETUP_CQSIZE;
+		params.cq_entries = cq_entries < 4096 ? 4096 : cq_entries;
+		rc = io_uring_queue_init_params(1024, &r->uring, &params);
+	}
 	if (rc < 0) {
 		fprintf(stderr, "erisd: io_uring_queue_init: %s\n",
 			strerror(-rc));

@@ -69,6 +69,7 @@ const char *eris_strerror(int code)
 	case ERIS_EREADONLY: return "store is read-only";
 	case ERIS_EFSINDEX: return "malformed ERIS-FS index";
 	case ERIS_EEXIST: return "a pin of that name exists";
+	case ERIS_EAGAIN: return "the block is not at hand without waiting";
 	default: return "unknown error";
 	}
 }

@@ -129,29 +129,15 @@ static void verify_batch(const uint8_t (*refs)[ERIS_REF_BYTES],
 	}
 }
 
-int eris_store_get_many(eris_store *store, size_t n,
-			const uint8_t (*refs)[ERIS_REF_BYTES],
-			uint8_t *const *bufs, size_t buf_size,
-			size_t *out_lens, int *results)
+/* What eris_store_get() checks, for the `n` blocks a back end just read
+ * (results[i] its code for block i), the hashing batched by size. */
+static void verify_many(size_t n, const uint8_t (*refs)[ERIS_REF_BYTES],
+			uint8_t *const *bufs, const size_t *out_lens,
+			int *results)
 {
 	size_t small[GET_MANY_MAX], big[GET_MANY_MAX], ns = 0, nb = 0;
 	char name[ERIS_REF_BASE32_LEN + 1];
-	int rc;
 
-	if (store == NULL || refs == NULL || bufs == NULL ||
-	    out_lens == NULL || results == NULL || n > GET_MANY_MAX)
-		return eris_error_set(ERIS_EINVAL, "invalid argument");
-	if (n == 0)
-		return ERIS_OK;
-	rc = eris__store_get_many_raw(store, n, refs, bufs, buf_size,
-				      out_lens, results);
-	if (rc < 0) {
-		for (size_t i = 0; i < n; i++)
-			results[i] = rc;
-		return ERIS_OK;
-	}
-	/* The same checks as eris_store_get(), the hashing batched by
-	 * block size. */
 	for (size_t i = 0; i < n; i++) {
 		if (results[i] == ERIS_ENOTFOUND) {
 			ref_text(name, refs[i]);
@@ -177,6 +163,58 @@ int eris_store_get_many(eris_store *store, size_t n,
 	if (nb)
 		verify_batch(refs, bufs, big, nb, ERIS_BLOCK_SIZE_MAX,
 			     results);
+}
+
+static int many_args_ok(const eris_store *store, size_t n, const void *refs,
+			const void *bufs, const void *out_lens,
+			const void *results)
+{
+	return store != NULL && refs != NULL && bufs != NULL &&
+	       out_lens != NULL && results != NULL && n <= GET_MANY_MAX;
+}
+
+int eris_store_get_many(eris_store *store, size_t n,
+			const uint8_t (*refs)[ERIS_REF_BYTES],
+			uint8_t *const *bufs, size_t buf_size,
+			size_t *out_lens, int *results)
+{
+	int rc;
+
+	if (!many_args_ok(store, n, refs, bufs, out_lens, results))
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	if (n == 0)
+		return ERIS_OK;
+	rc = eris__store_get_many_raw(store, n, refs, bufs, buf_size,
+				      out_lens, results);
+	if (rc < 0) {
+		for (size_t i = 0; i < n; i++)
+			results[i] = rc;
+		return ERIS_OK;
+	}
+	verify_many(n, refs, bufs, out_lens, results);
+	return ERIS_OK;
+}
+
+int eris_store_try_get_many(eris_store *store, size_t n,
+			    const uint8_t (*refs)[ERIS_REF_BYTES],
+			    uint8_t *const *bufs, size_t buf_size,
+			    size_t *out_lens, int *results)
+{
+	eris_store_backend *b;
+	int (*get_cached)(eris_store_backend *, const uint8_t *, uint8_t *,
+			  size_t, size_t *);
+
+	if (!many_args_ok(store, n, refs, bufs, out_lens, results))
+		return eris_error_set(ERIS_EINVAL, "invalid argument");
+	b = store->backend;
+	get_cached = b->version >= 4 ? b->get_cached : NULL;
+	for (size_t i = 0; i < n; i++) {
+		out_lens[i] = 0;
+		results[i] = get_cached ? get_cached(b, refs[i], bufs[i],
+						     buf_size, &out_lens[i])
+					: ERIS_EAGAIN;
+	}
+	verify_many(n, refs, bufs, out_lens, results);
 	return ERIS_OK;
 }
 

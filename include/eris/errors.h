@@ -51,7 +51,10 @@ typedef enum {
 	/** An ERIS-FS index is malformed (eris/fs.h; the message says how). */
 	ERIS_EFSINDEX = -16,
 	/** A pin of that name exists already (eris_store_pin_add()). */
-	ERIS_EEXIST = -17
+	ERIS_EEXIST = -17,
+	/** The block cannot be had without waiting for a disk or a network
+	 *  (eris_store_try_get_many()); eris_store_get() would wait. */
+	ERIS_EAGAIN = -18
 } eris_error_code;
 
 /**

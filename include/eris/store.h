@@ -221,6 +221,22 @@ ERIS_EXTERN int eris_store_get_many(eris_store *store, size_t n,
 				    size_t *out_lens, int *results);
 
 /**
+ * eris_store_get_many() without waiting: only the blocks the store can
+ * hand over at once (a dir store's files whose names and bytes are in
+ * the kernel's caches), verified the same way. Every other block gets
+ * results[i] = ERIS_EAGAIN, as does every block of a store that cannot
+ * tell (all but dir: today); eris_store_get() then reads it, and reports
+ * any failure this call only saw as ERIS_EAGAIN. For event loops, which
+ * must not wait for a disk: erisd answers cache misses this way on its
+ * network threads.
+ * @return ERIS_OK once every results[i] is set, or ERIS_EINVAL
+ */
+ERIS_EXTERN int eris_store_try_get_many(eris_store *store, size_t n,
+					const uint8_t (*refs)[ERIS_REF_BYTES],
+					uint8_t *const *bufs, size_t buf_size,
+					size_t *out_lens, int *results);
+
+/**
  * Store a block under `ref`. The block must be 1024 or 32768 bytes and
  * hash to `ref` (checked: ERIS_EMISMATCH otherwise, nothing stored).
  */

@@ -771,6 +771,181 @@ START_TEST(test_get_many)
 }
 END_TEST
 
+#if defined(__linux__) && defined(__has_include)
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#define TEST_HAVE_OPENAT2 1
+#endif
+#endif
+
+/* Whether this kernel has openat2() with RESOLVE_CACHED (Linux 5.12), on
+ * which the dir store's eris_store_try_get_many() rests. */
+static int kernel_resolves_cached(void)
+{
+#ifdef TEST_HAVE_OPENAT2
+	struct open_how how;
+	int fd;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = O_RDONLY | O_DIRECTORY;
+	how.resolve = RESOLVE_CACHED;
+	fd = (int)syscall(SYS_openat2, AT_FDCWD, tmpdir, &how, sizeof(how));
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return errno == EAGAIN; /* supported, just not cached */
+#else
+	return 0;
+#endif
+}
+
+/* The path of block `ref`'s file in the dir store at tmpdir. */
+static void block_path(char *path, size_t size, const uint8_t ref[32])
+{
+	char name[ERIS_REF_BASE32_LEN + 1];
+
+	eris_base32_encode(name, ref, 32);
+	snprintf(path, size, "%s/%.2s/%s", tmpdir, name, name);
+}
+
+/*
+ * eris_store_try_get_many: what the store has at hand, verified like
+ * eris_store_get(); ERIS_EAGAIN for everything it would have to wait
+ * for or that get() must diagnose, and for every block of a store that
+ * cannot tell (mem:).
+ */
+START_TEST(test_try_get_many)
+{
+	enum { N = 12 };
+	static uint8_t blocks[N][32768], bufs[N][32768];
+	uint8_t refs[N][32], *ptrs[N];
+	size_t lens[N], sizes[N];
+	int results[N], want[N], fd;
+	char path[512], outside[512];
+	eris_store *s, *m;
+	FILE *f;
+
+	ck_assert_eris(eris_store_open(&s, tmpdir, 0), ERIS_OK);
+	ck_assert_eris(eris_store_new_mem(&m), ERIS_OK);
+	for (int i = 0; i < N; i++) {
+		sizes[i] = i % 3 == 0 ? 1024 : 32768;
+		make_block(blocks[i], sizes[i], refs[i], 300 + (uint64_t)i);
+		ptrs[i] = bufs[i];
+		ck_assert_eris(eris_store_put(m, refs[i], blocks[i], sizes[i]),
+			       ERIS_OK);
+		if (i != 4) /* block 4 is missing */
+			ck_assert_eris(eris_store_put(s, refs[i], blocks[i],
+						      sizes[i]),
+				       ERIS_OK);
+		want[i] = ERIS_OK;
+	}
+	/* 5 (32 KiB) and 9 (1 KiB) tampered with: read, then refused. */
+	for (int i = 5; i <= 9; i += 4) {
+		block_path(path, sizeof(path), refs[i]);
+		chmod(path, 0644);
+		f = fopen(path, "r+b");
+		ck_assert_ptr_nonnull(f);
+		fseek(f, 10, SEEK_SET);
+		fputc(blocks[i][10] ^ 1, f);
+		fclose(f);
+		want[i] = ERIS_EMISMATCH;
+	}
+	/* 7 truncated, 8 one byte too long: for get() to name. */
+	block_path(path, sizeof(path), refs[7]);
+	chmod(path, 0644);
+	ck_assert_int_eq(truncate(path, 1000), 0);
+	want[7] = ERIS_EAGAIN;
+	block_path(path, sizeof(path), refs[8]);
+	chmod(path, 0644);
+	ck_assert_int_eq(truncate(path, 32769), 0);
+	want[8] = ERIS_EAGAIN;
+	/* 10 a link to a good copy, 11 a FIFO: never followed, never
+	 * waited on. */
+	snprintf(outside, sizeof(outside), "%s/outside", tmpdir);
+	f = fopen(outside, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(blocks[10], 1, sizes[10], f), sizes[10]);
+	fclose(f);
+	block_path(path, sizeof(path), refs[10]);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(symlink(outside, path), 0);
+	want[10] = ERIS_EAGAIN;
+	block_path(path, sizeof(path), refs[11]);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	want[11] = ERIS_EAGAIN;
+	/* The missing block once looked up (get_many below): its absence
+	 * is at hand too. */
+	want[4] = ERIS_ENOTFOUND;
+
+	/* Every name and byte looked up once: in the kernel's caches. */
+	ck_assert_eris(eris_store_get_many(s, N,
+					   (const uint8_t(*)[32])refs, ptrs,
+					   sizeof(bufs[0]), lens, results),
+		       ERIS_OK);
+	memset(bufs, 0, sizeof(bufs));
+	ck_assert_eris(eris_store_try_get_many(s, N,
+					       (const uint8_t(*)[32])refs,
+					       ptrs, sizeof(bufs[0]), lens,
+					       results),
+		       ERIS_OK);
+	for (int i = 0; i < N; i++) {
+		int w = kernel_resolves_cached() ? want[i] : ERIS_EAGAIN;
+
+		ck_assert_msg(results[i] == w, "block %d: %d, not %d", i,
+			      results[i], w);
+		if (w == ERIS_OK) {
+			ck_assert_uint_eq(lens[i], sizes[i]);
+			ck_assert_mem_eq(bufs[i], blocks[i], sizes[i]);
+		}
+	}
+	/* A tampered block's bytes are not handed out. */
+	ck_assert_int_ne(memcmp(bufs[5] + 11, blocks[5] + 11, 100), 0);
+
+	/* Block 1's pages dropped from the page cache (clean, so they can
+	 * be): not at hand, while get() still reads it. */
+	block_path(path, sizeof(path), refs[1]);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fsync(fd), 0);
+	ck_assert_int_eq(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	close(fd);
+	ck_assert_eris(eris_store_try_get_many(s, 1,
+					       (const uint8_t(*)[32])refs[1],
+					       ptrs, sizeof(bufs[0]), lens,
+					       results),
+		       ERIS_OK);
+	ck_assert_int_eq(results[0], ERIS_EAGAIN);
+	ck_assert_eris(eris_store_get(s, refs[1], bufs[0], sizeof(bufs[0]),
+				      &lens[0]),
+		       ERIS_OK);
+	ck_assert_mem_eq(bufs[0], blocks[1], sizes[1]);
+
+	/* mem: cannot tell, so nothing is at hand; EINVAL as get_many. */
+	ck_assert_eris(eris_store_try_get_many(m, N,
+					       (const uint8_t(*)[32])refs,
+					       ptrs, sizeof(bufs[0]), lens,
+					       results),
+		       ERIS_OK);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(results[i], ERIS_EAGAIN);
+	ck_assert_eris(eris_store_try_get_many(s, 65,
+					       (const uint8_t(*)[32])refs,
+					       ptrs, sizeof(bufs[0]), lens,
+					       results),
+		       ERIS_EINVAL);
+	ck_assert_eris(eris_store_try_get_many(NULL, 1,
+					       (const uint8_t(*)[32])refs,
+					       ptrs, sizeof(bufs[0]), lens,
+					       results),
+		       ERIS_EINVAL);
+	eris_store_free(m);
+	eris_store_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store");
@@ -782,6 +957,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_codec_through_store, 0, 2);
 	tcase_add_test(tc, test_dir_layout);
 	tcase_add_test(tc, test_get_many);
+	tcase_add_test(tc, test_try_get_many);
 	tcase_add_test(tc, test_specs);
 	tcase_add_test(tc, test_open_flags);
 	tcase_add_test(tc, test_compact_api);

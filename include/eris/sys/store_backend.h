@@ -40,11 +40,16 @@
  *     ERIS_LOCK_SHARED, ERIS_LOCK_EXCLUSIVE or 0 to release. It must
  *     exclude other processes and other store handles of the same
  *     process, and may block.
+ *   - get_cached (optional, version 4): get, but only if the block can
+ *     be had without waiting for a disk or a network (for a file: its
+ *     name and bytes in the kernel's caches); ERIS_EAGAIN otherwise,
+ *     and for any failure get would describe better. It must never
+ *     block: eris_store_try_get_many() runs it on event-loop threads.
  *   A read-only back end returns ERIS_EREADONLY from put, remove,
  *   compact, pin_add and pin_remove.
  *
  * Versions: 2 added compact and space, 3 pin_add, pin_remove,
- * pin_foreach and lock, each at the end of the struct. A back end built
+ * pin_foreach and lock, 4 get_cached, each at the end of the struct. A back end built
  * against an older version (without them) is still accepted; the
  * library never reads past the members of the version it is given.
  */
@@ -57,7 +62,7 @@
 extern "C" {
 #endif
 
-#define ERIS_STORE_BACKEND_VERSION 3
+#define ERIS_STORE_BACKEND_VERSION 4
 
 typedef struct eris_store_backend eris_store_backend;
 
@@ -92,11 +97,15 @@ struct eris_store_backend {
 			   int (*cb)(const eris_pin *pin, void *payload),
 			   void *payload);
 	int (*lock)(eris_store_backend *b, int mode);
+	/* version 4 */
+	int (*get_cached)(eris_store_backend *b,
+			  const uint8_t ref[ERIS_REF_BYTES], uint8_t *buf,
+			  size_t buf_size, size_t *out_len);
 };
 
 #define ERIS_STORE_BACKEND_INIT                                              \
 	{ ERIS_STORE_BACKEND_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,          \
-	  0, 0, 0, 0 }
+	  0, 0, 0, 0, 0 }
 
 /**
  * Wrap a back end in a store. Takes ownership of `backend` even on failure
