@@ -906,10 +906,6 @@ fail:
 
 int conn_loop_serve(conn_loop *l)
 {
-	if (ring_start(&l->ring) < 0) {
-		l->stop_all(l->stop_arg, l);
-		return -1;
-	}
 	if (l->signal_fd >= 0)
 		arm_signal(l);
 	arm_event(l);

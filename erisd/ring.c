@@ -13,8 +13,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #define OP_MASK 7u
 
@@ -153,51 +151,26 @@ int ring_init(ring *r, unsigned cq_entries, int listen_fd)
 
 	r->listen_fd = listen_fd;
 	memset(&params, 0, sizeof params);
-	/* Only the loop's thread submits, so completions need not
-	 * interrupt it: DEFER_TASKRUN (Linux 6.1) processes them all when
-	 * it waits, COOP_TASKRUN (5.19) whenever it next enters the kernel.
-	 * The ring starts disabled so that the thread that will submit
-	 * enables it (ring_start). Older kernels refuse the flags: then
-	 * the next set. */
-	static const unsigned tries[] = {
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-			IORING_SETUP_R_DISABLED,
-		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
-		0,
-	};
-	size_t i = 0;
-
-	do {
+	/* COOP_TASKRUN (Linux 5.19): completions are processed when this
+	 * thread next enters the kernel instead of interrupting it; only
+	 * this thread submits. Older kernels refuse the flags: then
+	 * without. */
+	params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN |
+		       IORING_SETUP_TASKRUN_FLAG;
+	params.cq_entries = cq_entries < 4096 ? 4096 : cq_entries;
+	rc = io_uring_queue_init_params(1024, &r->uring, &params);
+	if (rc == -EINVAL) {
 		memset(&params, 0, sizeof params);
-		params.flags = IORING_SETUP_CQSIZE | tries[i];
+		params.flags = IORING_SETUP_CQSIZE;
 		params.cq_entries = cq_entries < 4096 ? 4096 : cq_entries;
 		rc = io_uring_queue_init_params(1024, &r->uring, &params);
-	} while (rc == -EINVAL && ++i < sizeof tries / sizeof tries[0]);
-	r->disabled = rc == 0 && (tries[i] & IORING_SETUP_R_DISABLED);
+	}
 	if (rc < 0) {
 		fprintf(stderr, "erisd: io_uring_queue_init: %s\n",
 			strerror(-rc));
 		return -1;
 	}
 	r->ok = 1;
-	return 0;
-}
-
-int ring_start(ring *r)
-{
-	int rc;
-
-	if (!r->disabled)
-		return 0;
-	/* liburing 2.3 declares io_uring_enable_rings() but lacks it. */
-	rc = (int)syscall(__NR_io_uring_register, r->uring.ring_fd,
-			  IORING_REGISTER_ENABLE_RINGS, NULL, 0);
-	if (rc < 0) {
-		fprintf(stderr, "erisd: io_uring enable: %s\n",
-			strerror(errno));
-		return -1;
-	}
-	r->disabled = 0;
 	return 0;
 }
 

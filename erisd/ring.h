@@ -35,7 +35,6 @@ enum {
 typedef struct ring {
 	struct io_uring uring;
 	int ok;                 /* `uring` was set up */
-	int disabled;           /* set up disabled: ring_start enables it */
 	int listen_fd;
 	int accepting;          /* an accept is in flight */
 	struct sockaddr_storage accept_addr;
@@ -53,11 +52,6 @@ int ring_probe(char *why, size_t size);
 /* Set up `r` (zeroed) for at least `cq_entries` completions in flight,
  * accepting on `listen_fd`. 0, or -1 after saying why on stderr. */
 int ring_init(ring *r, unsigned cq_entries, int listen_fd);
-
-/* Enable `r` on the thread that will submit to and wait on it (the
- * only one that may, where the kernel has IORING_SETUP_SINGLE_ISSUER);
- * call before anything else there. 0, or -1 after saying why. */
-int ring_start(ring *r);
 
 /* Tear down `r` (after ring_init, whether it succeeded or not). */
 void ring_fini(ring *r);
