@@ -42,6 +42,17 @@ int eris__store_get_raw(eris_store *store, const uint8_t *ref, uint8_t *buf,
 	return store->backend->get(store->backend, ref, buf, buf_size, out_len);
 }
 
+int eris__store_get_cached_raw(eris_store *store, const uint8_t *ref,
+			       uint8_t *buf, size_t buf_size, size_t *out_len)
+{
+	eris_store_backend *b = store->backend;
+
+	*out_len = 0;
+	if (b->version < 4 || b->get_cached == NULL)
+		return ERIS_EAGAIN;
+	return b->get_cached(b, ref, buf, buf_size, out_len);
+}
+
 int eris__store_get_many_raw(eris_store *store, size_t n,
 			     const uint8_t (*refs)[ERIS_REF_BYTES],
 			     uint8_t *const *bufs, size_t buf_size,
@@ -200,20 +211,11 @@ int eris_store_try_get_many(eris_store *store, size_t n,
 			    uint8_t *const *bufs, size_t buf_size,
 			    size_t *out_lens, int *results)
 {
-	eris_store_backend *b;
-	int (*get_cached)(eris_store_backend *, const uint8_t *, uint8_t *,
-			  size_t, size_t *);
-
 	if (!many_args_ok(store, n, refs, bufs, out_lens, results))
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
-	b = store->backend;
-	get_cached = b->version >= 4 ? b->get_cached : NULL;
-	for (size_t i = 0; i < n; i++) {
-		out_lens[i] = 0;
-		results[i] = get_cached ? get_cached(b, refs[i], bufs[i],
-						     buf_size, &out_lens[i])
-					: ERIS_EAGAIN;
-	}
+	for (size_t i = 0; i < n; i++)
+		results[i] = eris__store_get_cached_raw(store, refs[i], bufs[i],
+							buf_size, &out_lens[i]);
 	verify_many(n, refs, bufs, out_lens, results);
 	return ERIS_OK;
 }

@@ -225,7 +225,8 @@ ERIS_EXTERN int eris_store_get_many(eris_store *store, size_t n,
  * hand over at once (a dir store's files whose names and bytes are in
  * the kernel's caches), verified the same way. Every other block gets
  * results[i] = ERIS_EAGAIN, as does every block of a store that cannot
- * tell (all but dir: today); eris_store_get() then reads it, and reports
+ * tell (all but dir:, and cache: through its local store);
+ * eris_store_get() then reads it, and reports
  * any failure this call only saw as ERIS_EAGAIN. For event loops, which
  * must not wait for a disk: erisd answers cache misses this way on its
  * network threads.

@@ -43,6 +43,7 @@
  *              the block from REMOTE again.
  *     pins     LOCAL only: they are what a gc of LOCAL keeps.
  *     lock     LOCAL, then REMOTE if it has one.
+ *     get_cached LOCAL's, raw (ENOTFOUND there is EAGAIN: REMOTE waits).
  *
  *   fallback:S1,S2,...
  *     get      each member in order, through eris_store_get(): the first
@@ -69,6 +70,8 @@
  *              pins. ENOTSUP only if no member has pins.
  *     pin rm   every member that has pins; ENOTFOUND if none had it.
  *     lock     every member that has a lock, in order.
+ *     get_cached none: a copy must be judged before moving on, so
+ *              nothing is at hand (EAGAIN).
  *
  * Ownership: both constructors take their members, free them with the
  * composite, and free them at once if construction fails.
@@ -183,6 +186,18 @@ static int cache_get(eris_store_backend *b, const uint8_t *ref, uint8_t *buf,
 	/* Verified: cache it. A failure here only leaves the cache cold. */
 	(void)eris__store_put_trusted(c->local, ref, buf, *out_len);
 	return ERIS_OK;
+}
+
+/* At hand only when LOCAL has it at hand, passed through raw like a hit
+ * in get: a block REMOTE must supply means a wait (and a put). */
+static int cache_get_cached(eris_store_backend *b, const uint8_t *ref,
+			    uint8_t *buf, size_t buf_size, size_t *out_len)
+{
+	cache_store *c = (cache_store *)b;
+	int rc = eris__store_get_cached_raw(c->local, ref, buf, buf_size,
+					    out_len);
+
+	return rc == ERIS_ENOTFOUND ? ERIS_EAGAIN : rc;
 }
 
 static int cache_get_many(eris_store_backend *b, size_t n,
@@ -370,6 +385,7 @@ int eris_store_new_cache(eris_store **out, eris_store *local,
 	c->parent.pin_remove = cache_pin_remove;
 	c->parent.pin_foreach = cache_pin_foreach;
 	c->parent.lock = cache_lock;
+	c->parent.get_cached = cache_get_cached;
 	if ((rc = eris_store_new_from_backend(out, &c->parent)) < 0)
 		return rc;
 	(*out)->remote = local->remote || remote->remote;

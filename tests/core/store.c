@@ -931,6 +931,35 @@ START_TEST(test_try_get_many)
 		       ERIS_OK);
 	for (int i = 0; i < N; i++)
 		ck_assert_int_eq(results[i], ERIS_EAGAIN);
+	/* cache: what its local dir: store has at hand; a block only the
+	 * remote has (0 is in mem: but not, now, in the dir store) means a
+	 * wait. */
+	{
+		char spec[600];
+		eris_store *c;
+
+		block_path(path, sizeof(path), refs[0]);
+		ck_assert_int_eq(unlink(path), 0);
+		ck_assert_eris(eris_store_get(s, refs[0], bufs[0],
+					      sizeof(bufs[0]), &lens[0]),
+			       ERIS_ENOTFOUND);
+		snprintf(spec, sizeof(spec), "cache:dir:%s,mem:", tmpdir);
+		ck_assert_eris(eris_store_open(&c, spec, 0), ERIS_OK);
+		ck_assert_eris(eris_store_try_get_many(
+				       c, 3, (const uint8_t(*)[32])refs, ptrs,
+				       sizeof(bufs[0]), lens, results),
+			       ERIS_OK);
+		ck_assert_int_eq(results[0], ERIS_EAGAIN);
+		for (int i = 1; i <= 2; i++) {
+			if (!kernel_resolves_cached()) {
+				ck_assert_int_eq(results[i], ERIS_EAGAIN);
+				continue;
+			}
+			ck_assert_int_eq(results[i], ERIS_OK);
+			ck_assert_mem_eq(bufs[i], blocks[i], sizes[i]);
+		}
+		eris_store_free(c);
+	}
 	ck_assert_eris(eris_store_try_get_many(s, 65,
 					       (const uint8_t(*)[32])refs,
 					       ptrs, sizeof(bufs[0]), lens,
