@@ -335,8 +335,10 @@ void cmd_prefetch_blocks(const erisd_config *cfg, size_t n,
 		const erisd_cache_entry *hit;
 
 		st[i]->pre_ok = 0;
-		hit = cfg->cache ? erisd_cache_get(cfg->cache, req[i]->ref)
-				 : NULL;
+		/* With nowait the caller has just missed the cache. */
+		hit = cfg->cache && !nowait
+			      ? erisd_cache_get(cfg->cache, req[i]->ref)
+			      : NULL;
 		if (hit) { /* answered from the cache */
 			erisd_cache_release(cfg->cache, hit);
 			continue;
