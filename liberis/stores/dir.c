@@ -187,7 +187,9 @@ static int open_block(dir_store *d, const char *rel, int *fd)
 			return ERIS_OK;
 		if (errno == ENOENT)
 			return ERIS_ENOTFOUND;
-		if (errno == ENOSYS)
+		/* ENOSYS: an old kernel; EPERM: a seccomp filter older
+		 * than openat2 (older container runtimes). */
+		if (errno == ENOSYS || errno == EPERM)
 			atomic_store_explicit(&d->no_openat2, 1,
 					      memory_order_relaxed);
 	}
