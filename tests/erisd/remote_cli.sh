@@ -8,47 +8,12 @@
 set -euo pipefail
 ERISD=$1
 ERIS=$2
-tmp=$(mktemp -d /tmp/erisd-remote-XXXXXX)
-pid='' first_pid='' down_pid=''
-cleanup() {
-	for p in $pid $first_pid $down_pid; do
-		kill -9 "$p" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-export HOME=$tmp/home XDG_DATA_HOME=$tmp/data
-unset ERIS_STORE ERIS_HTTP_TOKEN
+. "$(dirname "$0")/lib.sh" remote
+first_pid='' down_pid=''
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-# start_erisd LOG ARGS...: start it, wait for its three listening lines.
-start_erisd() {
-	local log=$1; shift
-	"$ERISD" --listen 127.0.0.1:0 --coap 127.0.0.1:0 \
-		--coap-tcp 127.0.0.1:0 "$@" 2>"$log" &
-	pid=$!
-	for _ in $(seq 600); do
-		grep -q '^erisd: listening on' "$log" && return 0
-		if ! kill -0 "$pid" 2>/dev/null; then
-			cat "$log" >&2
-			if grep -q io_uring "$log"; then
-				echo "SKIP: io_uring is not available here" >&2
-				exit 77
-			fi
-			fail "erisd died"
-		fi
-		sleep 0.1
-	done
-	cat "$log" >&2
-	fail "erisd did not start"
-}
-addr() { sed -n "s/^erisd: $2 on //p" "$1"; }
-
-start_erisd "$tmp/erisd.log" --store "sqlite:$tmp/server.sqlite" --writable
-http=http://$(addr "$tmp/erisd.log" listening)
-coap=coap://$(addr "$tmp/erisd.log" "coap listening")
-coaptcp=coap+tcp://$(addr "$tmp/erisd.log" "coap+tcp listening")
+start_erisd "$tmp/erisd.log" --coap 127.0.0.1:0 --coap-tcp 127.0.0.1:0 \
+	--store "sqlite:$tmp/server.sqlite" --writable
+http=$url
 echo "erisd at $http $coap $coaptcp"
 
 head -c 300000 /dev/urandom >"$tmp/big"     # 32 KiB blocks, level 1
@@ -86,9 +51,10 @@ echo "missing content named by rule R1: ok"
 # upstream is gone. PUTs to it stay local.
 first_pid=$pid
 urn_big=$("$ERIS" sum "$tmp/big" | cut -d' ' -f1)
-start_erisd "$tmp/erisd-down.log" --store "sqlite:$tmp/down.sqlite" \
+start_erisd "$tmp/erisd-down.log" --coap 127.0.0.1:0 \
+	--coap-tcp 127.0.0.1:0 --store "sqlite:$tmp/down.sqlite" \
 	--upstream "$http" --writable
-down=http://$(addr "$tmp/erisd-down.log" listening)
+down=$url
 "$ERIS" get -q --store "$down" -o "$tmp/out" "$urn_big" || fail "get through upstream"
 cmp -s "$tmp/big" "$tmp/out" || fail "content through upstream differs"
 down_pid=$pid
@@ -115,10 +81,9 @@ pid='' down_pid=''
 echo "upstream: fetched, verified, kept, served: ok"
 
 # A read-only erisd: puts refused over every protocol, reads still work.
-start_erisd "$tmp/erisd2.log" --store "sqlite:$tmp/server.sqlite"
-http=http://$(addr "$tmp/erisd2.log" listening)
-coap=coap://$(addr "$tmp/erisd2.log" "coap listening")
-coaptcp=coap+tcp://$(addr "$tmp/erisd2.log" "coap+tcp listening")
+start_erisd "$tmp/erisd2.log" --coap 127.0.0.1:0 --coap-tcp 127.0.0.1:0 \
+	--store "sqlite:$tmp/server.sqlite"
+http=$url
 for store in "$http" "$coap" "$coaptcp"; do
 	if "$ERIS" put -q --store "$store" "$tmp/other" >/dev/null 2>"$tmp/err"; then
 		fail "read-only erisd accepted a put via $store"
