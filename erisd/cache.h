@@ -11,10 +11,8 @@
  * one bucket. An entry handed out by erisd_cache_get() is pinned (never
  * evicted nor freed) until erisd_cache_release().
  *
- * 32 KiB blocks are kept in a memfd and can be sent with sendfile(2)
- * (erisd_cache_file); the memfd's pages are never rewritten in place, so a
- * socket that still holds pages of an evicted block sends its old bytes
- * (see cache.c).
+ * The bytes of an entry are on the heap and never change after it
+ * entered; the network thread sends a hit straight from them (pinned).
  *
  * Thread-safe: one mutex, held for a lookup or an insert (the insert
  * copies the block outside it).
@@ -26,7 +24,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 typedef struct erisd_cache erisd_cache;
 typedef struct erisd_cache_entry erisd_cache_entry;
@@ -51,15 +48,6 @@ void erisd_cache_release(erisd_cache *cache, const erisd_cache_entry *e);
 /* The bytes of an entry (valid while it is pinned). */
 const uint8_t *erisd_cache_data(const erisd_cache_entry *e);
 size_t erisd_cache_len(const erisd_cache_entry *e);
-
-/*
- * 1 if the bytes of pinned entry `e` may be sent with sendfile(2) from
- * `*fd` at `*off` (and are also at erisd_cache_data()); 0 if they are only
- * in memory. Once sent, the bytes stay correct in the socket even after
- * the entry is released and evicted.
- */
-int erisd_cache_file(const erisd_cache *cache, const erisd_cache_entry *e,
-		     int *fd, off_t *off);
 
 /*
  * Add block `ref` (`len` bytes: 1 KiB or 32 KiB), which the caller has

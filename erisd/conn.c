@@ -62,8 +62,7 @@
  *
  * Fast path: a GET/HEAD of a block in the cache of verified blocks
  * (cache.c) is answered on this thread, with no worker, no store access
- * and no re-hash; the entry stays pinned until its bytes are sent. A
- * 32 KiB block goes out with sendfile from the cache's memfd (no copy).
+ * and no re-hash; the entry stays pinned until its bytes are sent.
  * A GET/HEAD of a block the cache lacks waits (as a job, in WORK) until
  * the end of the pass over the ring's completions; then the blocks the
  * store has at hand (in the kernel's caches, so reading them cannot
@@ -86,7 +85,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -128,8 +126,6 @@ typedef struct conn {
 	jobs_item job;          /* the job in flight, if job_busy */
 	struct conn *prev, *next; /* all connections */
 	const erisd_cache_entry *hit; /* pinned while resp.body points in */
-	int body_fd;            /* >= 0: resp.body is also there, at body_off */
-	off_t body_off;         /* (the cache's memfd: sent with sendfile) */
 	struct conn *miss_next; /* in the loop's list of misses */
 } conn;
 
@@ -191,7 +187,6 @@ static void release_hit(conn_loop *l, conn *c)
 		erisd_cache_release(l->cfg->cache, c->hit);
 		c->hit = NULL;
 	}
-	c->body_fd = -1;
 }
 
 static void conn_free(conn_loop *l, conn *c)
@@ -338,41 +333,6 @@ static size_t send_total(const conn *c)
 }
 
 /*
- * Send a response whose body is in the cache's memfd: the head (flagged
- * MSG_MORE, so that it leaves with the body's first bytes), then the body
- * with sendfile, which hands the socket the memfd's pages instead of
- * copying them (cache.c makes sure those pages are never rewritten). The
- * socket is non-blocking, so this never waits: 1 if all was sent, 0 if
- * the rest must go through the ring (by sendmsg, from the cache's
- * mapping of the same bytes).
- */
-static int send_file(conn *c)
-{
-	size_t total = send_total(c), head = c->resp.head_len;
-	ssize_t n;
-
-	if (c->sent < head) {
-		n = send(c->fd, c->resp.head + c->sent, head - c->sent,
-			 MSG_DONTWAIT | MSG_NOSIGNAL |
-				 (c->resp.body_len ? MSG_MORE : 0));
-		if (n <= 0)
-			return 0;
-		c->sent += (size_t)n;
-		if (c->sent < head)
-			return 0;
-	}
-	while (c->sent < total) {
-		off_t off = c->body_off + (off_t)(c->sent - head);
-
-		n = sendfile(c->fd, c->body_fd, &off, total - c->sent);
-		if (n <= 0)
-			return 0;
-		c->sent += (size_t)n;
-	}
-	return 1;
-}
-
-/*
  * Send the response (c->state SEND) at once if the socket takes it all,
  * which is the common case and saves a trip through the ring: 1 if all
  * was sent. Otherwise (a full socket buffer, a partial send or an error)
@@ -384,12 +344,6 @@ static int send_now(conn_loop *l, conn *c)
 	size_t total = send_total(c);
 	ssize_t n;
 
-	if (c->body_fd >= 0 && c->state == SEND) {
-		if (send_file(c))
-			return 1;
-		arm_send(l, c);
-		return 0;
-	}
 	fill_msg(c);
 	n = sendmsg(c->fd, &c->msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n > 0)
@@ -454,9 +408,6 @@ static int answer_hit(conn_loop *l, conn *c)
 	cmd_block_head(&c->req, erisd_cache_len(e), &c->resp);
 	c->resp.body = erisd_cache_data(e);
 	c->hit = e;
-	if (c->resp.body_len == 0 ||
-	    !erisd_cache_file(l->cfg->cache, e, &c->body_fd, &c->body_off))
-		c->body_fd = -1;
 	return 1;
 }
 
@@ -748,7 +699,6 @@ static void on_accept(conn_loop *l, int res)
 		return;
 	}
 	c->fd = res;
-	c->body_fd = -1;
 	peer_of(&c->peer, &l->ring.accept_addr);
 	http_parser_init(&c->parser);
 	c->state = READ_HEAD;

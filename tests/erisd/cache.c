@@ -3,20 +3,13 @@
  * (erisd/cache.c): hits return the bytes put, the capacity is never
  * exceeded, CLOCK keeps blocks that are read again, a full cache admits
  * a block on its second recent miss only, pinned entries are
- * never evicted, concurrent use keeps every block intact, and bytes sent
- * with sendfile from the cache's memfd stay the bytes sent after their
- * slot got another block.
+ * never evicted, and concurrent use keeps every block intact.
  */
 #define _GNU_SOURCE
 #include "cache.h"
 
-#include <arpa/inet.h>
 #include <check.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <sys/sendfile.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,104 +260,6 @@ START_TEST(test_threads)
 }
 END_TEST
 
-/* A connected TCP pair on the loopback: *tx sends to *rx. */
-static void tcp_pair(int *tx, int *rx)
-{
-	struct sockaddr_in a;
-	socklen_t alen = sizeof a;
-	int l = socket(AF_INET, SOCK_STREAM, 0), small = 4096, big = 1 << 20;
-
-	ck_assert_int_ge(l, 0);
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(l, (struct sockaddr *)&a, sizeof a), 0);
-	ck_assert_int_eq(listen(l, 1), 0);
-	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&a, &alen), 0);
-	*rx = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_int_ge(*rx, 0);
-	/* A small window: most of what is sent waits on the sender. */
-	setsockopt(*rx, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-	ck_assert_int_eq(connect(*rx, (struct sockaddr *)&a, sizeof a), 0);
-	*tx = accept(l, NULL, NULL);
-	ck_assert_int_ge(*tx, 0);
-	/* Room for a whole block on the sender, so sendfile never waits. */
-	setsockopt(*tx, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
-	close(l);
-}
-
-/*
- * The property sendfile depends on: a 32 KiB block sent from the memfd and
- * not yet read by the peer, then evicted (a one-slot cache) and its slot
- * filled with another block, still arrives as the old bytes, while the
- * cache serves the new block. Only when the cache uses a memfd here (not
- * with huge shmem pages; then this checks the heap path).
- */
-START_TEST(test_sendfile_recycled_slot)
-{
-	static uint8_t a[32768], b[32768], got[32768];
-	uint8_t ra[32], rb[32];
-	const erisd_cache_entry *e;
-	erisd_cache *c;
-	int tx, rx, fd, round;
-	size_t have = 0;
-	off_t off;
-
-	ck_assert_int_eq(erisd_cache_new(&c, 32768), ERIS_OK);
-	tcp_pair(&tx, &rx);
-	for (round = 0; round < 3; round++) {
-		make_block(a, sizeof a, 100 + (uint32_t)round, ra);
-		/* Twice: the cache is full after the first round. */
-		erisd_cache_put(c, ra, a, sizeof a);
-		erisd_cache_put(c, ra, a, sizeof a);
-		e = erisd_cache_get(c, ra);
-		ck_assert_ptr_nonnull(e);
-		ck_assert_mem_eq(erisd_cache_data(e), a, sizeof a);
-		if (!erisd_cache_file(c, e, &fd, &off)) {
-			fprintf(stderr, "note: no memfd slots here (huge "
-					"shmem pages?); heap path only\n");
-			erisd_cache_release(c, e);
-			break;
-		}
-		ck_assert_int_eq(off, 0); /* the only slot */
-		{
-			size_t sent = 0;
-
-			while (sent < sizeof a) {
-				ssize_t n = sendfile(tx, fd, &off,
-						     sizeof a - sent);
-
-				ck_assert_int_gt(n, 0);
-				sent += (size_t)n;
-			}
-		}
-		erisd_cache_release(c, e);
-		/* Evicts a (on the second put); b goes into the same slot. */
-		make_block(b, sizeof b, 200 + (uint32_t)round, rb);
-		erisd_cache_put(c, rb, b, sizeof b);
-		erisd_cache_put(c, rb, b, sizeof b);
-		ck_assert_ptr_null(erisd_cache_get(c, ra));
-		e = erisd_cache_get(c, rb);
-		ck_assert_ptr_nonnull(e);
-		ck_assert_int_eq(erisd_cache_file(c, e, &fd, &off), 1);
-		ck_assert_int_eq(off, 0);
-		ck_assert_mem_eq(erisd_cache_data(e), b, sizeof b);
-		erisd_cache_release(c, e);
-		/* Now read what was queued: a's bytes, not b's. */
-		for (have = 0; have < sizeof got;) {
-			ssize_t n = recv(rx, got + have, sizeof got - have, 0);
-
-			ck_assert_int_gt(n, 0);
-			have += (size_t)n;
-		}
-		ck_assert_mem_eq(got, a, sizeof a);
-	}
-	close(tx);
-	close(rx);
-	erisd_cache_free(c);
-}
-END_TEST
-
 int main(void)
 {
 	Suite *s = suite_create("erisd-cache");
@@ -381,7 +276,6 @@ int main(void)
 	tcase_add_test(tc, test_admission);
 	tcase_add_test(tc, test_pinned);
 	tcase_add_test(tc, test_threads);
-	tcase_add_test(tc, test_sendfile_recycled_slot);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1147,14 +1147,14 @@ END_TEST
 #define RECYCLE_CONNS 4
 
 /*
- * Cache hits of 32 KiB blocks go out with sendfile from the cache's memfd;
- * the socket keeps the memfd's pages until the peer reads them. A 64 KiB
- * cache (two slots), 24 blocks each asked for three times in a row (a miss
- * that the full cache only notes, a miss that fills a slot, then a hit)
- * in one pipelined burst on each of four
- * connections with small receive buffers, read only after every burst was
- * sent: slots are refilled while earlier answers still wait in the
- * sockets, and every body must still hash to the reference asked for.
+ * Cache hits go out straight from the cache's entries, which stay pinned
+ * until the socket has taken all of them. A 64 KiB cache (two 32 KiB
+ * blocks), 24 blocks each asked for three times in a row (a miss that the
+ * full cache only notes, a miss that evicts an entry, then a hit) in one
+ * pipelined burst on each of four connections with small receive
+ * buffers, read only after every burst was sent: entries are evicted
+ * while earlier answers still wait to be sent, and every body must still
+ * hash to the reference asked for.
  */
 START_TEST(test_cache_recycle)
 {
