@@ -28,10 +28,15 @@ int eris__store_put_trusted(eris_store *store, const uint8_t *ref,
 /* Fetch without verifying (the decoder applies R2 before R3 itself). */
 int eris__store_get_raw(eris_store *store, const uint8_t *ref, uint8_t *buf,
 			size_t buf_size, size_t *out_len);
-/* The back end's get_cached (version 4), raw: ERIS_EAGAIN when it has
- * none. Never blocks. */
-int eris__store_get_cached_raw(eris_store *store, const uint8_t *ref,
-			       uint8_t *buf, size_t buf_size, size_t *out_len);
+/* The back end's get_cached (version 4), raw: every result ERIS_EAGAIN
+ * when it has none. Never blocks. */
+void eris__store_get_cached_raw(eris_store *store, size_t n,
+				const uint8_t (*refs)[ERIS_REF_BYTES],
+				uint8_t *const *bufs, size_t buf_size,
+				size_t *out_lens, int *results);
+
+/* The most blocks of one eris_store_get_many() or try_get_many() call. */
+#define GET_MANY_MAX 64
 
 /* Batched raw fetch; falls back to one get per block. */
 int eris__store_get_many_raw(eris_store *store, size_t n,

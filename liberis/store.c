@@ -42,15 +42,24 @@ int eris__store_get_raw(eris_store *store, const uint8_t *ref, uint8_t *buf,
 	return store->backend->get(store->backend, ref, buf, buf_size, out_len);
 }
 
-int eris__store_get_cached_raw(eris_store *store, const uint8_t *ref,
-			       uint8_t *buf, size_t buf_size, size_t *out_len)
+void eris__store_get_cached_raw(eris_store *store, size_t n,
+				const uint8_t (*refs)[ERIS_REF_BYTES],
+				uint8_t *const *bufs, size_t buf_size,
+				size_t *out_lens, int *results)
 {
 	eris_store_backend *b = store->backend;
+	int rc = ERIS_EAGAIN;
 
-	*out_len = 0;
-	if (b->version < 4 || b->get_cached == NULL)
-		return ERIS_EAGAIN;
-	return b->get_cached(b, ref, buf, buf_size, out_len);
+	for (size_t i = 0; i < n; i++) {
+		out_lens[i] = 0;
+		results[i] = ERIS_EAGAIN;
+	}
+	if (b->version >= 4 && b->get_cached != NULL)
+		rc = b->get_cached(b, n, refs, bufs, buf_size, out_lens,
+				   results);
+	if (rc < 0) /* the whole batch failed */
+		for (size_t i = 0; i < n; i++)
+			results[i] = ERIS_EAGAIN;
 }
 
 int eris__store_get_many_raw(eris_store *store, size_t n,
@@ -108,9 +117,6 @@ int eris_store_get(eris_store *store, const uint8_t ref[ERIS_REF_BYTES],
 	}
 	return ERIS_OK;
 }
-
-/* The most blocks of one eris_store_get_many() call. */
-#define GET_MANY_MAX 64
 
 /* Hash the `k` blocks of `len` bytes listed in `idx` together and set
  * the result of each that does not hash to its reference. */
@@ -213,9 +219,8 @@ int eris_store_try_get_many(eris_store *store, size_t n,
 {
 	if (!many_args_ok(store, n, refs, bufs, out_lens, results))
 		return eris_error_set(ERIS_EINVAL, "invalid argument");
-	for (size_t i = 0; i < n; i++)
-		results[i] = eris__store_get_cached_raw(store, refs[i], bufs[i],
-							buf_size, &out_lens[i]);
+	eris__store_get_cached_raw(store, n, refs, bufs, buf_size, out_lens,
+				   results);
 	verify_many(n, refs, bufs, out_lens, results);
 	return ERIS_OK;
 }

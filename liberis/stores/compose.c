@@ -190,14 +190,19 @@ static int cache_get(eris_store_backend *b, const uint8_t *ref, uint8_t *buf,
 
 /* At hand only when LOCAL has it at hand, passed through raw like a hit
  * in get: a block REMOTE must supply means a wait (and a put). */
-static int cache_get_cached(eris_store_backend *b, const uint8_t *ref,
-			    uint8_t *buf, size_t buf_size, size_t *out_len)
+static int cache_get_cached(eris_store_backend *b, size_t n,
+			    const uint8_t (*refs)[ERIS_REF_BYTES],
+			    uint8_t *const *bufs, size_t buf_size,
+			    size_t *out_lens, int *results)
 {
 	cache_store *c = (cache_store *)b;
-	int rc = eris__store_get_cached_raw(c->local, ref, buf, buf_size,
-					    out_len);
 
-	return rc == ERIS_ENOTFOUND ? ERIS_EAGAIN : rc;
+	eris__store_get_cached_raw(c->local, n, refs, bufs, buf_size,
+				   out_lens, results);
+	for (size_t i = 0; i < n; i++)
+		if (results[i] == ERIS_ENOTFOUND)
+			results[i] = ERIS_EAGAIN;
+	return ERIS_OK;
 }
 
 static int cache_get_many(eris_store_backend *b, size_t n,

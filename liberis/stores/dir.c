@@ -45,6 +45,7 @@
 #endif
 #endif
 #include "../internal.h"
+#include "dir_batch.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -68,6 +69,8 @@ typedef struct {
 	int root_fd;
 	int lock_fd; /* the root, opened anew, while locked; else -1 */
 	atomic_int no_openat2; /* the kernel said ENOSYS: two opens per get */
+	/* get_cached's batched reads, made on first use; NULL: none yet */
+	_Atomic(eris__dir_batch *) batch;
 } dir_store;
 
 /* "XX/REF" relative to the root: 2 + 1 + 52 characters. */
@@ -262,22 +265,18 @@ out:
  * No fstat: a read of one byte more than `buf_size` tells a file that
  * is too long, and what is not a regular file either fails the read
  * (a directory, a FIFO, which O_NONBLOCK keeps from blocking) or gives
- * bytes that must still hash to the reference.
+ * bytes that must still hash to the reference. dir_batch.c does the
+ * same for many files with one system call.
  */
-static int dir_get_cached(eris_store_backend *b, const uint8_t *ref,
-			  uint8_t *buf, size_t buf_size, size_t *out_len)
+static int get_cached_one(dir_store *d, const char *rel, uint8_t *buf,
+			  size_t buf_size, size_t *out_len)
 {
-	dir_store *d = (dir_store *)b;
-	char rel[REL_LEN + 1];
 	struct open_how how;
 	struct iovec iov[2];
 	uint8_t extra;
 	ssize_t n;
 	int fd;
 
-	if (atomic_load_explicit(&d->no_openat2, memory_order_relaxed))
-		return ERIS_EAGAIN;
-	rel_path(rel, ref);
 	memset(&how, 0, sizeof how);
 	how.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_CACHED;
@@ -296,6 +295,55 @@ static int dir_get_cached(eris_store_backend *b, const uint8_t *ref,
 	    !eris__valid_block_size((size_t)n))
 		return ERIS_EAGAIN;
 	*out_len = (size_t)n;
+	return ERIS_OK;
+}
+
+/* The store's batch reader, made on first use (a store that never
+ * serves an event loop needs none); NULL if there is none. */
+static eris__dir_batch *batch_of(dir_store *d)
+{
+	eris__dir_batch *db =
+		atomic_load_explicit(&d->batch, memory_order_acquire);
+	eris__dir_batch *fresh;
+
+	if (db)
+		return db;
+	fresh = eris__dir_batch_new();
+	if (!fresh)
+		return NULL;
+	if (atomic_compare_exchange_strong(&d->batch, &db, fresh))
+		return fresh;
+	eris__dir_batch_free(fresh); /* another thread was first: db */
+	return db;
+}
+
+static int dir_get_cached(eris_store_backend *b, size_t n,
+			  const uint8_t (*refs)[ERIS_REF_BYTES],
+			  uint8_t *const *bufs, size_t buf_size,
+			  size_t *out_lens, int *results)
+{
+	dir_store *d = (dir_store *)b;
+	char rel[GET_MANY_MAX][REL_LEN + 1];
+	const char *relp[GET_MANY_MAX] = { NULL }; /* n are set */
+
+	if (n > GET_MANY_MAX)
+		return eris_error_set(ERIS_EINVAL, "too many blocks");
+	for (size_t i = 0; i < n; i++) {
+		out_lens[i] = 0;
+		results[i] = ERIS_EAGAIN;
+	}
+	if (atomic_load_explicit(&d->no_openat2, memory_order_relaxed))
+		return ERIS_OK;
+	for (size_t i = 0; i < n; i++) {
+		rel_path(rel[i], refs[i]);
+		relp[i] = rel[i];
+	}
+	if (eris__dir_batch_read(batch_of(d), d->root_fd, n, relp, bufs,
+				 buf_size, out_lens, results) == 0)
+		return ERIS_OK;
+	for (size_t i = 0; i < n; i++)
+		results[i] = get_cached_one(d, rel[i], bufs[i], buf_size,
+					    &out_lens[i]);
 	return ERIS_OK;
 }
 #endif
@@ -850,6 +898,7 @@ static void dir_free(eris_store_backend *b)
 		close(d->root_fd);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
+	eris__dir_batch_free(atomic_load(&d->batch));
 	eris__free(d->root);
 	eris__free(d);
 }

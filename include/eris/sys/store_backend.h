@@ -40,11 +40,13 @@
  *     ERIS_LOCK_SHARED, ERIS_LOCK_EXCLUSIVE or 0 to release. It must
  *     exclude other processes and other store handles of the same
  *     process, and may block.
- *   - get_cached (optional, version 4): get, but only if the block can
- *     be had without waiting for a disk or a network (for a file: its
- *     name and bytes in the kernel's caches); ERIS_EAGAIN otherwise,
- *     and for any failure get would describe better. It must never
- *     block: eris_store_try_get_many() runs it on event-loop threads.
+ *   - get_cached (optional, version 4): get_many, but only for the blocks
+ *     that can be had without waiting for a disk or a network (for a
+ *     file: its name and bytes in the kernel's caches); results[i] is
+ *     ERIS_EAGAIN for the others, and for any failure get would describe
+ *     better. It must never block: eris_store_try_get_many() runs it on
+ *     event-loop threads. Taking the blocks together lets a back end
+ *     read them with fewer system calls.
  *   A read-only back end returns ERIS_EREADONLY from put, remove,
  *   compact, pin_add and pin_remove.
  *
@@ -98,9 +100,10 @@ struct eris_store_backend {
 			   void *payload);
 	int (*lock)(eris_store_backend *b, int mode);
 	/* version 4 */
-	int (*get_cached)(eris_store_backend *b,
-			  const uint8_t ref[ERIS_REF_BYTES], uint8_t *buf,
-			  size_t buf_size, size_t *out_len);
+	int (*get_cached)(eris_store_backend *b, size_t n,
+			  const uint8_t (*refs)[ERIS_REF_BYTES],
+			  uint8_t *const *bufs, size_t buf_size,
+			  size_t *out_lens, int *results);
 };
 
 #define ERIS_STORE_BACKEND_INIT                                              \
