@@ -20,6 +20,11 @@
  *   get  eris_store_get() of the N blocks in a shuffled order, into one
  *        buffer; eris_store_get() hashes each block to verify it. The data
  *        were just written, so file-backed stores read from the page cache.
+ *   get_many8, try_many8 (dir: only)  the same blocks 8 at a time, as
+ *        erisd's loops take their misses: eris_store_get_many() (one
+ *        open, read and close per file) and eris_store_try_get_many()
+ *        (one io_uring submission per batch where liberis has liburing);
+ *        both hash the 8 blocks together.
  *
  * Stores: mem:, dir:, sqlite:, cbor: (read-only: get only, from a bundle
  * written with the bundle writer before timing), and cache:mem:,sqlite:
@@ -202,6 +207,46 @@ static double time_get(eris_store *s, const struct load *l)
 	return bench_now() - t0;
 }
 
+/* The blocks in the shuffled order, BATCH at a time, with get_many or
+ * (nowait) try_get_many, which must find every one at hand. */
+#define BATCH 8
+static double time_many(eris_store *s, const struct load *l, int nowait)
+{
+	static uint8_t bufs[BATCH][ERIS_BLOCK_SIZE_32K];
+	uint8_t refs[BATCH][ERIS_REF_BYTES], *ptrs[BATCH];
+	size_t lens[BATCH], k = 0, n = 0;
+	int results[BATCH], rc;
+	double t0 = bench_now();
+
+	for (size_t j = 0; j < BATCH; j++)
+		ptrs[j] = bufs[j];
+	while (k < l->n) {
+		n = l->n - k < BATCH ? l->n - k : BATCH;
+		for (size_t j = 0; j < n; j++)
+			memcpy(refs[j], l->refs[l->order[k + j]],
+			       ERIS_REF_BYTES);
+		rc = (nowait ? eris_store_try_get_many : eris_store_get_many)(
+			s, n, (const uint8_t(*)[ERIS_REF_BYTES])refs, ptrs,
+			ERIS_BLOCK_SIZE_32K, lens, results);
+		if (rc < 0)
+			bench_die(nowait ? "eris_store_try_get_many"
+				      : "eris_store_get_many",
+				  rc);
+		for (size_t j = 0; j < n; j++)
+			if (results[j] != ERIS_OK)
+				bench_die(nowait ? "a block not at hand"
+					      : "eris_store_get_many",
+					  results[j]);
+		k += n;
+	}
+	if (n > 0 && memcmp(bufs[n - 1], l->blocks + l->order[l->n - 1] * l->bs,
+			    l->bs) != 0) {
+		fprintf(stderr, "eris-store-bench: wrong block returned\n");
+		exit(1);
+	}
+	return bench_now() - t0;
+}
+
 static void report(const char *store, const char *op, const struct load *l,
 		   double seconds)
 {
@@ -231,12 +276,13 @@ static int selected(const char *name)
 	return only == NULL || strcmp(only, name) == 0;
 }
 
-/* A writable store: put, then get, best of `reps` fresh stores. */
+/* A writable store: put, then get (with `many`: also get_many8 and
+ * try_many8), best of `reps` fresh stores. */
 static void bench_writable(const char *name, const char *templ,
-			   const struct load *l)
+			   const struct load *l, int many)
 {
 	char spec[8192], dir[4200];
-	double put = 1e300, get = 1e300;
+	double put = 1e300, get = 1e300, get8 = 1e300, try8 = 1e300;
 	eris_store *s;
 	int rc;
 
@@ -252,11 +298,19 @@ static void bench_writable(const char *name, const char *templ,
 		}
 		put = best_of(put, time_put(s, l));
 		get = best_of(get, time_get(s, l));
+		if (many) {
+			get8 = best_of(get8, time_many(s, l, 0));
+			try8 = best_of(try8, time_many(s, l, 1));
+		}
 		eris_store_free(s);
 		remove_tree(dir);
 	}
 	report(name, "put", l, put);
 	report(name, "get", l, get);
+	if (many) {
+		report(name, "get_many8", l, get8);
+		report(name, "try_many8", l, try8);
+	}
 }
 
 /* cache:mem:,sqlite: put to both; get cold (every block from sqlite,
@@ -372,9 +426,9 @@ static void bench_size(size_t bs, size_t n)
 		return;
 	make_load(&l, bs, n);
 	bench_hash(&l);
-	bench_writable("mem", "mem:", &l);
-	bench_writable("dir", "dir:%D/blocks", &l);
-	bench_writable("sqlite", "sqlite:%D/x.sqlite", &l);
+	bench_writable("mem", "mem:", &l, 0);
+	bench_writable("dir", "dir:%D/blocks", &l, 1);
+	bench_writable("sqlite", "sqlite:%D/x.sqlite", &l, 0);
 	bench_cbor("cbor", &l);
 	bench_cache("cache:mem:,sqlite:", &l);
 	free_load(&l);
