@@ -16,7 +16,9 @@
  *
  * Rings are kept in a small pool per store, each used by one thread at a
  * time; a thread that finds none free (or a kernel without io_uring, or
- * one that refuses it) gets -1 and reads the files one by one.
+ * one that refuses it) gets -1 and reads the files one by one. So does a
+ * child process using its parent's store: a ring made before fork() is
+ * shared with the parent.
  */
 #if defined(ERIS_HAVE_URING) && defined(__linux__) /* else dir_batch.h */
 #define _GNU_SOURCE
@@ -31,6 +33,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #define CHAIN_OPS 3      /* open, read, close */
 #define RING_BLOCKS 16   /* files per submission (direct descriptors) */
@@ -45,6 +48,7 @@ struct eris__dir_batch {
 	size_t nidle;
 	size_t nrings; /* idle or in use */
 	int broken;    /* io_uring is not usable here: read one by one */
+	pid_t pid;     /* the process the rings belong to */
 };
 
 eris__dir_batch *eris__dir_batch_new(void)
@@ -55,6 +59,8 @@ eris__dir_batch *eris__dir_batch_new(void)
 		eris__free(db);
 		db = NULL;
 	}
+	if (db)
+		db->pid = getpid();
 	return db;
 }
 
@@ -100,6 +106,8 @@ static struct io_uring *ring_take(eris__dir_batch *db)
 {
 	struct io_uring *r = NULL;
 
+	if (getpid() != db->pid)
+		return NULL; /* a forked child: the rings are the parent's */
 	pthread_mutex_lock(&db->mu);
 	if (db->nidle > 0) {
 		r = db->idle[--db->nidle];
@@ -178,6 +186,8 @@ static int read_chunk(struct io_uring *r, int root_fd, size_t n,
 	/* No O_CLOEXEC: a direct descriptor is not in the process's table. */
 	how.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_CACHED;
+	if (io_uring_sq_space_left(r) < want)
+		return -1; /* cannot happen: every submission is reaped */
 	for (size_t i = 0; i < n; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(r);
 

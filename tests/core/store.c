@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #if defined(__linux__)
@@ -1020,6 +1021,57 @@ START_TEST(test_try_get_many)
 }
 END_TEST
 
+/*
+ * A child process using its parent's dir store after fork(): the rings
+ * the parent made for batched reads are shared with it, so the child
+ * reads file by file, and both still get every block right.
+ */
+START_TEST(test_try_get_many_fork)
+{
+	static uint8_t block[32768], buf[32768];
+	uint8_t ref[32], *ptr = buf;
+	size_t len;
+	int result, status;
+	eris_store *s;
+	pid_t pid;
+
+	if (!kernel_resolves_cached())
+		return; /* nothing is ever at hand: test_try_get_many says so */
+	ck_assert_eris(eris_store_open(&s, tmpdir, 0), ERIS_OK);
+	make_block(block, sizeof(block), ref, 77);
+	ck_assert_eris(eris_store_put(s, ref, block, sizeof(block)), ERIS_OK);
+	ck_assert_eris(eris_store_get(s, ref, buf, sizeof(buf), &len),
+		       ERIS_OK);
+	for (int round = 0; round < 2; round++) {
+		memset(buf, 0, sizeof(buf));
+		ck_assert_eris(eris_store_try_get_many(
+				       s, 1, (const uint8_t(*)[32])ref, &ptr,
+				       sizeof(buf), &len, &result),
+			       ERIS_OK);
+		ck_assert_int_eq(result, ERIS_OK);
+		ck_assert_mem_eq(buf, block, sizeof(block));
+		if (round == 1)
+			break;
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			memset(buf, 0, sizeof(buf));
+			if (eris_store_try_get_many(
+				    s, 1, (const uint8_t(*)[32])ref, &ptr,
+				    sizeof(buf), &len, &result) != ERIS_OK ||
+			    result != ERIS_OK ||
+			    memcmp(buf, block, sizeof(block)) != 0)
+				_exit(1);
+			_exit(0);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "the child did not read the block right");
+	}
+	eris_store_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store");
@@ -1032,6 +1084,7 @@ int main(void)
 	tcase_add_test(tc, test_dir_layout);
 	tcase_add_test(tc, test_get_many);
 	tcase_add_loop_test(tc, test_try_get_many, 0, 2);
+	tcase_add_test(tc, test_try_get_many_fork);
 	tcase_add_test(tc, test_specs);
 	tcase_add_test(tc, test_open_flags);
 	tcase_add_test(tc, test_compact_api);
