@@ -15,7 +15,10 @@
  * must be regular files: a FIFO, a link or a device in a block's place
  * is a corrupt block (ERIS_EMISMATCH naming the file), never a hang.
  * has() says 1 only for a regular file of a block's size, so a put
- * replaces anything else found in a block's place.
+ * replaces anything else found in a block's place. get_cached (behind
+ * eris_store_try_get_many) takes only what the kernel has at hand, many
+ * files per system call through io_uring where liberis has liburing
+ * (dir_batch.c), else file by file.
  *
  * foreach walks the two-character subdirectories and reports only files
  * whose names are canonical 52-character base32 references filed under
