@@ -292,10 +292,7 @@ static int get_cached_one(dir_store *d, const char *rel, uint8_t *buf,
 	iov[1].iov_len = 1;
 	n = preadv2(fd, iov, 2, 0, RWF_NOWAIT);
 	close(fd);
-	/* Only a block's size is taken: RWF_NOWAIT may stop short, but at
-	 * a page boundary (4 KiB or more), so 1024 is a whole file. */
-	if (n <= 0 || (size_t)n > buf_size ||
-	    !eris__valid_block_size((size_t)n))
+	if (!eris__dir_whole_block(n, buf_size))
 		return ERIS_EAGAIN;
 	*out_len = (size_t)n;
 	return ERIS_OK;

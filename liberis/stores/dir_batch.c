@@ -18,7 +18,8 @@
  * time; a thread that finds none free (or a kernel without io_uring, or
  * one that refuses it) gets -1 and reads the files one by one. So does a
  * child process using its parent's store: a ring made before fork() is
- * shared with the parent.
+ * shared with the parent. A pthread_atfork() handler counts forks, so
+ * that telling costs no system call per batch.
  */
 #if defined(ERIS_HAVE_URING) && defined(__linux__) /* else dir_batch.h */
 #define _GNU_SOURCE
@@ -31,9 +32,9 @@
 #include <liburing.h>
 #include <linux/openat2.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <unistd.h>
 
 #define CHAIN_OPS 3      /* open, read, close */
 #define RING_BLOCKS 16   /* files per submission (direct descriptors) */
@@ -48,8 +49,24 @@ struct eris__dir_batch {
 	size_t nidle;
 	size_t nrings; /* idle or in use */
 	int broken;    /* io_uring is not usable here: read one by one */
-	pid_t pid;     /* the process the rings belong to */
+	unsigned forks; /* fork_count when the reader was made */
 };
+
+/* Forks of this process so far (counted in the child); the rings of a
+ * reader made before one belong to the parent. */
+static atomic_uint fork_count;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static int fork_counted; /* the handler is registered */
+
+static void count_fork(void)
+{
+	atomic_fetch_add_explicit(&fork_count, 1, memory_order_relaxed);
+}
+
+static void register_fork_counter(void)
+{
+	fork_counted = pthread_atfork(NULL, NULL, count_fork) == 0;
+}
 
 eris__dir_batch *eris__dir_batch_new(void)
 {
@@ -59,8 +76,12 @@ eris__dir_batch *eris__dir_batch_new(void)
 		eris__free(db);
 		db = NULL;
 	}
-	if (db)
-		db->pid = getpid();
+	if (!db)
+		return NULL;
+	pthread_once(&fork_once, register_fork_counter);
+	/* Without the counter a fork could not be told: no rings at all. */
+	db->broken = !fork_counted;
+	db->forks = atomic_load_explicit(&fork_count, memory_order_relaxed);
 	return db;
 }
 
@@ -106,7 +127,8 @@ static struct io_uring *ring_take(eris__dir_batch *db)
 {
 	struct io_uring *r = NULL;
 
-	if (getpid() != db->pid)
+	if (atomic_load_explicit(&fork_count, memory_order_relaxed) !=
+	    db->forks)
 		return NULL; /* a forked child: the rings are the parent's */
 	pthread_mutex_lock(&db->mu);
 	if (db->nidle > 0) {
@@ -227,9 +249,8 @@ static int read_chunk(struct io_uring *r, int root_fd, size_t n,
 			*off = 1;
 		if (open_res[i] == -ENOENT)
 			results[i] = ERIS_ENOTFOUND;
-		else if (open_res[i] < 0 || got <= 0 ||
-			 (size_t)got > buf_size ||
-			 !eris__valid_block_size((size_t)got))
+		else if (open_res[i] < 0 ||
+			 !eris__dir_whole_block(got, buf_size))
 			results[i] = ERIS_EAGAIN; /* get() says what is wrong */
 		else {
 			out_lens[i] = (size_t)got;

@@ -5,10 +5,25 @@
 #ifndef ERIS_DIR_BATCH_H
 #define ERIS_DIR_BATCH_H
 
+#include "../internal.h" /* eris__valid_block_size */
+
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct eris__dir_batch eris__dir_batch;
+
+/*
+ * 1 if a read of a block file into `buf_size` bytes plus one more gave a
+ * whole block: `got` bytes (a read's result, negative on error) that fit
+ * and are a block's size. Short reads (RWF_NOWAIT stops at a page
+ * boundary, 4 KiB or more, so 1024 bytes is a whole file) and files too
+ * long are not taken: get() then reads them and says what is wrong.
+ */
+static inline int eris__dir_whole_block(long long got, size_t buf_size)
+{
+	return got > 0 && (unsigned long long)got <= buf_size &&
+	       eris__valid_block_size((size_t)got);
+}
 
 #if defined(ERIS_HAVE_URING) && defined(__linux__)
 /* A reader for one store; NULL when out of memory (then there is none). */
